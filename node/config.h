@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * config.h - batond's configuration: the YAML file (baton.yaml) parsed into
+ * plain structs, and validation shared by the file, SIGHUP reloads and
+ * batonctl's live changes.
+ *
+ * Contract: baton_config_load() either fills *cfg completely and returns 0,
+ * or returns -EINVAL (or -errno for I/O) with a message in err of the form
+ *   "FILE:LINE: KEY: expected WHAT, got 'VALUE'"
+ * and leaves *cfg zeroed. Nothing is ever half-loaded. All addresses and
+ * ports in these structs are host order (uint32_t from ntohl) except where
+ * named *_be.
+ */
+#ifndef BATON_CONFIG_H
+#define BATON_CONFIG_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../bpf/baton.h"
+
+#define BATON_MAX_IFACES 16
+#define BATON_DEFAULT_PIN_PATH "/sys/fs/bpf/baton"
+#define BATON_DEFAULT_CTL_PATH "/run/baton/batond.sock"
+
+enum baton_xdp_mode {
+	BATON_XDP_NATIVE = 0,
+	BATON_XDP_GENERIC = 1,
+	BATON_XDP_OFF = 2,
+};
+
+struct baton_backend_cfg {
+	uint32_t addr;		/* host order */
+	uint16_t port;		/* host order; 0 for ICMP */
+	uint32_t weight;	/* 0 = drained (no new flows) */
+	int line;		/* where it was declared, 0 if added live */
+};
+
+struct baton_service_cfg {
+	uint32_t vip;		/* host order */
+	uint16_t port;		/* host order; 0 for ICMP */
+	uint8_t proto;		/* IPPROTO_TCP / IPPROTO_UDP / IPPROTO_ICMP */
+	uint8_t mode;		/* enum baton_mode */
+	uint8_t algo;		/* enum baton_algo */
+	uint32_t snat;		/* fullNAT source address, host order; 0 if none */
+	size_t nbackends;
+	struct baton_backend_cfg backends[BATON_MAX_BACKENDS];
+	int line;
+};
+
+struct baton_iface_cfg {
+	char name[IF_NAMESIZE];
+	uint8_t xdp;		/* enum baton_xdp_mode */
+};
+
+struct baton_config {
+	char path[PATH_MAX];	/* the file it came from ("" if none) */
+	uint32_t node_id;
+	uint32_t epoch;		/* 0: batond picks one at start */
+	char pin_path[PATH_MAX];
+	char ctl_path[PATH_MAX];
+	bool keep_datapath;	/* SIGTERM leaves programs and maps in place */
+	char log_level[16];	/* "error" | "warn" | "info" | "debug" */
+
+	size_t nifaces;
+	struct baton_iface_cfg ifaces[BATON_MAX_IFACES];
+
+	uint32_t ct_max;	/* ct_v4_map max_entries */
+	uint32_t gc_interval_ms;
+	uint32_t timeout_s[CT_STATE_MAX];	/* per-state, TCP */
+	uint32_t udp_timeout_s;		/* UDP NEW */
+	uint32_t udp_est_timeout_s;	/* UDP ESTABLISHED */
+	uint32_t icmp_timeout_s;
+
+	uint32_t hash_seed;
+
+	size_t nservices;
+	struct baton_service_cfg *services;	/* malloc'd array */
+};
+
+/* Defaults for every field (what an empty file means). */
+void baton_config_defaults(struct baton_config *cfg);
+
+/* Parse and validate a file. See the contract above. */
+int baton_config_load(const char *path, struct baton_config *cfg, char *err,
+		      size_t errlen);
+
+/* Same, from a string (fuzzing, tests); `name` is used in messages. */
+int baton_config_parse(const char *name, const char *buf, size_t len,
+		       struct baton_config *cfg, char *err, size_t errlen);
+
+/*
+ * Validate a whole config (duplicate services or backends, fullNAT without
+ * snat, snat outside fullNAT, ICMP with a port, too many backends, ...).
+ * Used after parsing and after every live change. 0 or -EINVAL with err.
+ */
+int baton_config_validate(const struct baton_config *cfg, char *err,
+			  size_t errlen);
+
+/* Deep copy (services array included). 0 or -ENOMEM. */
+int baton_config_copy(struct baton_config *dst, const struct baton_config *src);
+
+/* Frees what the config owns; accepts a zeroed or NULL config. */
+void baton_config_free(struct baton_config *cfg);
+
+/* Find a service by (vip, port, proto); NULL if absent. Host order. */
+struct baton_service_cfg *baton_config_find_service(
+	const struct baton_config *cfg, uint32_t vip, uint16_t port,
+	uint8_t proto);
+
+/* Names <-> enums, for the parser, batonctl and messages. -1 if unknown. */
+int baton_mode_from_str(const char *s);
+int baton_algo_from_str(const char *s);
+int baton_proto_from_str(const char *s);
+const char *baton_mode_str(int mode);
+const char *baton_algo_str(int algo);
+const char *baton_proto_str(int proto);
+const char *baton_ct_state_str(int state);
+
+#endif /* BATON_CONFIG_H */
