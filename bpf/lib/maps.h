@@ -46,10 +46,13 @@ struct {
 } lb_v4_map SEC(".maps");
 
 /* Per-backend flow counters (svc_id * MAX_BACKENDS + be_id). The datapath
- * adds on flow creation and on close; batond's GC subtracts what it
- * expires. Input to least-connections. Shared by v4 and v6 services. */
+ * adds on flow creation and subtracts when a flow closes (clearing
+ * CT_F_COUNTED atomically); batond's GC subtracts for entries it expires
+ * that still carry CT_F_COUNTED, through an mmap of the map so that it can
+ * use atomic operations too. Input to least-connections. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, BATON_MAX_SERVICES * BATON_MAX_BACKENDS);
 	__type(key, __u32);
 	__type(value, struct be_stats);
