@@ -1,24 +1,356 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * baton.bpf.c - the datapath's entry points.
+ *
+ *   tc_packet_func       TC ingress fast path: conntrack hit -> translate,
+ *                        account, forward. Miss on a VIP -> tail call.
+ *   tc_packet_func_slow  new flow: service, backend, conntrack pair.
+ *   xdp_packet_func      before an skb exists: drop what no host would
+ *                        accept, count. Everything else goes on to TC.
+ *
+ * The logic lives in the headers under lib/, one concern per header.
+ */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "baton.h"
 #include "lib/maps.h"
+#include "lib/parse.h"
+#include "lib/stats.h"
+#include "lib/ct.h"
+#include "lib/lb.h"
+#include "lib/nat.h"
+#include "lib/fwd.h"
+
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+
+/* Largest header stack we ever read: Ethernet, IPv4 with options, TCP with
+ * options. */
+#define TC_PULL_LEN (14 + 60 + 60)
+
+static __always_inline int tc_drop(__u32 reason)
+{
+	baton_count_drop(reason);
+	return TC_ACT_SHOT;
+}
+
+static __always_inline int tc_pass(void)
+{
+	baton_count(ST_TC_PASS);
+	return TC_ACT_OK;
+}
+
+/* Parse, pulling non-linear headers into the linear part once if needed.
+ * Returns PARSE_V4, PARSE_PASS or a negative drop reason. */
+static __always_inline int tc_parse(struct __sk_buff *skb, struct pkt_v4 *p)
+{
+	int ret;
+
+	ret = baton_parse_v4((void *)(long)skb->data,
+			     (void *)(long)skb->data_end, p);
+	if (ret == PARSE_SHORT && skb->len > skb->data_end - skb->data) {
+		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len :
+								TC_PULL_LEN);
+		ret = baton_parse_v4((void *)(long)skb->data,
+				     (void *)(long)skb->data_end, p);
+	}
+	if (ret == PARSE_SHORT) {
+		/* Still short: the headers really are truncated. */
+		if (skb->len < sizeof(struct ethhdr) + sizeof(struct iphdr))
+			return -DROP_MALFORMED_L3;
+		return -DROP_MALFORMED_L4;
+	}
+	if (ret == PARSE_V4 && p->l3_off + p->tot_len > skb->len)
+		return -DROP_MALFORMED_L3;
+	return ret;
+}
+
+static __always_inline void svc_key(const struct pkt_v4 *p,
+				    struct nat_v4_key *k)
+{
+	k->vip = p->daddr;
+	k->port = p->proto == IPPROTO_ICMP ? 0 : p->dport;
+	k->proto = p->proto;
+	k->pad = 0;
+}
+
+/* Apply an entry's translation and send the packet on. */
+static __always_inline int ct_forward(struct __sk_buff *skb,
+				      const struct pkt_v4 *p,
+				      const struct ct_v4_entry *e)
+{
+	if (e->mode == BATON_MODE_DSR)
+		return fwd_v4(skb, p->saddr, e->nexthop, p->proto, p->ttl, 0);
+	if (nat_rewrite(skb, p, e->nat_saddr, e->nat_daddr, e->nat_sport,
+			e->nat_dport))
+		return tc_drop(DROP_REDIRECT);
+	return fwd_v4(skb, e->nat_saddr, e->nat_daddr, p->proto, p->ttl, 1);
+}
+
+/* Fragments carry no (or not all of the) L4 header: a first fragment to a
+ * VIP is dropped (its tail could not follow it), later fragments have no
+ * ports and go to the stack, which cannot reassemble them without the
+ * first and discards them. */
+static __always_inline int tc_fragment(const struct pkt_v4 *p)
+{
+	struct nat_v4_key nk;
+
+	if (p->frag == FRAG_FIRST && p->l4_ok) {
+		svc_key(p, &nk);
+		if (bpf_map_lookup_elem(&nat_v4_map, &nk))
+			return tc_drop(DROP_FRAGMENT);
+	}
+	return tc_pass();
+}
 
 SEC("tc")
 int tc_packet_func(struct __sk_buff *skb)
 {
+	struct ct_v4_entry *e;
+	struct nat_v4_key nk;
+	struct ct_v4_key key;
+	struct pkt_v4 p;
+	int ret;
+
+	baton_count(ST_TC_RX);
+	ret = tc_parse(skb, &p);
+	if (ret < 0)
+		return tc_drop(-ret);
+	if (ret == PARSE_PASS)
+		return tc_pass();
+	if (p.frag)
+		return tc_fragment(&p);
+	if (!baton_pkt_tracked(&p))
+		return tc_pass();
+
+	baton_pkt_key(&p, &key);
+	e = bpf_map_lookup_elem(&ct_v4_map, &key);
+	if (e) {
+		baton_count(ST_CT_HIT);
+		ct_update(&key, e, &p, skb->len);
+		return ct_forward(skb, &p, e);
+	}
+
+	/* Not tracked: only traffic to a service goes to the slow path. */
+	svc_key(&p, &nk);
+	if (!bpf_map_lookup_elem(&nat_v4_map, &nk))
+		return tc_pass();
+
+	bpf_tail_call(skb, &pgm_tbl, BATON_PGM_SLOW);
+	baton_count(ST_TAILCALL_FAIL);
 	return TC_ACT_OK;
+}
+
+/* fullNAT source port for try i: spread over [SNAT_PORT_MIN, 65535]. */
+static __always_inline __be16 snat_port(__u32 h, __u32 i)
+{
+	__u32 span = 65536 - BATON_SNAT_PORT_MIN;
+
+	return bpf_htons(BATON_SNAT_PORT_MIN + (h + i * 7919) % span);
+}
+
+/*
+ * Insert the reply half. DNAT and ICMP keep the client's port/identifier;
+ * fullNAT probes source ports. A reply tuple already used by a live flow is
+ * never overwritten (that flow would break); a stale half of this very flow
+ * is. Returns 0 or a negative drop reason.
+ */
+static __always_inline int ct_insert_rev(struct ct_v4_key *rk,
+					 struct ct_v4_entry *rev,
+					 const struct ct_v4_key *fk,
+					 struct ct_v4_entry *fwd, __u32 h,
+					 int probe)
+{
+	struct ct_v4_entry *old;
+	int i, ret;
+
+	for (i = 0; i < BATON_SNAT_TRIES; i++) {
+		if (probe) {
+			rk->dport = snat_port(h, i);
+			fwd->nat_sport = rk->dport;
+		}
+		ret = bpf_map_update_elem(&ct_v4_map, rk, rev, BPF_NOEXIST);
+		if (!ret)
+			return 0;
+		if (ret != -EEXIST)
+			return -DROP_CT_FULL;
+		old = bpf_map_lookup_elem(&ct_v4_map, rk);
+		if (old && old->peer.saddr == fk->saddr &&
+		    old->peer.daddr == fk->daddr &&
+		    old->peer.sport == fk->sport &&
+		    old->peer.dport == fk->dport &&
+		    old->peer.proto == fk->proto) {
+			if (bpf_map_update_elem(&ct_v4_map, rk, rev, BPF_ANY))
+				return -DROP_CT_FULL;
+			return 0;
+		}
+		if (!probe)
+			return -DROP_CT_COLLISION;
+	}
+	return -DROP_SNAT_EXHAUSTED;
 }
 
 SEC("tc")
 int tc_packet_func_slow(struct __sk_buff *skb)
 {
-	return TC_ACT_OK;
+	struct ct_v4_entry fwd = {}, rev = {};
+	struct ct_v4_key fk, rk = {};
+	struct lb_v4_backend *be;
+	struct nat_v4_svc *svc;
+	struct ct_v4_entry *e;
+	struct baton_cfg *cfg;
+	struct be_stats *bs;
+	struct nat_v4_key nk;
+	struct pkt_v4 p;
+	__u32 zero = 0, h, idx;
+	__u64 now;
+	int ret, be_id;
+
+	baton_count(ST_SLOW);
+	ret = tc_parse(skb, &p);
+	if (ret < 0)
+		return tc_drop(-ret);
+	if (ret == PARSE_PASS || p.frag || !baton_pkt_tracked(&p))
+		return tc_pass();
+
+	svc_key(&p, &nk);
+	svc = bpf_map_lookup_elem(&nat_v4_map, &nk);
+	if (!svc)
+		return tc_pass();
+
+	/* Only a connection's first packet may create state: a stray ACK or
+	 * RST (or a flood of them) never fills the table. */
+	if (p.proto == IPPROTO_TCP &&
+	    (p.tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST | TCPF_FIN)) !=
+		    TCPF_SYN)
+		return tc_drop(DROP_TCP_NO_CT);
+	if (p.proto == IPPROTO_ICMP && p.icmp_type != ICMP_ECHO)
+		return tc_drop(DROP_ICMP_TYPE);
+
+	cfg = bpf_map_lookup_elem(&baton_cfg, &zero);
+	if (!cfg)
+		return tc_drop(DROP_BAD_SERVICE);
+	if (svc->mode >= BATON_MODE_MAX ||
+	    (svc->mode == BATON_MODE_FULLNAT && !svc->snat_addr))
+		return tc_drop(DROP_BAD_SERVICE);
+
+	be_id = lb_select(svc, &p, cfg->hash_seed, &be);
+	if (be_id < 0)
+		return tc_drop(-be_id);
+
+	now = bpf_ktime_get_ns();
+	baton_pkt_key(&p, &fk);
+
+	fwd.vip = p.daddr;
+	fwd.vport = nk.port;
+	fwd.vproto = p.proto;
+	fwd.mode = svc->mode;
+	fwd.dir = CT_DIR_FWD;
+	fwd.svc_id = svc->svc_id;
+	fwd.be_id = be_id;
+	fwd.flags = CT_F_COUNTED;
+	fwd.owner = cfg->node_id;
+	fwd.epoch = cfg->epoch;
+	fwd.created_ns = now;
+	fwd.last_seen_ns = now;
+	fwd.nat_saddr = p.saddr;
+	fwd.nat_sport = p.sport;
+	fwd.nat_daddr = be->addr;
+	fwd.nat_dport = p.proto == IPPROTO_ICMP ? p.dport : be->port;
+	if (p.proto == IPPROTO_TCP)
+		fwd.state = CT_STATE_SYN_SENT;
+	else
+		fwd.state = CT_STATE_NEW;
+
+	if (svc->mode == BATON_MODE_DSR) {
+		/* The backend answers the client itself: no reply half, and
+		 * the packet keeps its addresses. */
+		fwd.nat_daddr = p.daddr;
+		fwd.nat_dport = p.dport;
+		fwd.nexthop = be->addr;
+		if (p.proto != IPPROTO_TCP)
+			fwd.state = CT_STATE_ESTABLISHED;
+	} else {
+		if (svc->mode == BATON_MODE_FULLNAT)
+			fwd.nat_saddr = svc->snat_addr;
+
+		rk.saddr = fwd.nat_daddr;
+		rk.daddr = fwd.nat_saddr;
+		rk.sport = p.proto == IPPROTO_ICMP ? p.sport : fwd.nat_dport;
+		rk.dport = p.proto == IPPROTO_ICMP ? 0 : fwd.nat_sport;
+		rk.proto = p.proto;
+
+		rev = fwd;
+		rev.dir = CT_DIR_REV;
+		rev.flags = 0;
+		rev.nat_saddr = p.daddr;
+		rev.nat_sport = p.dport;
+		rev.nat_daddr = p.saddr;
+		rev.nat_dport = p.sport;
+		__builtin_memcpy(&rev.peer, &fk, sizeof(fk));
+
+		h = baton_flow_hash_v4(p.saddr, p.daddr, p.sport, p.dport,
+				       p.proto, cfg->hash_seed);
+		ret = ct_insert_rev(&rk, &rev, &fk, &fwd, h,
+				    svc->mode == BATON_MODE_FULLNAT &&
+					    p.proto != IPPROTO_ICMP);
+		if (ret < 0)
+			return tc_drop(-ret);
+		__builtin_memcpy(&fwd.peer, &rk, sizeof(rk));
+	}
+
+	ret = bpf_map_update_elem(&ct_v4_map, &fk, &fwd, BPF_NOEXIST);
+	if (ret) {
+		if (fwd.peer.proto)
+			bpf_map_delete_elem(&ct_v4_map, &rk);
+		if (ret != -EEXIST)
+			return tc_drop(DROP_CT_FULL);
+		/* Another CPU created this flow first: follow its entry. */
+		e = bpf_map_lookup_elem(&ct_v4_map, &fk);
+		if (!e)
+			return tc_drop(DROP_CT_FULL);
+		ct_update(&fk, e, &p, skb->len);
+		return ct_forward(skb, &p, e);
+	}
+
+	baton_count(ST_NEW_FLOW);
+	idx = baton_be_index(fwd.svc_id, fwd.be_id);
+	bs = bpf_map_lookup_elem(&be_stats_map, &idx);
+	if (bs) {
+		__sync_fetch_and_add(&bs->active, 1);
+		__sync_fetch_and_add(&bs->flows, 1);
+	}
+
+	e = bpf_map_lookup_elem(&ct_v4_map, &fk);
+	if (!e)
+		return tc_drop(DROP_CT_FULL);
+	e->packets = 1;
+	e->bytes = skb->len;
+	if (e->state == CT_STATE_ESTABLISHED)
+		ct_emit(CT_EV_ESTABLISHED, &fk, e);
+	return ct_forward(skb, &p, e);
 }
 
-SEC("xdp")
+SEC("xdp.frags")
 int xdp_packet_func(struct xdp_md *ctx)
 {
+	struct pkt_v4 p;
+	int ret;
+
+	baton_count(ST_XDP_RX);
+	ret = baton_parse_v4((void *)(long)ctx->data,
+			     (void *)(long)ctx->data_end, &p);
+	/* Only verdicts no host would dispute: a truncated header may just
+	 * continue in a fragment buffer, so TC (which can pull) decides. */
+	if (ret < 0) {
+		baton_count_drop(-ret);
+		return XDP_DROP;
+	}
+	baton_count(ST_XDP_PASS);
 	return XDP_PASS;
 }
 

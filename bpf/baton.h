@@ -105,6 +105,7 @@ enum baton_drop {
 	DROP_BAD_SERVICE = 9,	/* service entry inconsistent (table slot) */
 	DROP_REDIRECT = 10,	/* redirect/rewrite helper failed */
 	DROP_ICMP_TYPE = 11,	/* ICMP other than echo request to a VIP */
+	DROP_CT_COLLISION = 12,	/* reply tuple already owned by another flow */
 	DROP_MAX
 };
 

@@ -12,7 +12,10 @@
 
 #define BATON_JHASH_INITVAL 0xdeadbeef
 
-static inline __u32 baton_rol32(__u32 w, unsigned int s)
+/* BPF calls take at most five arguments: these must always be inlined. */
+#define BATON_HASH_FN static inline __attribute__((always_inline))
+
+BATON_HASH_FN __u32 baton_rol32(__u32 w, unsigned int s)
 {
 	return (w << s) | (w >> ((32 - s) & 31));
 }
@@ -39,7 +42,7 @@ static inline __u32 baton_rol32(__u32 w, unsigned int s)
 	} while (0)
 
 /* jhash of three words (the kernel's jhash_3words). */
-static inline __u32 baton_jhash_3words(__u32 a, __u32 b, __u32 c, __u32 seed)
+BATON_HASH_FN __u32 baton_jhash_3words(__u32 a, __u32 b, __u32 c, __u32 seed)
 {
 	a += BATON_JHASH_INITVAL + (3 << 2) + seed;
 	b += BATON_JHASH_INITVAL + (3 << 2) + seed;
@@ -49,7 +52,7 @@ static inline __u32 baton_jhash_3words(__u32 a, __u32 b, __u32 c, __u32 seed)
 }
 
 /* jhash of four words: mix the first three, fold in the fourth. */
-static inline __u32 baton_jhash_4words(__u32 a, __u32 b, __u32 c, __u32 d,
+BATON_HASH_FN __u32 baton_jhash_4words(__u32 a, __u32 b, __u32 c, __u32 d,
 				       __u32 seed)
 {
 	__u32 init = BATON_JHASH_INITVAL + (4 << 2) + seed;
@@ -69,7 +72,7 @@ static inline __u32 baton_jhash_4words(__u32 a, __u32 b, __u32 c, __u32 d,
  * every node of one architecture family; all supported nodes are
  * little-endian).
  */
-static inline __u32 baton_flow_hash_v4(__u32 saddr, __u32 daddr, __u16 sport,
+BATON_HASH_FN __u32 baton_flow_hash_v4(__u32 saddr, __u32 daddr, __u16 sport,
 				       __u16 dport, __u8 proto, __u32 seed)
 {
 	return baton_jhash_4words(saddr, daddr,

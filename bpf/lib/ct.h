@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * ct.h - conntrack: per-packet state machine on an existing pair, and the
+ * events batond consumes.
+ *
+ * Both halves of a pair carry the state; a transition writes both (the
+ * other half found through entry.peer), so either half alone tells a peer
+ * node, the GC and batonctl where the connection is. Packets of an
+ * established flow change neither state nor the other half: one lookup.
+ */
+#ifndef BATON_LIB_CT_H
+#define BATON_LIB_CT_H
+
+#include "maps.h"
+#include "parse.h"
+#include "stats.h"
+
+#define CT_F_FIN_FIRST_REV 0x20	/* the first FIN came server -> client */
+
+static __always_inline void ct_emit(__u8 type, const struct ct_v4_key *key,
+				    const struct ct_v4_entry *e)
+{
+	struct ct_v4_event *ev;
+
+	ev = bpf_ringbuf_reserve(&ct_events, sizeof(*ev), 0);
+	if (!ev) {
+		baton_count(ST_EV_LOST);
+		return;
+	}
+	ev->type = type;
+	ev->family = 2; /* AF_INET */
+	ev->pad = 0;
+	ev->cpu = bpf_get_smp_processor_id();
+	__builtin_memcpy(&ev->key, key, sizeof(*key));
+	__builtin_memcpy(&ev->entry, e, sizeof(*e));
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* Take a flow off its backend's active count, once. */
+static __always_inline void ct_uncount(struct ct_v4_entry *fwd)
+{
+	struct be_stats *bs;
+	__u32 idx;
+
+	if (!(__sync_fetch_and_and(&fwd->flags, ~CT_F_COUNTED) & CT_F_COUNTED))
+		return;
+	idx = baton_be_index(fwd->svc_id, fwd->be_id);
+	bs = bpf_map_lookup_elem(&be_stats_map, &idx);
+	if (bs)
+		__sync_fetch_and_add(&bs->active, -1);
+}
+
+static __always_inline void ct_count(struct ct_v4_entry *fwd)
+{
+	struct be_stats *bs;
+	__u32 idx;
+
+	if (__sync_fetch_and_or(&fwd->flags, CT_F_COUNTED) & CT_F_COUNTED)
+		return;
+	idx = baton_be_index(fwd->svc_id, fwd->be_id);
+	bs = bpf_map_lookup_elem(&be_stats_map, &idx);
+	if (bs) {
+		__sync_fetch_and_add(&bs->active, 1);
+		__sync_fetch_and_add(&bs->flows, 1);
+	}
+}
+
+/*
+ * Next TCP state for a packet with `flags` travelling in direction `dir`.
+ * Returns the new state (== cur when nothing changes); *set / *clear get
+ * the CT_F_FIN_* bits to change. DSR sees only client -> server packets,
+ * so there the client's first ACK establishes the flow.
+ */
+static __always_inline __u8 ct_tcp_next(__u8 cur, __u32 eflags, __u8 flags,
+					__u8 dir, __u8 mode, __u32 *set,
+					__u32 *clear)
+{
+	__u32 mine = dir == CT_DIR_FWD ? CT_F_FIN_FWD : CT_F_FIN_REV;
+
+	if (flags & TCPF_RST)
+		return CT_STATE_CLOSED;
+
+	switch (cur) {
+	case CT_STATE_SYN_SENT:
+		if (flags & TCPF_FIN)
+			break;
+		if (dir == CT_DIR_REV && (flags & TCPF_SYN) &&
+		    (flags & TCPF_ACK))
+			return CT_STATE_SYN_RECV;
+		if (mode == BATON_MODE_DSR && dir == CT_DIR_FWD &&
+		    (flags & TCPF_ACK) && !(flags & TCPF_SYN))
+			return CT_STATE_ESTABLISHED;
+		return cur;
+	case CT_STATE_SYN_RECV:
+		if (flags & TCPF_FIN)
+			break;
+		if (dir == CT_DIR_FWD && (flags & TCPF_ACK) &&
+		    !(flags & TCPF_SYN))
+			return CT_STATE_ESTABLISHED;
+		return cur;
+	case CT_STATE_ESTABLISHED:
+		break;
+	case CT_STATE_FIN_WAIT:
+		if ((flags & TCPF_FIN) && !(eflags & mine)) {
+			*set = mine;
+			return CT_STATE_CLOSE_WAIT;
+		}
+		return cur;
+	case CT_STATE_CLOSE_WAIT: {
+		/* The last ACK comes from the side that closed first. */
+		__u8 first = (eflags & CT_F_FIN_FIRST_REV) ? CT_DIR_REV :
+							     CT_DIR_FWD;
+
+		if (dir == first && (flags & TCPF_ACK) && !(flags & TCPF_FIN))
+			return CT_STATE_TIME_WAIT;
+		return cur;
+	}
+	case CT_STATE_TIME_WAIT:
+	case CT_STATE_CLOSED:
+		/* A new connection reusing the tuple. */
+		if (dir == CT_DIR_FWD && (flags & TCPF_SYN) &&
+		    !(flags & TCPF_ACK)) {
+			*clear = CT_F_FIN_FWD | CT_F_FIN_REV |
+				 CT_F_FIN_FIRST_REV;
+			return CT_STATE_SYN_SENT;
+		}
+		return cur;
+	default:
+		return cur;
+	}
+
+	/* ESTABLISHED, or a FIN during the handshake: first FIN. */
+	if (flags & TCPF_FIN) {
+		*set = mine | (dir == CT_DIR_REV ? CT_F_FIN_FIRST_REV : 0);
+		return CT_STATE_FIN_WAIT;
+	}
+	return cur;
+}
+
+static __always_inline __u8 ct_event_for(__u8 state)
+{
+	if (state == CT_STATE_ESTABLISHED)
+		return CT_EV_ESTABLISHED;
+	if (state == CT_STATE_CLOSED)
+		return CT_EV_CLOSED;
+	return CT_EV_STATE;
+}
+
+/*
+ * Account a packet on entry `e` (found under `key`) and run the state
+ * machine. Writes the other half on a transition and emits an event.
+ */
+static __always_inline void ct_update(const struct ct_v4_key *key,
+				      struct ct_v4_entry *e,
+				      const struct pkt_v4 *p, __u32 len)
+{
+	__u32 set = 0, clear = 0;
+	struct ct_v4_entry *other = NULL, *fwd;
+	const struct ct_v4_key *fkey;
+	__u8 next = e->state;
+
+	e->last_seen_ns = bpf_ktime_get_ns();
+	e->packets += 1;
+	e->bytes += len;
+
+	if (p->proto == IPPROTO_TCP)
+		next = ct_tcp_next(e->state, e->flags, p->tcp_flags, e->dir,
+				   e->mode, &set, &clear);
+	else if (e->state == CT_STATE_NEW && e->dir == CT_DIR_REV)
+		next = CT_STATE_ESTABLISHED;	/* UDP/ICMP: a reply */
+
+	if (next == e->state && !set && !clear)
+		return;
+
+	if (e->peer.proto)
+		other = bpf_map_lookup_elem(&ct_v4_map, &e->peer);
+
+	e->state = next;
+	e->flags = (e->flags | set) & ~clear;
+	if (other) {
+		other->state = next;
+		other->flags = (other->flags | set) & ~clear;
+	}
+
+	fwd = e;
+	fkey = key;
+	if (e->dir == CT_DIR_REV) {
+		fwd = other;
+		fkey = &e->peer;
+	}
+	if (!fwd)
+		return;
+
+	if (next == CT_STATE_TIME_WAIT || next == CT_STATE_CLOSED)
+		ct_uncount(fwd);
+	else if (next == CT_STATE_SYN_SENT)
+		ct_count(fwd);	/* tuple reused by a new connection */
+
+	ct_emit(ct_event_for(next), fkey, fwd);
+}
+
+#endif /* BATON_LIB_CT_H */
