@@ -1,0 +1,1550 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * config.c - baton.yaml -> struct baton_config (see config.h for the
+ * contract).
+ *
+ * The file is read with libyaml's document API (the whole tree in memory;
+ * a config is a few KB) and walked by a fixed schema. Every mapping is first
+ * checked against the keys it may hold, so an unknown or repeated key is
+ * reported with its line whatever the order, and values are then read in
+ * dependency order: a service's protocol before its port, its port before
+ * the backends that default to it. The walk never recurses generically, so
+ * YAML aliases (even cyclic ones) cannot make it loop or blow up.
+ *
+ * The parser checks syntax, types and ranges (it alone knows lines). Rules
+ * that relate fields to each other live in baton_config_validate(), so the
+ * file, a SIGHUP reload and a live change from batonctl are judged by the
+ * same code. One exception: duplicate interface names are also caught while
+ * parsing, because struct baton_iface_cfg has no line to name afterwards.
+ */
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "config.h"
+
+/* ---- ranges (shared by the parser and validate) ------------------------ */
+
+#define PORT_MIN	1u
+#define PORT_MAX	65535u
+#define WEIGHT_MAX	65535u
+#define NODE_ID_MIN	1u
+#define NODE_ID_MAX	UINT32_MAX
+#define CT_MAX_MIN	1024u
+#define CT_MAX_MAX	(16u << 20)
+#define GC_MS_MIN	10u
+#define GC_MS_MAX	60000u
+#define TIMEOUT_MIN	1u
+#define TIMEOUT_MAX	864000u		/* ten days */
+
+/* A config with 256 x 64 backends is ~1.5 MB; refuse anything absurd. */
+#define CONFIG_MAX_BYTES	(16u << 20)
+
+/* Room for the longest key path we name ("services[255].backends[63]..."). */
+#define KEY_MAX		128
+#define MAP_MAX_KEYS	16
+
+/* Longest control socket path: sockaddr_un.sun_path with its NUL. */
+#define CTL_PATH_MAX	sizeof(((struct sockaddr_un *)0)->sun_path)
+
+#define MODE_CHOICES	"dnat|fullnat|dsr"
+#define ALGO_CHOICES	"maglev|wrr|lc"
+#define PROTO_CHOICES	"tcp|udp|icmp"
+#define XDP_CHOICES	"native|generic|off"
+#define LOG_CHOICES	"error|warn|info|debug"
+#define BOOL_CHOICES	"true|false"
+
+/*
+ * conntrack.timeouts keys and where each lands. Both the parser and
+ * validate walk this table, so a new timeout is one line here.
+ */
+static const char *const timeout_keys[] = {
+	"tcp_syn_sent", "tcp_syn_recv", "tcp_established", "tcp_fin_wait",
+	"tcp_close_wait", "tcp_time_wait", "tcp_closed",
+	"udp", "udp_established", "icmp",
+};
+
+static const size_t timeout_offs[] = {
+	offsetof(struct baton_config, timeout_s[CT_STATE_SYN_SENT]),
+	offsetof(struct baton_config, timeout_s[CT_STATE_SYN_RECV]),
+	offsetof(struct baton_config, timeout_s[CT_STATE_ESTABLISHED]),
+	offsetof(struct baton_config, timeout_s[CT_STATE_FIN_WAIT]),
+	offsetof(struct baton_config, timeout_s[CT_STATE_CLOSE_WAIT]),
+	offsetof(struct baton_config, timeout_s[CT_STATE_TIME_WAIT]),
+	offsetof(struct baton_config, timeout_s[CT_STATE_CLOSED]),
+	offsetof(struct baton_config, udp_timeout_s),
+	offsetof(struct baton_config, udp_est_timeout_s),
+	offsetof(struct baton_config, icmp_timeout_s),
+};
+
+#define N_TIMEOUTS (sizeof(timeout_keys) / sizeof(timeout_keys[0]))
+static_assert(N_TIMEOUTS == sizeof(timeout_offs) / sizeof(timeout_offs[0]),
+	      "timeout_keys and timeout_offs must match");
+static_assert(N_TIMEOUTS <= MAP_MAX_KEYS, "too many timeout keys");
+
+static uint32_t *timeout_at(struct baton_config *cfg, size_t i)
+{
+	return (uint32_t *)((char *)cfg + timeout_offs[i]);
+}
+
+static uint32_t timeout_get(const struct baton_config *cfg, size_t i)
+{
+	return *(const uint32_t *)((const char *)cfg + timeout_offs[i]);
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+static const char *const mode_names[BATON_MODE_MAX] = {
+	[BATON_MODE_DNAT] = "dnat",
+	[BATON_MODE_FULLNAT] = "fullnat",
+	[BATON_MODE_DSR] = "dsr",
+};
+
+static const char *const algo_names[BATON_ALGO_MAX] = {
+	[BATON_ALGO_MAGLEV] = "maglev",
+	[BATON_ALGO_WRR] = "wrr",
+	[BATON_ALGO_LC] = "lc",
+};
+
+static const char *const ct_state_names[CT_STATE_MAX] = {
+	[CT_STATE_NONE] = "NONE",
+	[CT_STATE_NEW] = "NEW",
+	[CT_STATE_SYN_SENT] = "SYN_SENT",
+	[CT_STATE_SYN_RECV] = "SYN_RECV",
+	[CT_STATE_ESTABLISHED] = "ESTABLISHED",
+	[CT_STATE_FIN_WAIT] = "FIN_WAIT",
+	[CT_STATE_CLOSE_WAIT] = "CLOSE_WAIT",
+	[CT_STATE_TIME_WAIT] = "TIME_WAIT",
+	[CT_STATE_CLOSED] = "CLOSED",
+};
+
+static const char *const xdp_names[] = {
+	[BATON_XDP_NATIVE] = "native",
+	[BATON_XDP_GENERIC] = "generic",
+	[BATON_XDP_OFF] = "off",
+};
+
+static const char *const log_levels[] = { "error", "warn", "info", "debug" };
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static int name_index(const char *const *names, size_t n, const char *s)
+{
+	size_t i;
+
+	if (!s)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (names[i] && !strcmp(names[i], s))
+			return (int)i;
+	return -1;
+}
+
+static const char *index_name(const char *const *names, size_t n, int i)
+{
+	if (i < 0 || (size_t)i >= n || !names[i])
+		return "?";
+	return names[i];
+}
+
+int baton_mode_from_str(const char *s)
+{
+	return name_index(mode_names, ARRAY_LEN(mode_names), s);
+}
+
+int baton_algo_from_str(const char *s)
+{
+	return name_index(algo_names, ARRAY_LEN(algo_names), s);
+}
+
+int baton_proto_from_str(const char *s)
+{
+	if (!s)
+		return -1;
+	if (!strcmp(s, "tcp"))
+		return IPPROTO_TCP;
+	if (!strcmp(s, "udp"))
+		return IPPROTO_UDP;
+	if (!strcmp(s, "icmp"))
+		return IPPROTO_ICMP;
+	return -1;
+}
+
+const char *baton_mode_str(int mode)
+{
+	return index_name(mode_names, ARRAY_LEN(mode_names), mode);
+}
+
+const char *baton_algo_str(int algo)
+{
+	return index_name(algo_names, ARRAY_LEN(algo_names), algo);
+}
+
+const char *baton_proto_str(int proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	default:
+		return "?";
+	}
+}
+
+const char *baton_ct_state_str(int state)
+{
+	return index_name(ct_state_names, ARRAY_LEN(ct_state_names), state);
+}
+
+static int xdp_from_str(const char *s)
+{
+	return name_index(xdp_names, ARRAY_LEN(xdp_names), s);
+}
+
+static int log_level_from_str(const char *s)
+{
+	return name_index(log_levels, ARRAY_LEN(log_levels), s);
+}
+
+/* YAML 1.2 core schema booleans; yes/no/on/off are YAML 1.1 traps. */
+static int bool_from_str(const char *s)
+{
+	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
+		return 1;
+	if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
+		return 0;
+	return -1;
+}
+
+/* ---- small helpers shared by the parser and validate ------------------- */
+
+/*
+ * Decimal or 0x hex, nothing else: no sign, no spaces, and no leading zero
+ * on a decimal, so "010" is not silently read as 10 by us and 8 by a YAML
+ * 1.1 tool.
+ */
+static int parse_u32(const char *s, uint32_t *out)
+{
+	unsigned int base = 10;
+	uint64_t v = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	} else if (s[0] == '0' && s[1]) {
+		return -EINVAL;
+	}
+	if (!*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		unsigned int d;
+
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return -EINVAL;
+		v = v * base + d;
+		if (v > UINT32_MAX)
+			return -ERANGE;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* The kernel's dev_valid_name(): 1..15 bytes, no '/', ':' or blanks. */
+static bool iface_name_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len >= IF_NAMESIZE)
+		return false;
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = s[i];
+
+		if (c == '/' || c == ':' || c <= ' ' || c >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+static bool path_ok(const char *s, size_t len, size_t max)
+{
+	return len > 0 && len < max && s[0] == '/';
+}
+
+static const char *ip_str(uint32_t host, char *buf, size_t len)
+{
+	struct in_addr a = { .s_addr = htonl(host) };
+
+	if (!inet_ntop(AF_INET, &a, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/* "10.0.0.100:80/tcp", or "10.0.0.100/icmp" for a port-less service. */
+static const char *svc_str(const struct baton_service_cfg *s, char *buf,
+			   size_t len)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	ip_str(s->vip, ip, sizeof(ip));
+	if (s->proto == IPPROTO_ICMP && !s->port)
+		snprintf(buf, len, "%s/%s", ip, baton_proto_str(s->proto));
+	else
+		snprintf(buf, len, "%s:%u/%s", ip, s->port,
+			 baton_proto_str(s->proto));
+	return buf;
+}
+
+/*
+ * User text as it may appear in a message: at most 40 bytes, control and
+ * non-ASCII bytes replaced, so a fuzzer's garbage cannot mess up a log.
+ * buf must hold at least 8 bytes.
+ */
+static const char *clean(const unsigned char *s, size_t slen, char *buf,
+			 size_t len)
+{
+	size_t i, o = 0, max = len - 4;
+
+	if (max > 40)
+		max = 40;
+	for (i = 0; i < slen && i < max; i++)
+		buf[o++] = (s[i] >= ' ' && s[i] < 0x7f) ? (char)s[i] : '?';
+	if (i < slen) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static const char *quote(const unsigned char *s, size_t slen, char *buf,
+			 size_t len)
+{
+	buf[0] = '\'';
+	clean(s, slen, buf + 1, len - 2);
+	strcat(buf, "'");
+	return buf;
+}
+
+/*
+ * snprintf for messages and key paths, where cutting a long user-supplied
+ * name short is the intended behaviour (and keeps gcc's truncation
+ * warnings about it out of -Werror builds).
+ */
+static void bprintf(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void bprintf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- defaults, free, copy, find ---------------------------------------- */
+
+void baton_config_defaults(struct baton_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s",
+		 BATON_DEFAULT_PIN_PATH);
+	snprintf(cfg->ctl_path, sizeof(cfg->ctl_path), "%s",
+		 BATON_DEFAULT_CTL_PATH);
+	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+	cfg->ct_max = BATON_CT_DEFAULT_MAX;
+	cfg->gc_interval_ms = 1000;
+	cfg->timeout_s[CT_STATE_SYN_SENT] = 30;
+	cfg->timeout_s[CT_STATE_SYN_RECV] = 30;
+	cfg->timeout_s[CT_STATE_ESTABLISHED] = 3600;
+	cfg->timeout_s[CT_STATE_FIN_WAIT] = 120;
+	cfg->timeout_s[CT_STATE_CLOSE_WAIT] = 60;
+	cfg->timeout_s[CT_STATE_TIME_WAIT] = 30;
+	cfg->timeout_s[CT_STATE_CLOSED] = 10;
+	cfg->udp_timeout_s = 30;
+	cfg->udp_est_timeout_s = 120;
+	cfg->icmp_timeout_s = 30;
+	cfg->hash_seed = 0x5eed;
+}
+
+void baton_config_free(struct baton_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->services);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int baton_config_copy(struct baton_config *dst, const struct baton_config *src)
+{
+	struct baton_service_cfg *svcs = NULL;
+
+	if (dst == src)
+		return 0;
+	if (src->nservices) {
+		svcs = calloc(src->nservices, sizeof(*svcs));
+		if (!svcs) {
+			memset(dst, 0, sizeof(*dst));
+			return -ENOMEM;
+		}
+		memcpy(svcs, src->services, src->nservices * sizeof(*svcs));
+	}
+	memcpy(dst, src, sizeof(*dst));
+	dst->services = svcs;
+	return 0;
+}
+
+struct baton_service_cfg *baton_config_find_service(
+	const struct baton_config *cfg, uint32_t vip, uint16_t port,
+	uint8_t proto)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nservices; i++) {
+		struct baton_service_cfg *s = &cfg->services[i];
+
+		if (s->vip == vip && s->port == port && s->proto == proto)
+			return s;
+	}
+	return NULL;
+}
+
+/* ---- validate ---------------------------------------------------------- */
+
+/* Where a message points: file name for global settings. */
+static const char *cfg_name(const struct baton_config *cfg)
+{
+	return cfg->path[0] ? cfg->path : "config";
+}
+
+/*
+ * Prefix naming an entity of service i: "FILE:LINE: services[i]" when it
+ * came from the file, "service VIP:PORT/PROTO: " for a live change. `sub`
+ * is the key below the service ("snat", "backends[2].port", or "").
+ */
+static void svc_where(const struct baton_config *cfg, size_t i, int line,
+		      const char *sub, char *buf, size_t len)
+{
+	char name[64];
+
+	if (line > 0)
+		bprintf(buf, len, "%s:%d: services[%zu]%s%s", cfg_name(cfg),
+			line, i, sub[0] ? "." : "", sub);
+	else if (sub[0])
+		bprintf(buf, len, "service %s: %s",
+			svc_str(&cfg->services[i], name, sizeof(name)), sub);
+	else
+		bprintf(buf, len, "service %s",
+			svc_str(&cfg->services[i], name, sizeof(name)));
+}
+
+static int validate_globals(const struct baton_config *cfg, char *err,
+			    size_t errlen)
+{
+	const char *f = cfg_name(cfg);
+	size_t i, j;
+
+	if (cfg->node_id < NODE_ID_MIN) {
+		bprintf(err, errlen, "%s: node.id: required, expected a "
+			"number in 1..4294967295", f);
+		return -EINVAL;
+	}
+	if (!memchr(cfg->pin_path, 0, sizeof(cfg->pin_path)) ||
+	    !path_ok(cfg->pin_path, strlen(cfg->pin_path), PATH_MAX)) {
+		bprintf(err, errlen, "%s: node.pin_path: expected an absolute "
+			"path", f);
+		return -EINVAL;
+	}
+	if (!memchr(cfg->ctl_path, 0, sizeof(cfg->ctl_path)) ||
+	    !path_ok(cfg->ctl_path, strlen(cfg->ctl_path), CTL_PATH_MAX)) {
+		bprintf(err, errlen, "%s: node.control_socket: expected an "
+			"absolute path shorter than %zu bytes", f,
+			CTL_PATH_MAX);
+		return -EINVAL;
+	}
+	if (!memchr(cfg->log_level, 0, sizeof(cfg->log_level)) ||
+	    log_level_from_str(cfg->log_level) < 0) {
+		bprintf(err, errlen, "%s: node.log_level: expected one of "
+			LOG_CHOICES, f);
+		return -EINVAL;
+	}
+	if (cfg->nifaces < 1 || cfg->nifaces > BATON_MAX_IFACES) {
+		bprintf(err, errlen, "%s: interfaces: expected 1..%d "
+			"interfaces, got %zu", f, BATON_MAX_IFACES,
+			cfg->nifaces);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->nifaces; i++) {
+		const struct baton_iface_cfg *ifc = &cfg->ifaces[i];
+
+		if (!memchr(ifc->name, 0, sizeof(ifc->name)) ||
+		    !iface_name_ok(ifc->name, strlen(ifc->name))) {
+			bprintf(err, errlen, "%s: interfaces[%zu].name: "
+				"expected an interface name", f, i);
+			return -EINVAL;
+		}
+		if (ifc->xdp > BATON_XDP_OFF) {
+			bprintf(err, errlen, "%s: interfaces[%zu].xdp: "
+				"expected one of " XDP_CHOICES, f, i);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (strcmp(cfg->ifaces[j].name, ifc->name))
+				continue;
+			bprintf(err, errlen, "%s: interfaces[%zu].name: "
+				"duplicate interface '%s' (interfaces[%zu])",
+				f, i, ifc->name, j);
+			return -EINVAL;
+		}
+	}
+	if (cfg->ct_max < CT_MAX_MIN || cfg->ct_max > CT_MAX_MAX) {
+		bprintf(err, errlen, "%s: conntrack.max_entries: expected a "
+			"number in %u..%u, got '%" PRIu32 "'", f, CT_MAX_MIN,
+			CT_MAX_MAX, cfg->ct_max);
+		return -EINVAL;
+	}
+	if (cfg->gc_interval_ms < GC_MS_MIN ||
+	    cfg->gc_interval_ms > GC_MS_MAX) {
+		bprintf(err, errlen, "%s: conntrack.gc_interval_ms: expected a "
+			"number in %u..%u, got '%" PRIu32 "'", f, GC_MS_MIN,
+			GC_MS_MAX, cfg->gc_interval_ms);
+		return -EINVAL;
+	}
+	for (i = 0; i < N_TIMEOUTS; i++) {
+		uint32_t v = timeout_get(cfg, i);
+
+		if (v >= TIMEOUT_MIN && v <= TIMEOUT_MAX)
+			continue;
+		bprintf(err, errlen, "%s: conntrack.timeouts.%s: expected a "
+			"number in %u..%u, got '%" PRIu32 "'", f,
+			timeout_keys[i], TIMEOUT_MIN, TIMEOUT_MAX, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int validate_backends(const struct baton_config *cfg, size_t si,
+			     char *err, size_t errlen)
+{
+	const struct baton_service_cfg *s = &cfg->services[si];
+	char where[PATH_MAX + KEY_MAX], sub[KEY_MAX], ip[INET_ADDRSTRLEN];
+	size_t i, j;
+
+	if (s->nbackends > BATON_MAX_BACKENDS) {
+		svc_where(cfg, si, s->line, "backends", where, sizeof(where));
+		bprintf(err, errlen, "%s: expected at most %d backends, "
+			"got %zu", where, BATON_MAX_BACKENDS, s->nbackends);
+		return -EINVAL;
+	}
+	for (i = 0; i < s->nbackends; i++) {
+		const struct baton_backend_cfg *b = &s->backends[i];
+		/* A backend added live to a file service has no line. */
+		int line = s->line > 0 ? b->line : 0;
+
+		if (!b->addr) {
+			bprintf(sub, sizeof(sub), "backends[%zu].address", i);
+			svc_where(cfg, si, line, sub, where, sizeof(where));
+			bprintf(err, errlen, "%s: expected a non-zero IPv4 "
+				"address, got '0.0.0.0'", where);
+			return -EINVAL;
+		}
+		bprintf(sub, sizeof(sub), "backends[%zu].port", i);
+		if (s->proto == IPPROTO_ICMP && b->port) {
+			svc_where(cfg, si, line, sub, where, sizeof(where));
+			bprintf(err, errlen, "%s: expected no port for "
+				"protocol icmp, got '%u'", where, b->port);
+			return -EINVAL;
+		}
+		if (s->proto != IPPROTO_ICMP && !b->port) {
+			svc_where(cfg, si, line, sub, where, sizeof(where));
+			bprintf(err, errlen, "%s: expected a number in "
+				"1..65535, got '0'", where);
+			return -EINVAL;
+		}
+		/* DSR only rewrites MACs: the packet reaches the backend
+		 * with the VIP's port, so a different port cannot work. */
+		if (s->mode == BATON_MODE_DSR && b->port != s->port) {
+			svc_where(cfg, si, line, sub, where, sizeof(where));
+			bprintf(err, errlen, "%s: expected the service port "
+				"%u with mode dsr (DSR cannot translate "
+				"ports), got '%u'", where, s->port, b->port);
+			return -EINVAL;
+		}
+		if (b->weight > WEIGHT_MAX) {
+			bprintf(sub, sizeof(sub), "backends[%zu].weight", i);
+			svc_where(cfg, si, line, sub, where, sizeof(where));
+			bprintf(err, errlen, "%s: expected a number in "
+				"0..65535, got '%" PRIu32 "'", where,
+				b->weight);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			const struct baton_backend_cfg *o = &s->backends[j];
+
+			if (o->addr != b->addr || o->port != b->port)
+				continue;
+			bprintf(sub, sizeof(sub), "backends[%zu]", i);
+			svc_where(cfg, si, line, sub, where, sizeof(where));
+			if (line > 0 && o->line > 0)
+				bprintf(err, errlen, "%s: duplicate backend "
+					"%s:%u, first at line %d", where,
+					ip_str(b->addr, ip, sizeof(ip)),
+					b->port, o->line);
+			else
+				bprintf(err, errlen, "%s: duplicate backend "
+					"%s:%u, first as backends[%zu]", where,
+					ip_str(b->addr, ip, sizeof(ip)),
+					b->port, j);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int validate_service(const struct baton_config *cfg, size_t si,
+			    char *err, size_t errlen)
+{
+	const struct baton_service_cfg *s = &cfg->services[si];
+	char where[PATH_MAX + KEY_MAX], ip[INET_ADDRSTRLEN], name[64];
+	size_t j;
+
+	if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP &&
+	    s->proto != IPPROTO_ICMP) {
+		svc_where(cfg, si, s->line, "protocol", where, sizeof(where));
+		bprintf(err, errlen, "%s: expected one of " PROTO_CHOICES
+			", got protocol number %u", where, s->proto);
+		return -EINVAL;
+	}
+	if (s->mode >= BATON_MODE_MAX) {
+		svc_where(cfg, si, s->line, "mode", where, sizeof(where));
+		bprintf(err, errlen, "%s: expected one of " MODE_CHOICES
+			", got mode %u", where, s->mode);
+		return -EINVAL;
+	}
+	if (s->algo >= BATON_ALGO_MAX) {
+		svc_where(cfg, si, s->line, "algorithm", where, sizeof(where));
+		bprintf(err, errlen, "%s: expected one of " ALGO_CHOICES
+			", got algorithm %u", where, s->algo);
+		return -EINVAL;
+	}
+	if (!s->vip) {
+		svc_where(cfg, si, s->line, "vip", where, sizeof(where));
+		bprintf(err, errlen, "%s: expected a non-zero IPv4 address, "
+			"got '0.0.0.0'", where);
+		return -EINVAL;
+	}
+	if (s->proto == IPPROTO_ICMP && s->port) {
+		svc_where(cfg, si, s->line, "port", where, sizeof(where));
+		bprintf(err, errlen, "%s: expected no port for protocol icmp, "
+			"got '%u'", where, s->port);
+		return -EINVAL;
+	}
+	if (s->proto != IPPROTO_ICMP && !s->port) {
+		svc_where(cfg, si, s->line, "port", where, sizeof(where));
+		bprintf(err, errlen, "%s: required for protocol %s, expected "
+			"a number in 1..65535", where,
+			baton_proto_str(s->proto));
+		return -EINVAL;
+	}
+	if (s->mode == BATON_MODE_FULLNAT && !s->snat) {
+		svc_where(cfg, si, s->line, "snat", where, sizeof(where));
+		bprintf(err, errlen, "%s: required for mode fullnat, expected "
+			"an IPv4 address", where);
+		return -EINVAL;
+	}
+	if (s->mode != BATON_MODE_FULLNAT && s->snat) {
+		svc_where(cfg, si, s->line, "snat", where, sizeof(where));
+		bprintf(err, errlen, "%s: expected only with mode fullnat, "
+			"got '%s' with mode %s", where,
+			ip_str(s->snat, ip, sizeof(ip)),
+			baton_mode_str(s->mode));
+		return -EINVAL;
+	}
+	for (j = 0; j < si; j++) {
+		const struct baton_service_cfg *o = &cfg->services[j];
+
+		if (o->vip != s->vip || o->port != s->port ||
+		    o->proto != s->proto)
+			continue;
+		svc_where(cfg, si, s->line, "", where, sizeof(where));
+		if (s->line > 0 && o->line > 0)
+			bprintf(err, errlen, "%s: duplicate service %s, first "
+				"at line %d", where,
+				svc_str(s, name, sizeof(name)), o->line);
+		else
+			bprintf(err, errlen, "%s: duplicate service %s, first "
+				"as services[%zu]", where,
+				svc_str(s, name, sizeof(name)), j);
+		return -EINVAL;
+	}
+	return validate_backends(cfg, si, err, errlen);
+}
+
+int baton_config_validate(const struct baton_config *cfg, char *err,
+			  size_t errlen)
+{
+	size_t i;
+	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!cfg)
+		return -EINVAL;
+	ret = validate_globals(cfg, err, errlen);
+	if (ret)
+		return ret;
+	if (cfg->nservices > BATON_MAX_SERVICES) {
+		bprintf(err, errlen, "%s: services: expected at most %d "
+			"services, got %zu", cfg_name(cfg), BATON_MAX_SERVICES,
+			cfg->nservices);
+		return -EINVAL;
+	}
+	if (cfg->nservices && !cfg->services) {
+		bprintf(err, errlen, "%s: services: %zu services but no array",
+			cfg_name(cfg), cfg->nservices);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->nservices; i++) {
+		ret = validate_service(cfg, i, err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* ---- the YAML walk ----------------------------------------------------- */
+
+struct parser {
+	const char *name;	/* file name in messages */
+	const char *buf;	/* the text, to place reader errors */
+	size_t len;
+	yaml_document_t *doc;
+	struct baton_config *cfg;
+	char *err;
+	size_t errlen;
+};
+
+static int node_line(const yaml_node_t *n)
+{
+	return n ? (int)n->start_mark.line + 1 : 1;
+}
+
+static int perr(struct parser *p, int line, const char *key,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* "FILE:LINE: KEY: message"; always -EINVAL so callers can return it. */
+static int perr(struct parser *p, int line, const char *key,
+		const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (!p->err || !p->errlen)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s:%d: %s: %s", p->name, line,
+		 key[0] ? key : "top level", msg);
+	return -EINVAL;
+}
+
+static const char *describe(const yaml_node_t *n, char *buf, size_t len)
+{
+	switch (n->type) {
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_SCALAR_NODE:
+		return quote(n->data.scalar.value, n->data.scalar.length, buf,
+			     len);
+	default:
+		return "nothing";
+	}
+}
+
+static int expect(struct parser *p, const yaml_node_t *n, const char *key,
+		  const char *what)
+{
+	char got[64];
+
+	return perr(p, node_line(n), key, "expected %s, got %s", what,
+		    describe(n, got, sizeof(got)));
+}
+
+static void key_join(char *dst, size_t len, const char *path, const char *key)
+{
+	if (path[0])
+		bprintf(dst, len, "%s.%s", path, key);
+	else
+		bprintf(dst, len, "%s", key);
+}
+
+/* A plain "", "~" or "null": an empty section (`services:` with all
+ * entries commented out) is the section's default, not a type error. */
+static bool is_null(const yaml_node_t *n)
+{
+	const char *s;
+
+	if (n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	s = (const char *)n->data.scalar.value;
+	return !s[0] || !strcmp(s, "~") || !strcmp(s, "null") ||
+	       !strcmp(s, "Null") || !strcmp(s, "NULL");
+}
+
+static yaml_node_t *get_node(struct parser *p, int index)
+{
+	return yaml_document_get_node(p->doc, index);
+}
+
+/*
+ * Collect a mapping's values by key name: vals[i] gets the value of keys[i]
+ * or NULL. Unknown, repeated and non-scalar keys are errors. A null node
+ * (absent or empty section) yields all-NULL.
+ */
+static int map_fields(struct parser *p, yaml_node_t *map, const char *path,
+		      const char *const *keys, size_t nkeys, yaml_node_t **vals)
+{
+	int lines[MAP_MAX_KEYS];
+	yaml_node_pair_t *pair;
+	char sub[KEY_MAX], name[64];
+	size_t i;
+
+	if (nkeys > MAP_MAX_KEYS)
+		return -EINVAL;		/* a schema bug, not the file's */
+	memset(vals, 0, nkeys * sizeof(*vals));
+	if (!map || is_null(map))
+		return 0;
+	if (map->type != YAML_MAPPING_NODE)
+		return expect(p, map, path, "a mapping");
+
+	for (pair = map->data.mapping.pairs.start;
+	     pair < map->data.mapping.pairs.top; pair++) {
+		yaml_node_t *k = get_node(p, pair->key);
+		yaml_node_t *v = get_node(p, pair->value);
+		const char *ks;
+
+		if (!k || !v)
+			return perr(p, node_line(map), path, "malformed "
+				    "mapping");
+		if (k->type != YAML_SCALAR_NODE)
+			return expect(p, k, path, "a key name");
+		ks = (const char *)k->data.scalar.value;
+		for (i = 0; i < nkeys; i++)
+			if (strlen(keys[i]) == k->data.scalar.length &&
+			    !strcmp(keys[i], ks))
+				break;
+		if (i == nkeys) {
+			char choices[256] = "";
+			size_t j, o = 0;
+
+			for (j = 0; j < nkeys && o < sizeof(choices); j++)
+				o += snprintf(choices + o, sizeof(choices) - o,
+					      "%s%s", j ? "|" : "", keys[j]);
+			clean(k->data.scalar.value, k->data.scalar.length,
+			      name, sizeof(name));
+			key_join(sub, sizeof(sub), path, name);
+			return perr(p, node_line(k), sub, "unknown key, "
+				    "expected one of %s", choices);
+		}
+		if (vals[i]) {
+			key_join(sub, sizeof(sub), path, keys[i]);
+			return perr(p, node_line(k), sub, "duplicate key, "
+				    "first at line %d", lines[i]);
+		}
+		vals[i] = v;
+		lines[i] = node_line(k);
+	}
+	return 0;
+}
+
+static int seq_items(struct parser *p, yaml_node_t *n, const char *path,
+		     yaml_node_item_t **items, size_t *count)
+{
+	*items = NULL;
+	*count = 0;
+	if (!n || is_null(n))
+		return 0;
+	if (n->type != YAML_SEQUENCE_NODE)
+		return expect(p, n, path, "a list");
+	*items = n->data.sequence.items.start;
+	*count = n->data.sequence.items.top - n->data.sequence.items.start;
+	return 0;
+}
+
+static int scalar(struct parser *p, yaml_node_t *n, const char *key,
+		  const char *what, const char **out)
+{
+	*out = "";
+	if (n->type != YAML_SCALAR_NODE)
+		return expect(p, n, key, what);
+	/* "\0" escapes exist; a C string would silently cut the value. */
+	if (memchr(n->data.scalar.value, 0, n->data.scalar.length))
+		return perr(p, node_line(n), key, "expected %s, got a string "
+			    "with a NUL byte", what);
+	*out = (const char *)n->data.scalar.value;
+	return 0;
+}
+
+static int get_u32(struct parser *p, yaml_node_t *n, const char *key,
+		   uint32_t min, uint32_t max, uint32_t *out)
+{
+	char what[64];
+	const char *s;
+	uint32_t v;
+	int ret;
+
+	snprintf(what, sizeof(what), "a number in %" PRIu32 "..%" PRIu32,
+		 min, max);
+	ret = scalar(p, n, key, what, &s);
+	if (ret)
+		return ret;
+	if (parse_u32(s, &v) || v < min || v > max)
+		return expect(p, n, key, what);
+	*out = v;
+	return 0;
+}
+
+static int get_choice(struct parser *p, yaml_node_t *n, const char *key,
+		      const char *choices, int (*from_str)(const char *),
+		      int *out)
+{
+	char what[64];
+	const char *s;
+	int ret, v;
+
+	snprintf(what, sizeof(what), "one of %s", choices);
+	ret = scalar(p, n, key, what, &s);
+	if (ret)
+		return ret;
+	v = from_str(s);
+	if (v < 0)
+		return expect(p, n, key, what);
+	*out = v;
+	return 0;
+}
+
+static int get_ipv4(struct parser *p, yaml_node_t *n, const char *key,
+		    uint32_t *out)
+{
+	struct in_addr a;
+	const char *s;
+	int ret;
+
+	ret = scalar(p, n, key, "an IPv4 address", &s);
+	if (ret)
+		return ret;
+	if (inet_pton(AF_INET, s, &a) != 1)
+		return expect(p, n, key, "an IPv4 address");
+	*out = ntohl(a.s_addr);
+	return 0;
+}
+
+static int get_path(struct parser *p, yaml_node_t *n, const char *key,
+		    size_t max, char *dst)
+{
+	char what[64];
+	const char *s;
+	int ret;
+
+	snprintf(what, sizeof(what), "an absolute path shorter than %zu bytes",
+		 max);
+	ret = scalar(p, n, key, what, &s);
+	if (ret)
+		return ret;
+	if (!path_ok(s, n->data.scalar.length, max))
+		return expect(p, n, key, what);
+	memcpy(dst, s, n->data.scalar.length + 1);
+	return 0;
+}
+
+enum {
+	N_ID, N_EPOCH, N_PIN_PATH, N_CTL, N_KEEP, N_LOG, N_MAX
+};
+static const char *const node_keys[N_MAX] = {
+	[N_ID] = "id",
+	[N_EPOCH] = "epoch",
+	[N_PIN_PATH] = "pin_path",
+	[N_CTL] = "control_socket",
+	[N_KEEP] = "keep_datapath",
+	[N_LOG] = "log_level",
+};
+
+static int parse_node(struct parser *p, yaml_node_t *n, int parent_line)
+{
+	struct baton_config *cfg = p->cfg;
+	yaml_node_t *v[N_MAX];
+	int ret, x = 0;
+
+	ret = map_fields(p, n, "node", node_keys, N_MAX, v);
+	if (ret)
+		return ret;
+	if (!v[N_ID])
+		return perr(p, n ? node_line(n) : parent_line, "node.id",
+			    "required key missing");
+	ret = get_u32(p, v[N_ID], "node.id", NODE_ID_MIN, NODE_ID_MAX,
+		      &cfg->node_id);
+	if (!ret && v[N_EPOCH])
+		ret = get_u32(p, v[N_EPOCH], "node.epoch", 0, UINT32_MAX,
+			      &cfg->epoch);
+	if (!ret && v[N_PIN_PATH])
+		ret = get_path(p, v[N_PIN_PATH], "node.pin_path",
+			       sizeof(cfg->pin_path), cfg->pin_path);
+	if (!ret && v[N_CTL])
+		ret = get_path(p, v[N_CTL], "node.control_socket",
+			       CTL_PATH_MAX, cfg->ctl_path);
+	if (!ret && v[N_KEEP]) {
+		ret = get_choice(p, v[N_KEEP], "node.keep_datapath",
+				 BOOL_CHOICES, bool_from_str, &x);
+		if (!ret)
+			cfg->keep_datapath = x == 1;
+	}
+	if (!ret && v[N_LOG]) {
+		ret = get_choice(p, v[N_LOG], "node.log_level", LOG_CHOICES,
+				 log_level_from_str, &x);
+		if (!ret)
+			snprintf(cfg->log_level, sizeof(cfg->log_level), "%s",
+				 log_levels[x]);
+	}
+	return ret;
+}
+
+enum { I_NAME, I_XDP, I_MAX };
+static const char *const iface_keys[I_MAX] = {
+	[I_NAME] = "name",
+	[I_XDP] = "xdp",
+};
+
+static int parse_ifaces(struct parser *p, yaml_node_t *n, int parent_line)
+{
+	struct baton_config *cfg = p->cfg;
+	int lines[BATON_MAX_IFACES];
+	yaml_node_item_t *items;
+	size_t count, i, j;
+	char path[KEY_MAX], key[KEY_MAX];
+	int ret, x = 0;
+
+	ret = seq_items(p, n, "interfaces", &items, &count);
+	if (ret)
+		return ret;
+	if (!n)
+		return perr(p, parent_line, "interfaces", "required key "
+			    "missing");
+	if (!count)
+		return perr(p, node_line(n), "interfaces", "expected at least "
+			    "one interface, got none");
+	if (count > BATON_MAX_IFACES)
+		return perr(p, node_line(get_node(p, items[BATON_MAX_IFACES])),
+			    "interfaces", "expected at most %d interfaces, "
+			    "got %zu", BATON_MAX_IFACES, count);
+
+	for (i = 0; i < count; i++) {
+		struct baton_iface_cfg *ifc = &cfg->ifaces[i];
+		yaml_node_t *item = get_node(p, items[i]);
+		yaml_node_t *v[I_MAX];
+		const char *s;
+
+		snprintf(path, sizeof(path), "interfaces[%zu]", i);
+		ret = map_fields(p, item, path, iface_keys, I_MAX, v);
+		if (ret)
+			return ret;
+		lines[i] = node_line(item);
+		key_join(key, sizeof(key), path, "name");
+		if (!v[I_NAME])
+			return perr(p, lines[i], key, "required key missing");
+		ret = scalar(p, v[I_NAME], key, "an interface name", &s);
+		if (ret)
+			return ret;
+		if (!iface_name_ok(s, v[I_NAME]->data.scalar.length))
+			return expect(p, v[I_NAME], key, "an interface name "
+				      "(1..15 bytes, no '/', ':' or blanks)");
+		for (j = 0; j < i; j++)
+			if (!strcmp(cfg->ifaces[j].name, s))
+				return perr(p, node_line(v[I_NAME]), key,
+					    "duplicate interface '%s', first "
+					    "at line %d", s, lines[j]);
+		memcpy(ifc->name, s, v[I_NAME]->data.scalar.length + 1);
+		ifc->xdp = BATON_XDP_NATIVE;
+		if (v[I_XDP]) {
+			key_join(key, sizeof(key), path, "xdp");
+			ret = get_choice(p, v[I_XDP], key, XDP_CHOICES,
+					 xdp_from_str, &x);
+			if (ret)
+				return ret;
+			ifc->xdp = (uint8_t)x;
+		}
+		cfg->nifaces = i + 1;
+	}
+	return 0;
+}
+
+enum { C_MAX_ENTRIES, C_GC, C_TIMEOUTS, C_MAX };
+static const char *const ct_keys[C_MAX] = {
+	[C_MAX_ENTRIES] = "max_entries",
+	[C_GC] = "gc_interval_ms",
+	[C_TIMEOUTS] = "timeouts",
+};
+
+static int parse_conntrack(struct parser *p, yaml_node_t *n)
+{
+	struct baton_config *cfg = p->cfg;
+	yaml_node_t *v[C_MAX], *t[N_TIMEOUTS];
+	char key[KEY_MAX];
+	size_t i;
+	int ret;
+
+	ret = map_fields(p, n, "conntrack", ct_keys, C_MAX, v);
+	if (!ret && v[C_MAX_ENTRIES])
+		ret = get_u32(p, v[C_MAX_ENTRIES], "conntrack.max_entries",
+			      CT_MAX_MIN, CT_MAX_MAX, &cfg->ct_max);
+	if (!ret && v[C_GC])
+		ret = get_u32(p, v[C_GC], "conntrack.gc_interval_ms",
+			      GC_MS_MIN, GC_MS_MAX, &cfg->gc_interval_ms);
+	if (!ret)
+		ret = map_fields(p, v[C_TIMEOUTS], "conntrack.timeouts",
+				 timeout_keys, N_TIMEOUTS, t);
+	for (i = 0; !ret && i < N_TIMEOUTS; i++) {
+		if (!t[i])
+			continue;
+		snprintf(key, sizeof(key), "conntrack.timeouts.%s",
+			 timeout_keys[i]);
+		ret = get_u32(p, t[i], key, TIMEOUT_MIN, TIMEOUT_MAX,
+			      timeout_at(cfg, i));
+	}
+	return ret;
+}
+
+enum { L_SEED, L_MAX };
+static const char *const lb_keys[L_MAX] = { [L_SEED] = "hash_seed" };
+
+static int parse_lb(struct parser *p, yaml_node_t *n)
+{
+	yaml_node_t *v[L_MAX];
+	int ret;
+
+	ret = map_fields(p, n, "lb", lb_keys, L_MAX, v);
+	if (!ret && v[L_SEED])
+		ret = get_u32(p, v[L_SEED], "lb.hash_seed", 0, UINT32_MAX,
+			      &p->cfg->hash_seed);
+	return ret;
+}
+
+enum { B_ADDR, B_PORT, B_WEIGHT, B_MAX };
+static const char *const be_keys[B_MAX] = {
+	[B_ADDR] = "address",
+	[B_PORT] = "port",
+	[B_WEIGHT] = "weight",
+};
+
+static int parse_backend(struct parser *p, yaml_node_t *n, const char *path,
+			 const struct baton_service_cfg *s,
+			 struct baton_backend_cfg *b)
+{
+	yaml_node_t *v[B_MAX];
+	char key[KEY_MAX];
+	uint32_t x;
+	int ret;
+
+	ret = map_fields(p, n, path, be_keys, B_MAX, v);
+	if (ret)
+		return ret;
+	b->line = node_line(n);
+	b->port = s->port;
+	b->weight = 1;
+	key_join(key, sizeof(key), path, "address");
+	if (!v[B_ADDR])
+		return perr(p, b->line, key, "required key missing");
+	ret = get_ipv4(p, v[B_ADDR], key, &b->addr);
+	if (!ret && v[B_PORT]) {
+		key_join(key, sizeof(key), path, "port");
+		ret = get_u32(p, v[B_PORT], key, PORT_MIN, PORT_MAX, &x);
+		b->port = (uint16_t)x;
+	}
+	if (!ret && v[B_WEIGHT]) {
+		key_join(key, sizeof(key), path, "weight");
+		ret = get_u32(p, v[B_WEIGHT], key, 0, WEIGHT_MAX, &b->weight);
+	}
+	return ret;
+}
+
+enum { S_VIP, S_PORT, S_PROTO, S_MODE, S_ALGO, S_SNAT, S_BACKENDS, S_MAX };
+static const char *const svc_keys[S_MAX] = {
+	[S_VIP] = "vip",
+	[S_PORT] = "port",
+	[S_PROTO] = "protocol",
+	[S_MODE] = "mode",
+	[S_ALGO] = "algorithm",
+	[S_SNAT] = "snat",
+	[S_BACKENDS] = "backends",
+};
+
+static int parse_service(struct parser *p, yaml_node_t *n, const char *path,
+			 struct baton_service_cfg *s)
+{
+	yaml_node_t *v[S_MAX];
+	yaml_node_item_t *items;
+	char key[KEY_MAX];
+	size_t count, i;
+	uint32_t x;
+	int ret, e = 0;
+
+	ret = map_fields(p, n, path, svc_keys, S_MAX, v);
+	if (ret)
+		return ret;
+	s->line = node_line(n);
+	s->proto = IPPROTO_TCP;
+	s->mode = BATON_MODE_DNAT;
+	s->algo = BATON_ALGO_MAGLEV;
+
+	key_join(key, sizeof(key), path, "vip");
+	if (!v[S_VIP])
+		return perr(p, s->line, key, "required key missing");
+	ret = get_ipv4(p, v[S_VIP], key, &s->vip);
+	if (ret)
+		return ret;
+	if (v[S_PROTO]) {
+		key_join(key, sizeof(key), path, "protocol");
+		ret = get_choice(p, v[S_PROTO], key, PROTO_CHOICES,
+				 baton_proto_from_str, &e);
+		if (ret)
+			return ret;
+		s->proto = (uint8_t)e;
+	}
+	if (v[S_PORT]) {
+		key_join(key, sizeof(key), path, "port");
+		ret = get_u32(p, v[S_PORT], key, PORT_MIN, PORT_MAX, &x);
+		if (ret)
+			return ret;
+		s->port = (uint16_t)x;
+	}
+	if (v[S_MODE]) {
+		key_join(key, sizeof(key), path, "mode");
+		ret = get_choice(p, v[S_MODE], key, MODE_CHOICES,
+				 baton_mode_from_str, &e);
+		if (ret)
+			return ret;
+		s->mode = (uint8_t)e;
+	}
+	if (v[S_ALGO]) {
+		key_join(key, sizeof(key), path, "algorithm");
+		ret = get_choice(p, v[S_ALGO], key, ALGO_CHOICES,
+				 baton_algo_from_str, &e);
+		if (ret)
+			return ret;
+		s->algo = (uint8_t)e;
+	}
+	if (v[S_SNAT]) {
+		key_join(key, sizeof(key), path, "snat");
+		ret = get_ipv4(p, v[S_SNAT], key, &s->snat);
+		if (ret)
+			return ret;
+		/* 0 means "no snat" in the struct; do not let it alias. */
+		if (!s->snat)
+			return expect(p, v[S_SNAT], key, "a non-zero IPv4 "
+				      "address");
+	}
+
+	key_join(key, sizeof(key), path, "backends");
+	ret = seq_items(p, v[S_BACKENDS], key, &items, &count);
+	if (ret)
+		return ret;
+	/* Name the line of the first backend too many. */
+	if (count > BATON_MAX_BACKENDS)
+		return perr(p, node_line(get_node(p,
+						  items[BATON_MAX_BACKENDS])),
+			    key, "expected at most %d backends, got %zu",
+			    BATON_MAX_BACKENDS, count);
+	for (i = 0; i < count; i++) {
+		bprintf(key, sizeof(key), "%s.backends[%zu]", path, i);
+		ret = parse_backend(p, get_node(p, items[i]), key, s,
+				    &s->backends[i]);
+		if (ret)
+			return ret;
+		s->nbackends = i + 1;
+	}
+	return 0;
+}
+
+static int parse_services(struct parser *p, yaml_node_t *n)
+{
+	struct baton_config *cfg = p->cfg;
+	yaml_node_item_t *items;
+	char key[KEY_MAX];
+	size_t count, i;
+	int ret;
+
+	ret = seq_items(p, n, "services", &items, &count);
+	if (ret || !count)
+		return ret;
+	if (count > BATON_MAX_SERVICES)
+		return perr(p, node_line(get_node(p,
+						  items[BATON_MAX_SERVICES])),
+			    "services", "expected at most %d services, got %zu",
+			    BATON_MAX_SERVICES, count);
+	cfg->services = calloc(count, sizeof(*cfg->services));
+	if (!cfg->services) {
+		bprintf(p->err, p->errlen, "%s: out of memory", p->name);
+		return -ENOMEM;
+	}
+	for (i = 0; i < count; i++) {
+		snprintf(key, sizeof(key), "services[%zu]", i);
+		ret = parse_service(p, get_node(p, items[i]), key,
+				    &cfg->services[i]);
+		if (ret)
+			return ret;
+		cfg->nservices = i + 1;
+	}
+	return 0;
+}
+
+enum { T_NODE, T_IFACES, T_CONNTRACK, T_LB, T_SERVICES, T_MAX };
+static const char *const top_keys[T_MAX] = {
+	[T_NODE] = "node",
+	[T_IFACES] = "interfaces",
+	[T_CONNTRACK] = "conntrack",
+	[T_LB] = "lb",
+	[T_SERVICES] = "services",
+};
+
+static int parse_document(struct parser *p)
+{
+	yaml_node_t *root = yaml_document_get_root_node(p->doc);
+	yaml_node_t *v[T_MAX];
+	int ret, line;
+
+	/* An empty file (or only comments) has no root at all. */
+	if (!root)
+		return perr(p, 1, "node.id", "required key missing (the file "
+			    "has no settings)");
+	ret = map_fields(p, root, "", top_keys, T_MAX, v);
+	if (ret)
+		return ret;
+	line = node_line(root);
+	ret = parse_node(p, v[T_NODE], line);
+	if (!ret)
+		ret = parse_ifaces(p, v[T_IFACES], line);
+	if (!ret)
+		ret = parse_conntrack(p, v[T_CONNTRACK]);
+	if (!ret)
+		ret = parse_lb(p, v[T_LB]);
+	if (!ret)
+		ret = parse_services(p, v[T_SERVICES]);
+	return ret;
+}
+
+static int yaml_err(struct parser *p, const yaml_parser_t *yp)
+{
+	const char *problem = yp->problem ? yp->problem : "error";
+	size_t i, end;
+	int line = 1;
+
+	switch (yp->error) {
+	case YAML_MEMORY_ERROR:
+		bprintf(p->err, p->errlen, "%s: out of memory", p->name);
+		return -ENOMEM;
+	case YAML_READER_ERROR:
+		/* Encoding errors carry a byte offset, not a mark. */
+		end = yp->problem_offset < p->len ? yp->problem_offset : p->len;
+		for (i = 0; i < end; i++)
+			line += p->buf[i] == '\n';
+		if (yp->problem_value >= 0)
+			return perr(p, line, "YAML", "malformed: %s (byte "
+				    "0x%02x at offset %zu)", problem,
+				    yp->problem_value, yp->problem_offset);
+		return perr(p, line, "YAML", "malformed: %s (at offset %zu)",
+			    problem, yp->problem_offset);
+	default:
+		break;
+	}
+	if (yp->context)
+		return perr(p, (int)yp->problem_mark.line + 1, "YAML",
+			    "malformed: %s %s at line %d", problem,
+			    yp->context, (int)yp->context_mark.line + 1);
+	return perr(p, (int)yp->problem_mark.line + 1, "YAML",
+		    "malformed: %s", problem);
+}
+
+/* Load the one document of the stream; a second one is an error. */
+static int load_document(struct parser *p, yaml_parser_t *yp)
+{
+	yaml_document_t extra;
+	yaml_node_t *root;
+	int ret;
+
+	if (!yaml_parser_load(yp, p->doc))
+		return yaml_err(p, yp);
+	ret = parse_document(p);
+	if (ret)
+		goto out_doc;
+	if (!yaml_parser_load(yp, &extra)) {
+		ret = yaml_err(p, yp);
+		goto out_doc;
+	}
+	root = yaml_document_get_root_node(&extra);
+	if (root)
+		ret = perr(p, node_line(root), "YAML", "expected a single "
+			   "document, got a second one");
+	yaml_document_delete(&extra);
+out_doc:
+	yaml_document_delete(p->doc);
+	return ret;
+}
+
+int baton_config_parse(const char *name, const char *buf, size_t len,
+		       struct baton_config *cfg, char *err, size_t errlen)
+{
+	yaml_document_t doc;
+	yaml_parser_t yp;
+	struct parser p = {
+		.name = name ? name : "config",
+		.buf = buf,
+		.len = len,
+		.doc = &doc,
+		.cfg = cfg,
+		.err = err,
+		.errlen = errlen,
+	};
+	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!cfg)
+		return -EINVAL;
+	baton_config_defaults(cfg);
+	if (!buf && len) {
+		ret = -EINVAL;
+		goto out_free;
+	}
+	snprintf(cfg->path, sizeof(cfg->path), "%s", name ? name : "");
+
+	if (!yaml_parser_initialize(&yp)) {
+		bprintf(err, errlen, "%s: out of memory", p.name);
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	yaml_parser_set_input_string(&yp, (const unsigned char *)
+				     (buf ? buf : ""), len);
+	ret = load_document(&p, &yp);
+	yaml_parser_delete(&yp);
+	if (!ret)
+		ret = baton_config_validate(cfg, err, errlen);
+out_free:
+	if (ret)
+		baton_config_free(cfg);
+	return ret;
+}
+
+/* Read a whole file (a regular file, a pipe or /dev/stdin alike). */
+static int read_file(const char *path, char **bufp, size_t *lenp, char *err,
+		     size_t errlen)
+{
+	size_t len = 0, cap = 4096;
+	char *buf, *nbuf;
+	ssize_t r;
+	int fd, ret = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		bprintf(err, errlen, "%s: cannot open: %s", path,
+			strerror(-ret));
+		return ret;
+	}
+	buf = malloc(cap);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out_close;
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap >= CONFIG_MAX_BYTES) {
+				bprintf(err, errlen, "%s: larger than %u bytes",
+					path, CONFIG_MAX_BYTES);
+				ret = -EFBIG;
+				goto out_free;
+			}
+			cap *= 2;
+			nbuf = realloc(buf, cap);
+			if (!nbuf) {
+				ret = -ENOMEM;
+				goto out_free;
+			}
+			buf = nbuf;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ret = -errno;
+			bprintf(err, errlen, "%s: cannot read: %s", path,
+				strerror(-ret));
+			goto out_free;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	*bufp = buf;
+	*lenp = len;
+	goto out_close;
+
+out_free:
+	free(buf);
+out_close:
+	if (ret == -ENOMEM)
+		bprintf(err, errlen, "%s: out of memory", path);
+	close(fd);
+	return ret;
+}
+
+int baton_config_load(const char *path, struct baton_config *cfg, char *err,
+		      size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!cfg || !path)
+		return -EINVAL;
+	memset(cfg, 0, sizeof(*cfg));
+	if (strlen(path) >= sizeof(cfg->path)) {
+		bprintf(err, errlen, "%.64s...: path too long", path);
+		return -ENAMETOOLONG;
+	}
+	ret = read_file(path, &buf, &len, err, errlen);
+	if (ret)
+		return ret;
+	ret = baton_config_parse(path, buf, len, cfg, err, errlen);
+	free(buf);
+	return ret;
+}

@@ -1,0 +1,871 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * test_config.c - baton.yaml parsing and validation: every field of a full
+ * file, the defaults, one test row per error class (file:line, key path and
+ * what was expected), the zeroed-on-error promise, deep copy, live-change
+ * validation and the name helpers.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "unit.h"
+
+#include "config.h"
+
+#define IP(a, b, c, d) \
+	(((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((c) << 8) | (d))
+
+/* Every field differs from its default, so a field the parser drops or
+ * misroutes shows up. Line numbers are noted where tests refer to them. */
+static const char full_yaml[] =
+	"# full.yaml\n"					/* 1 */
+	"node:\n"
+	"  id: 0xfffffffe\n"
+	"  epoch: 1700000000\n"
+	"  pin_path: /sys/fs/bpf/baton-test\n"		/* 5 */
+	"  control_socket: /run/baton/test.sock\n"
+	"  keep_datapath: true\n"
+	"  log_level: debug\n"
+	"interfaces:\n"
+	"  - name: eth0\n"				/* 10 */
+	"    xdp: generic\n"
+	"  - name: ens1f0\n"				/* 12 */
+	"    xdp: off\n"
+	"  - xdp: native\n"				/* 14 */
+	"    name: veth-lb1\n"
+	"conntrack:\n"
+	"  max_entries: 1048576\n"
+	"  gc_interval_ms: 250\n"
+	"  timeouts:\n"
+	"    tcp_syn_sent: 11\n"			/* 20 */
+	"    tcp_syn_recv: 12\n"
+	"    tcp_established: 7200\n"
+	"    tcp_fin_wait: 14\n"
+	"    tcp_close_wait: 15\n"
+	"    tcp_time_wait: 16\n"			/* 25 */
+	"    tcp_closed: 17\n"
+	"    udp: 18\n"
+	"    udp_established: 19\n"
+	"    icmp: 20\n"
+	"lb:\n"						/* 30 */
+	"  hash_seed: 0xdeadbeef\n"
+	"services:\n"
+	"  - vip: 10.0.0.100\n"				/* 33 */
+	"    port: 80\n"
+	"    protocol: tcp\n"				/* 35 */
+	"    mode: fullnat\n"
+	"    algorithm: wrr\n"
+	"    snat: 10.1.0.10\n"
+	"    backends:\n"
+	"      - address: 10.1.0.11\n"			/* 40 */
+	"        port: 8080\n"
+	"        weight: 3\n"
+	"      - address: 10.1.0.12   # port: the service's\n"	/* 43 */
+	"      - weight: 0\n"				/* 44 */
+	"        address: 10.1.0.13\n"
+	"  - vip: 10.0.0.101\n"				/* 46 */
+	"    port: 53\n"
+	"    protocol: udp\n"
+	"    mode: dsr\n"
+	"    algorithm: lc\n"				/* 50 */
+	"    backends:\n"
+	"      - {address: 10.1.0.21, port: 53, weight: 65535}\n"
+	"  - protocol: icmp\n"				/* 53 */
+	"    vip: 10.0.0.100\n"
+	"    backends:\n"				/* 55 */
+	"      - address: 10.1.0.11\n"			/* 56 */
+	"  - vip: 10.0.0.102\n"				/* 57 */
+	"    port: 443\n"
+	"    backends: []\n";
+
+/* Smallest valid file: lines 1-4 of every error row below. */
+#define HDR "node:\n  id: 1\ninterfaces:\n  - name: eth0\n"
+
+static char err[512];
+
+static bool all_zero(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+static int parse(const char *yaml, struct baton_config *cfg)
+{
+	return baton_config_parse("baton.yaml", yaml, strlen(yaml), cfg, err,
+				  sizeof(err));
+}
+
+static void check_full(const struct baton_config *c, const char *path)
+{
+	const struct baton_service_cfg *s;
+
+	assert_string_equal(c->path, path);
+	assert_int_equal(c->node_id, 0xfffffffeu);
+	assert_int_equal(c->epoch, 1700000000u);
+	assert_string_equal(c->pin_path, "/sys/fs/bpf/baton-test");
+	assert_string_equal(c->ctl_path, "/run/baton/test.sock");
+	assert_true(c->keep_datapath);
+	assert_string_equal(c->log_level, "debug");
+
+	assert_int_equal(c->nifaces, 3);
+	assert_string_equal(c->ifaces[0].name, "eth0");
+	assert_int_equal(c->ifaces[0].xdp, BATON_XDP_GENERIC);
+	assert_string_equal(c->ifaces[1].name, "ens1f0");
+	assert_int_equal(c->ifaces[1].xdp, BATON_XDP_OFF);
+	assert_string_equal(c->ifaces[2].name, "veth-lb1");
+	assert_int_equal(c->ifaces[2].xdp, BATON_XDP_NATIVE);
+
+	assert_int_equal(c->ct_max, 1048576);
+	assert_int_equal(c->gc_interval_ms, 250);
+	assert_int_equal(c->timeout_s[CT_STATE_NONE], 0);
+	assert_int_equal(c->timeout_s[CT_STATE_NEW], 0);
+	assert_int_equal(c->timeout_s[CT_STATE_SYN_SENT], 11);
+	assert_int_equal(c->timeout_s[CT_STATE_SYN_RECV], 12);
+	assert_int_equal(c->timeout_s[CT_STATE_ESTABLISHED], 7200);
+	assert_int_equal(c->timeout_s[CT_STATE_FIN_WAIT], 14);
+	assert_int_equal(c->timeout_s[CT_STATE_CLOSE_WAIT], 15);
+	assert_int_equal(c->timeout_s[CT_STATE_TIME_WAIT], 16);
+	assert_int_equal(c->timeout_s[CT_STATE_CLOSED], 17);
+	assert_int_equal(c->udp_timeout_s, 18);
+	assert_int_equal(c->udp_est_timeout_s, 19);
+	assert_int_equal(c->icmp_timeout_s, 20);
+	assert_int_equal(c->hash_seed, 0xdeadbeefu);
+
+	assert_int_equal(c->nservices, 4);
+	assert_non_null(c->services);
+
+	s = &c->services[0];
+	assert_int_equal(s->line, 33);
+	assert_int_equal(s->vip, IP(10, 0, 0, 100));
+	assert_int_equal(s->port, 80);
+	assert_int_equal(s->proto, IPPROTO_TCP);
+	assert_int_equal(s->mode, BATON_MODE_FULLNAT);
+	assert_int_equal(s->algo, BATON_ALGO_WRR);
+	assert_int_equal(s->snat, IP(10, 1, 0, 10));
+	assert_int_equal(s->nbackends, 3);
+	assert_int_equal(s->backends[0].addr, IP(10, 1, 0, 11));
+	assert_int_equal(s->backends[0].port, 8080);
+	assert_int_equal(s->backends[0].weight, 3);
+	assert_int_equal(s->backends[0].line, 40);
+	assert_int_equal(s->backends[1].addr, IP(10, 1, 0, 12));
+	assert_int_equal(s->backends[1].port, 80);
+	assert_int_equal(s->backends[1].weight, 1);
+	assert_int_equal(s->backends[1].line, 43);
+	assert_int_equal(s->backends[2].addr, IP(10, 1, 0, 13));
+	assert_int_equal(s->backends[2].port, 80);
+	assert_int_equal(s->backends[2].weight, 0);
+	assert_int_equal(s->backends[2].line, 44);
+
+	s = &c->services[1];
+	assert_int_equal(s->line, 46);
+	assert_int_equal(s->vip, IP(10, 0, 0, 101));
+	assert_int_equal(s->port, 53);
+	assert_int_equal(s->proto, IPPROTO_UDP);
+	assert_int_equal(s->mode, BATON_MODE_DSR);
+	assert_int_equal(s->algo, BATON_ALGO_LC);
+	assert_int_equal(s->snat, 0);
+	assert_int_equal(s->nbackends, 1);
+	assert_int_equal(s->backends[0].addr, IP(10, 1, 0, 21));
+	assert_int_equal(s->backends[0].port, 53);
+	assert_int_equal(s->backends[0].weight, 65535);
+	assert_int_equal(s->backends[0].line, 52);
+
+	s = &c->services[2];
+	assert_int_equal(s->line, 53);
+	assert_int_equal(s->vip, IP(10, 0, 0, 100));
+	assert_int_equal(s->port, 0);
+	assert_int_equal(s->proto, IPPROTO_ICMP);
+	assert_int_equal(s->mode, BATON_MODE_DNAT);
+	assert_int_equal(s->algo, BATON_ALGO_MAGLEV);
+	assert_int_equal(s->nbackends, 1);
+	assert_int_equal(s->backends[0].addr, IP(10, 1, 0, 11));
+	assert_int_equal(s->backends[0].port, 0);
+	assert_int_equal(s->backends[0].weight, 1);
+	assert_int_equal(s->backends[0].line, 56);
+
+	s = &c->services[3];
+	assert_int_equal(s->line, 57);
+	assert_int_equal(s->vip, IP(10, 0, 0, 102));
+	assert_int_equal(s->port, 443);
+	assert_int_equal(s->proto, IPPROTO_TCP);
+	assert_int_equal(s->mode, BATON_MODE_DNAT);
+	assert_int_equal(s->algo, BATON_ALGO_MAGLEV);
+	assert_int_equal(s->nbackends, 0);
+}
+
+static void test_config_full_file_fills_every_field(void **state)
+{
+	struct baton_config cfg;
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	assert_int_equal(parse(full_yaml, &cfg), 0);
+	assert_string_equal(err, "");
+	check_full(&cfg, "baton.yaml");
+	baton_config_free(&cfg);
+	assert_true(all_zero(&cfg, sizeof(cfg)));
+}
+
+static void test_config_defaults_match_the_documented_ones(void **state)
+{
+	struct baton_config d, cfg;
+
+	baton_config_defaults(&d);
+	assert_string_equal(d.path, "");
+	assert_int_equal(d.node_id, 0);
+	assert_int_equal(d.epoch, 0);
+	assert_string_equal(d.pin_path, "/sys/fs/bpf/baton");
+	assert_string_equal(d.ctl_path, "/run/baton/batond.sock");
+	assert_false(d.keep_datapath);
+	assert_string_equal(d.log_level, "info");
+	assert_int_equal(d.nifaces, 0);
+	assert_int_equal(d.ct_max, 262144);
+	assert_int_equal(d.gc_interval_ms, 1000);
+	assert_int_equal(d.timeout_s[CT_STATE_SYN_SENT], 30);
+	assert_int_equal(d.timeout_s[CT_STATE_SYN_RECV], 30);
+	assert_int_equal(d.timeout_s[CT_STATE_ESTABLISHED], 3600);
+	assert_int_equal(d.timeout_s[CT_STATE_FIN_WAIT], 120);
+	assert_int_equal(d.timeout_s[CT_STATE_CLOSE_WAIT], 60);
+	assert_int_equal(d.timeout_s[CT_STATE_TIME_WAIT], 30);
+	assert_int_equal(d.timeout_s[CT_STATE_CLOSED], 10);
+	assert_int_equal(d.udp_timeout_s, 30);
+	assert_int_equal(d.udp_est_timeout_s, 120);
+	assert_int_equal(d.icmp_timeout_s, 30);
+	assert_int_equal(d.hash_seed, 0x5eed);
+	assert_int_equal(d.nservices, 0);
+	assert_null(d.services);
+
+	/* A minimal file is the defaults plus what it says. */
+	assert_int_equal(parse(HDR, &cfg), 0);
+	assert_string_equal(cfg.path, "baton.yaml");
+	assert_int_equal(cfg.node_id, 1);
+	assert_int_equal(cfg.nifaces, 1);
+	assert_string_equal(cfg.ifaces[0].name, "eth0");
+	assert_int_equal(cfg.ifaces[0].xdp, BATON_XDP_NATIVE);
+	d.node_id = cfg.node_id;
+	d.nifaces = cfg.nifaces;
+	d.ifaces[0] = cfg.ifaces[0];
+	strcpy(d.path, cfg.path);
+	assert_memory_equal(&d, &cfg, sizeof(d));
+	baton_config_free(&cfg);
+
+	/* Service defaults: tcp, dnat, maglev; backend port and weight. */
+	assert_int_equal(parse(HDR "services:\n  - vip: 10.0.0.1\n"
+			       "    port: 443\n    backends:\n"
+			       "      - address: 10.1.0.1\n", &cfg), 0);
+	assert_int_equal(cfg.nservices, 1);
+	assert_int_equal(cfg.services[0].proto, IPPROTO_TCP);
+	assert_int_equal(cfg.services[0].mode, BATON_MODE_DNAT);
+	assert_int_equal(cfg.services[0].algo, BATON_ALGO_MAGLEV);
+	assert_int_equal(cfg.services[0].backends[0].port, 443);
+	assert_int_equal(cfg.services[0].backends[0].weight, 1);
+	baton_config_free(&cfg);
+}
+
+/* Empty sections mean "nothing here", not a type error. */
+static void test_config_empty_sections_are_defaults(void **state)
+{
+	struct baton_config cfg;
+
+	assert_int_equal(parse(HDR "services:\nconntrack:\nlb: ~\n", &cfg), 0);
+	assert_int_equal(cfg.nservices, 0);
+	assert_null(cfg.services);
+	assert_int_equal(cfg.ct_max, BATON_CT_DEFAULT_MAX);
+	assert_int_equal(cfg.hash_seed, 0x5eed);
+	baton_config_free(&cfg);
+
+	assert_int_equal(parse(HDR "services: []\n", &cfg), 0);
+	assert_int_equal(cfg.nservices, 0);
+	baton_config_free(&cfg);
+}
+
+/* The shipped example is a valid config and says what it documents. */
+static void test_config_shipped_example_loads(void **state)
+{
+	const char *path = BATON_SOURCE_DIR "/deploy/baton.yaml";
+	struct baton_config cfg, d;
+
+	assert_int_equal(baton_config_load(path, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg.path, path);
+	assert_int_equal(cfg.node_id, 1);
+	assert_int_equal(cfg.nifaces, 2);
+	assert_string_equal(cfg.ifaces[1].name, "eth1");
+	assert_int_equal(cfg.nservices, 1);
+	assert_int_equal(cfg.services[0].nbackends, 2);
+	assert_int_equal(cfg.services[0].backends[1].port, 8080);
+	/* every value the example shows is the default */
+	baton_config_defaults(&d);
+	assert_memory_equal(cfg.timeout_s, d.timeout_s, sizeof(d.timeout_s));
+	assert_int_equal(cfg.udp_timeout_s, d.udp_timeout_s);
+	assert_int_equal(cfg.udp_est_timeout_s, d.udp_est_timeout_s);
+	assert_int_equal(cfg.icmp_timeout_s, d.icmp_timeout_s);
+	assert_int_equal(cfg.ct_max, d.ct_max);
+	assert_int_equal(cfg.gc_interval_ms, d.gc_interval_ms);
+	assert_int_equal(cfg.hash_seed, d.hash_seed);
+	assert_string_equal(cfg.pin_path, d.pin_path);
+	assert_string_equal(cfg.ctl_path, d.ctl_path);
+	assert_string_equal(cfg.log_level, d.log_level);
+	baton_config_free(&cfg);
+}
+
+static void write_temp(char *path, const char *text)
+{
+	const char *dir = getenv("TMPDIR");
+	size_t len = strlen(text);
+	int fd;
+
+	snprintf(path, PATH_MAX, "%s/baton-test-XXXXXX", dir ? dir : "/tmp");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+static void test_config_load_reads_a_real_file_and_names_it(void **state)
+{
+	char path[PATH_MAX], want[PATH_MAX + 64];
+	struct baton_config cfg;
+
+	write_temp(path, full_yaml);
+	assert_int_equal(baton_config_load(path, &cfg, err, sizeof(err)), 0);
+	check_full(&cfg, path);
+	baton_config_free(&cfg);
+	unlink(path);
+
+	write_temp(path, HDR "services:\n  - vip: 10.0.0.1\n    port: 0\n");
+	memset(&cfg, 0xa5, sizeof(cfg));
+	assert_int_equal(baton_config_load(path, &cfg, err, sizeof(err)),
+			 -EINVAL);
+	snprintf(want, sizeof(want), "%s:7: services[0].port: expected a "
+		 "number in 1..65535, got '0'", path);
+	assert_string_equal(err, want);
+	assert_true(all_zero(&cfg, sizeof(cfg)));
+	unlink(path);
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	assert_int_equal(baton_config_load(path, &cfg, err, sizeof(err)),
+			 -ENOENT);
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, "No such file"));
+	assert_true(all_zero(&cfg, sizeof(cfg)));
+}
+
+struct bad {
+	const char *what;	/* the error class */
+	const char *yaml;
+	const char *prefix;	/* "FILE:LINE: KEY: " exactly */
+	const char *says;	/* and this after it */
+};
+
+/* One row per error class. HDR is lines 1-4, so appended text starts at 5. */
+static const struct bad bad_configs[] = {
+	{ "unknown key", "node:\n  id: 1\n  colour: blue\n"
+	  "interfaces:\n  - name: eth0\n",
+	  "baton.yaml:3: node.colour: ", "unknown key, expected one of "
+	  "id|epoch|pin_path|control_socket|keep_datapath|log_level" },
+	{ "unknown top-level key", HDR "bgp:\n  asn: 65000\n",
+	  "baton.yaml:5: bgp: ", "unknown key, expected one of node|"
+	  "interfaces|conntrack|lb|services" },
+	{ "unknown backend key", HDR "services:\n  - vip: 10.0.0.1\n"
+	  "    port: 80\n    backends:\n      - address: 10.1.0.1\n"
+	  "        wieght: 2\n",
+	  "baton.yaml:10: services[0].backends[0].wieght: ",
+	  "unknown key, expected one of address|port|weight" },
+	{ "unknown timeout", HDR "conntrack:\n  timeouts:\n    tcp_syn: 5\n",
+	  "baton.yaml:7: conntrack.timeouts.tcp_syn: ", "unknown key" },
+	{ "duplicate key", "node:\n  id: 1\n  id: 2\n"
+	  "interfaces:\n  - name: eth0\n",
+	  "baton.yaml:3: node.id: ", "duplicate key, first at line 2" },
+	{ "bad IP", HDR "services:\n  - vip: 10.0.0.300\n    port: 80\n",
+	  "baton.yaml:6: services[0].vip: ",
+	  "expected an IPv4 address, got '10.0.0.300'" },
+	{ "bad backend IP", HDR "services:\n  - vip: 10.0.0.1\n    port: 80\n"
+	  "    backends:\n      - address: backend1\n",
+	  "baton.yaml:9: services[0].backends[0].address: ",
+	  "expected an IPv4 address, got 'backend1'" },
+	{ "port 0", HDR "services:\n  - vip: 10.0.0.1\n    port: 0\n",
+	  "baton.yaml:7: services[0].port: ",
+	  "expected a number in 1..65535, got '0'" },
+	{ "port 70000", HDR "services:\n  - vip: 10.0.0.1\n    port: 70000\n",
+	  "baton.yaml:7: services[0].port: ",
+	  "expected a number in 1..65535, got '70000'" },
+	{ "backend port 70000", HDR "services:\n  - vip: 10.0.0.1\n"
+	  "    port: 80\n    backends:\n      - address: 10.1.0.1\n"
+	  "        port: 70000\n",
+	  "baton.yaml:10: services[0].backends[0].port: ",
+	  "expected a number in 1..65535, got '70000'" },
+	{ "weight 65536", HDR "services:\n  - vip: 10.0.0.1\n    port: 80\n"
+	  "    backends:\n      - address: 10.1.0.1\n        weight: 65536\n",
+	  "baton.yaml:10: services[0].backends[0].weight: ",
+	  "expected a number in 0..65535, got '65536'" },
+	{ "not a number", HDR "services:\n  - vip: 10.0.0.1\n    port: http\n",
+	  "baton.yaml:7: services[0].port: ",
+	  "expected a number in 1..65535, got 'http'" },
+	{ "negative number", "node:\n  id: -1\ninterfaces:\n  - name: eth0\n",
+	  "baton.yaml:2: node.id: ",
+	  "expected a number in 1..4294967295, got '-1'" },
+	{ "octal-looking number", "node:\n  id: 010\n"
+	  "interfaces:\n  - name: eth0\n", "baton.yaml:2: node.id: ",
+	  "expected a number in 1..4294967295, got '010'" },
+	{ "node id 0", "node:\n  id: 0\ninterfaces:\n  - name: eth0\n",
+	  "baton.yaml:2: node.id: ",
+	  "expected a number in 1..4294967295, got '0'" },
+	{ "node id 2^32", "node:\n  id: 4294967296\n"
+	  "interfaces:\n  - name: eth0\n", "baton.yaml:2: node.id: ",
+	  "expected a number in 1..4294967295, got '4294967296'" },
+	{ "hex overflow", HDR "lb:\n  hash_seed: 0x100000000\n",
+	  "baton.yaml:6: lb.hash_seed: ",
+	  "expected a number in 0..4294967295, got '0x100000000'" },
+	{ "max_entries too small", HDR "conntrack:\n  max_entries: 1023\n",
+	  "baton.yaml:6: conntrack.max_entries: ",
+	  "expected a number in 1024..16777216, got '1023'" },
+	{ "max_entries too big", HDR "conntrack:\n  max_entries: 0x1000001\n",
+	  "baton.yaml:6: conntrack.max_entries: ",
+	  "expected a number in 1024..16777216, got '0x1000001'" },
+	{ "gc interval", HDR "conntrack:\n  gc_interval_ms: 9\n",
+	  "baton.yaml:6: conntrack.gc_interval_ms: ",
+	  "expected a number in 10..60000, got '9'" },
+	{ "timeout 0", HDR "conntrack:\n  timeouts:\n    udp: 0\n",
+	  "baton.yaml:7: conntrack.timeouts.udp: ",
+	  "expected a number in 1..864000, got '0'" },
+	{ "timeout too long", HDR "conntrack:\n  timeouts:\n"
+	  "    tcp_established: 864001\n",
+	  "baton.yaml:7: conntrack.timeouts.tcp_established: ",
+	  "expected a number in 1..864000, got '864001'" },
+	{ "bad mode", HDR "services:\n  - vip: 10.0.0.1\n    port: 80\n"
+	  "    mode: nat\n", "baton.yaml:8: services[0].mode: ",
+	  "expected one of dnat|fullnat|dsr, got 'nat'" },
+	{ "dsr with another port", HDR "services:\n  - vip: 10.0.0.1\n"
+	  "    port: 80\n    mode: dsr\n    backends:\n"
+	  "      - address: 10.1.0.1\n        port: 8080\n",
+	  "baton.yaml:10: services[0].backends[0].port: ",
+	  "expected the service port 80 with mode dsr (DSR cannot translate "
+	  "ports), got '8080'" },
+	{ "bad algorithm", HDR "services:\n  - vip: 10.0.0.1\n    port: 80\n"
+	  "    algorithm: random\n", "baton.yaml:8: services[0].algorithm: ",
+	  "expected one of maglev|wrr|lc, got 'random'" },
+	{ "bad protocol", HDR "services:\n  - vip: 10.0.0.1\n    port: 80\n"
+	  "    protocol: sctp\n", "baton.yaml:8: services[0].protocol: ",
+	  "expected one of tcp|udp|icmp, got 'sctp'" },
+	{ "bad xdp mode", "node:\n  id: 1\ninterfaces:\n  - name: eth0\n"
+	  "    xdp: offload\n", "baton.yaml:5: interfaces[0].xdp: ",
+	  "expected one of native|generic|off, got 'offload'" },
+	{ "bad log level", "node:\n  id: 1\n  log_level: verbose\n"
+	  "interfaces:\n  - name: eth0\n", "baton.yaml:3: node.log_level: ",
+	  "expected one of error|warn|info|debug, got 'verbose'" },
+	{ "YAML 1.1 boolean", "node:\n  id: 1\n  keep_datapath: yes\n"
+	  "interfaces:\n  - name: eth0\n", "baton.yaml:3: node.keep_datapath: ",
+	  "expected one of true|false, got 'yes'" },
+	{ "fullnat without snat", HDR "services:\n  - vip: 10.0.0.1\n"
+	  "    port: 80\n    mode: fullnat\n",
+	  "baton.yaml:6: services[0].snat: ", "required for mode fullnat" },
+	{ "snat on dnat", HDR "services:\n  - vip: 10.0.0.1\n    port: 80\n"
+	  "    snat: 10.1.0.10\n", "baton.yaml:6: services[0].snat: ",
+	  "expected only with mode fullnat, got '10.1.0.10' with mode dnat" },
+	{ "snat 0.0.0.0", HDR "services:\n  - vip: 10.0.0.1\n    port: 80\n"
+	  "    mode: fullnat\n    snat: 0.0.0.0\n",
+	  "baton.yaml:9: services[0].snat: ",
+	  "expected a non-zero IPv4 address, got '0.0.0.0'" },
+	{ "icmp with port", HDR "services:\n  - vip: 10.0.0.1\n    port: 80\n"
+	  "    protocol: icmp\n", "baton.yaml:6: services[0].port: ",
+	  "expected no port for protocol icmp, got '80'" },
+	{ "icmp backend with port", HDR "services:\n  - vip: 10.0.0.1\n"
+	  "    protocol: icmp\n    backends:\n      - address: 10.1.0.1\n"
+	  "        port: 8080\n",
+	  "baton.yaml:9: services[0].backends[0].port: ",
+	  "expected no port for protocol icmp, got '8080'" },
+	{ "tcp without port", HDR "services:\n  - vip: 10.0.0.1\n"
+	  "    protocol: tcp\n", "baton.yaml:6: services[0].port: ",
+	  "required for protocol tcp" },
+	{ "missing vip", HDR "services:\n  - port: 80\n",
+	  "baton.yaml:6: services[0].vip: ", "required key missing" },
+	{ "missing backend address", HDR "services:\n  - vip: 10.0.0.1\n"
+	  "    port: 80\n    backends:\n      - port: 80\n",
+	  "baton.yaml:9: services[0].backends[0].address: ",
+	  "required key missing" },
+	{ "duplicate service", HDR "services:\n  - vip: 10.0.0.100\n"
+	  "    port: 80\n  - vip: 10.0.0.100\n    port: 81\n"
+	  "  - vip: 10.0.0.100\n    port: 80\n",
+	  "baton.yaml:10: services[2]: ",
+	  "duplicate service 10.0.0.100:80/tcp, first at line 6" },
+	{ "duplicate backend", HDR "services:\n  - vip: 10.0.0.1\n"
+	  "    port: 80\n    backends:\n      - address: 10.1.0.11\n"
+	  "        port: 8080\n      - address: 10.1.0.12\n"
+	  "      - {address: 10.1.0.11, port: 8080, weight: 5}\n",
+	  "baton.yaml:12: services[0].backends[2]: ",
+	  "duplicate backend 10.1.0.11:8080, first at line 9" },
+	{ "missing node.id", "node:\n  epoch: 5\n"
+	  "interfaces:\n  - name: eth0\n", "baton.yaml:2: node.id: ",
+	  "required key missing" },
+	{ "missing node section", "interfaces:\n  - name: eth0\n",
+	  "baton.yaml:1: node.id: ", "required key missing" },
+	{ "missing interfaces", "# a comment\nnode:\n  id: 1\n",
+	  "baton.yaml:2: interfaces: ", "required key missing" },
+	{ "empty interfaces", "node:\n  id: 1\ninterfaces: []\n",
+	  "baton.yaml:3: interfaces: ", "expected at least one interface" },
+	{ "interface without name", "node:\n  id: 1\ninterfaces:\n"
+	  "  - xdp: off\n", "baton.yaml:4: interfaces[0].name: ",
+	  "required key missing" },
+	{ "interface name too long", "node:\n  id: 1\ninterfaces:\n"
+	  "  - name: enp0s31f6-abcdefg\n", "baton.yaml:4: interfaces[0].name: ",
+	  "expected an interface name (1..15 bytes, no '/', ':' or blanks), "
+	  "got 'enp0s31f6-abcdefg'" },
+	{ "duplicate interface", "node:\n  id: 1\ninterfaces:\n"
+	  "  - name: eth0\n  - name: eth1\n  - name: eth0\n",
+	  "baton.yaml:6: interfaces[2].name: ",
+	  "duplicate interface 'eth0', first at line 4" },
+	{ "too many interfaces", "node:\n  id: 1\ninterfaces: ["
+	  "{name: a0}, {name: a1}, {name: a2}, {name: a3}, {name: a4}, "
+	  "{name: a5}, {name: a6}, {name: a7}, {name: a8}, {name: a9}, "
+	  "{name: b0}, {name: b1}, {name: b2}, {name: b3}, {name: b4}, "
+	  "{name: b5}, {name: b6}]\n", "baton.yaml:3: interfaces: ",
+	  "expected at most 16 interfaces, got 17" },
+	{ "list where mapping expected", "node: [1]\n"
+	  "interfaces:\n  - name: eth0\n", "baton.yaml:1: node: ",
+	  "expected a mapping, got a list" },
+	{ "map where list expected", "node:\n  id: 1\ninterfaces:\n"
+	  "  name: eth0\n", "baton.yaml:4: interfaces: ",
+	  "expected a list, got a mapping" },
+	{ "scalar where list expected", HDR "services: 10.0.0.1\n",
+	  "baton.yaml:5: services: ", "expected a list, got '10.0.0.1'" },
+	{ "list where scalar expected", "node:\n  id: [1, 2]\n"
+	  "interfaces:\n  - name: eth0\n", "baton.yaml:2: node.id: ",
+	  "expected a number in 1..4294967295, got a list" },
+	{ "scalar where mapping expected", HDR "services:\n  - 10.0.0.1\n",
+	  "baton.yaml:6: services[0]: ", "expected a mapping, got '10.0.0.1'" },
+	{ "list as a key", HDR "lb:\n  [a, b]: 1\n",
+	  "baton.yaml:6: lb: ", "expected a key name, got a list" },
+	{ "document not a mapping", "hello\n",
+	  "baton.yaml:1: top level: ", "expected a mapping, got 'hello'" },
+	{ "relative pin path", "node:\n  id: 1\n  pin_path: bpf/baton\n"
+	  "interfaces:\n  - name: eth0\n", "baton.yaml:3: node.pin_path: ",
+	  "expected an absolute path shorter than 4096 bytes, "
+	  "got 'bpf/baton'" },
+	{ "control socket path too long for sun_path",
+	  "node:\n  id: 1\n  control_socket: /run/"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\n"
+	  "interfaces:\n  - name: eth0\n",
+	  "baton.yaml:3: node.control_socket: ",
+	  "expected an absolute path shorter than 108 bytes, got '/run/aaaa" },
+	{ "NUL byte in a string", "node:\n  id: 1\ninterfaces:\n"
+	  "  - name: \"eth0\\0x\"\n", "baton.yaml:4: interfaces[0].name: ",
+	  "expected an interface name, got a string with a NUL byte" },
+	{ "malformed YAML", "node:\n  id: 1\n  epoch: [1, 2\n"
+	  "interfaces:\n  - name: eth0\n", "baton.yaml:4: YAML: ",
+	  "malformed: did not find expected ',' or ']' while parsing a "
+	  "flow sequence at line 3" },
+	{ "bad indentation", "node:\n  id: 1\n   epoch: 2\n",
+	  "baton.yaml:3: YAML: ",
+	  "malformed: mapping values are not allowed in this context" },
+	{ "two documents", HDR "---\nnode:\n  id: 2\n",
+	  "baton.yaml:6: YAML: ", "expected a single document, got a second "
+	  "one" },
+	{ "empty file", "", "baton.yaml:1: node.id: ",
+	  "required key missing (the file has no settings)" },
+	{ "only comments", "# nothing yet\n\n", "baton.yaml:1: node.id: ",
+	  "required key missing (the file has no settings)" },
+};
+
+static void check_rejected(const char *what, const char *yaml,
+			   size_t len, const char *prefix, const char *says)
+{
+	struct baton_config cfg;
+	size_t plen = strlen(prefix);
+	int ret;
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	ret = baton_config_parse("baton.yaml", yaml, len, &cfg, err,
+				 sizeof(err));
+	if (ret != -EINVAL)
+		fail_msg("%s: returned %d, expected -EINVAL (err '%s')", what,
+			 ret, err);
+	if (strncmp(err, prefix, plen) || !strstr(err + plen, says) ||
+	    strncmp(err + plen, says, strlen(says)))
+		fail_msg("%s:\n  got      '%s'\n  expected '%s%s...'", what,
+			 err, prefix, says);
+	if (!all_zero(&cfg, sizeof(cfg)))
+		fail_msg("%s: config not zeroed after the error", what);
+	print_message("%-28.28s %s\n", what, err);
+}
+
+static void test_config_each_error_names_file_line_and_key(void **state)
+{
+	size_t i, n = sizeof(bad_configs) / sizeof(bad_configs[0]);
+
+	for (i = 0; i < n; i++) {
+		const struct bad *b = &bad_configs[i];
+
+		check_rejected(b->what, b->yaml, strlen(b->yaml), b->prefix,
+			       b->says);
+	}
+	print_message("%zu bad configs rejected as expected\n", n);
+}
+
+/* Appends "  - address: 10.1.x.y\n" n times (line per backend). */
+static char *many_backends(size_t n)
+{
+	const char *head = HDR "services:\n  - vip: 10.0.0.1\n    port: 80\n"
+			   "    backends:\n";
+	size_t i, len = strlen(head), cap = len + n * 40 + 1;
+	char *s = malloc(cap);
+
+	assert_non_null(s);
+	memcpy(s, head, len + 1);
+	for (i = 0; i < n; i++)
+		len += snprintf(s + len, cap - len,
+				"      - address: 10.1.%zu.%zu\n", i / 250,
+				i % 250 + 1);
+	return s;
+}
+
+static void test_config_rejects_more_than_64_backends(void **state)
+{
+	struct baton_config cfg;
+	char *s;
+
+	/* 64 is fine */
+	s = many_backends(BATON_MAX_BACKENDS);
+	assert_int_equal(parse(s, &cfg), 0);
+	assert_int_equal(cfg.services[0].nbackends, BATON_MAX_BACKENDS);
+	baton_config_free(&cfg);
+	free(s);
+
+	/* the 65th, on line 9 + 64, is named */
+	s = many_backends(BATON_MAX_BACKENDS + 1);
+	check_rejected("too many backends", s, strlen(s),
+		       "baton.yaml:73: services[0].backends: ",
+		       "expected at most 64 backends, got 65");
+	free(s);
+}
+
+static void test_config_rejects_more_than_256_services(void **state)
+{
+	size_t i, len, cap = 64 + (BATON_MAX_SERVICES + 1) * 48;
+	struct baton_config cfg;
+	char *s = malloc(cap);
+
+	assert_non_null(s);
+	len = snprintf(s, cap, HDR "services:\n");
+	for (i = 0; i <= BATON_MAX_SERVICES; i++)
+		len += snprintf(s + len, cap - len,
+				"  - {vip: 10.0.%zu.%zu, port: 80}\n", i / 250,
+				i % 250 + 1);
+	/* line 6 + 256 holds the 257th */
+	check_rejected("too many services", s, len,
+		       "baton.yaml:262: services: ",
+		       "expected at most 256 services, got 257");
+
+	/* and 256 parse */
+	*strrchr(s, '-') = '\0';
+	*strrchr(s, '\n') = '\0';
+	assert_int_equal(parse(s, &cfg), 0);
+	assert_int_equal(cfg.nservices, BATON_MAX_SERVICES);
+	baton_config_free(&cfg);
+	free(s);
+}
+
+/* Arbitrary bytes: an error, never a crash or a half-filled config. */
+static void test_config_rejects_binary_garbage(void **state)
+{
+	static const char garbage[] = "node:\n  id: \x01\xff\xfe\x00zz\n";
+
+	check_rejected("invalid UTF-8", garbage, sizeof(garbage) - 1,
+		       "baton.yaml:2: YAML: ", "malformed");
+	check_rejected("NULL buffer, no length", NULL, 0,
+		       "baton.yaml:1: node.id: ", "required key missing");
+}
+
+static void test_config_copy_is_deep(void **state)
+{
+	struct baton_config a, b;
+
+	assert_int_equal(parse(full_yaml, &a), 0);
+	memset(&b, 0xa5, sizeof(b));
+	assert_int_equal(baton_config_copy(&b, &a), 0);
+	assert_ptr_not_equal(b.services, a.services);
+	assert_memory_equal(b.services, a.services,
+			    a.nservices * sizeof(*a.services));
+	check_full(&b, "baton.yaml");
+
+	/* changing the copy leaves the original alone */
+	b.services[0].backends[0].weight = 99;
+	b.services[1].port = 5300;
+	b.nservices = 2;
+	check_full(&a, "baton.yaml");
+	baton_config_free(&a);
+	assert_int_equal(b.services[0].backends[0].weight, 99);
+	baton_config_free(&b);
+
+	/* no services: nothing to share */
+	assert_int_equal(parse(HDR, &a), 0);
+	assert_int_equal(baton_config_copy(&b, &a), 0);
+	assert_null(b.services);
+	assert_memory_equal(&a, &b, sizeof(a));
+	baton_config_free(&a);
+	baton_config_free(&b);
+	baton_config_free(NULL);
+}
+
+static void test_config_find_service_matches_vip_port_and_proto(void **state)
+{
+	struct baton_config cfg;
+	struct baton_service_cfg *s;
+
+	assert_int_equal(parse(full_yaml, &cfg), 0);
+	s = baton_config_find_service(&cfg, IP(10, 0, 0, 100), 80,
+				      IPPROTO_TCP);
+	assert_ptr_equal(s, &cfg.services[0]);
+	s = baton_config_find_service(&cfg, IP(10, 0, 0, 100), 0,
+				      IPPROTO_ICMP);
+	assert_ptr_equal(s, &cfg.services[2]);
+	assert_null(baton_config_find_service(&cfg, IP(10, 0, 0, 100), 80,
+					      IPPROTO_UDP));
+	assert_null(baton_config_find_service(&cfg, IP(10, 0, 0, 101), 80,
+					      IPPROTO_TCP));
+	assert_null(baton_config_find_service(&cfg, IP(10, 0, 0, 100), 81,
+					      IPPROTO_TCP));
+	baton_config_free(&cfg);
+}
+
+/* Live changes carry no line: messages name the service instead. */
+static void test_config_validate_names_live_services_by_address(void **state)
+{
+	struct baton_config cfg;
+	struct baton_service_cfg *s, *svcs;
+
+	assert_int_equal(parse(full_yaml, &cfg), 0);
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+
+	svcs = realloc(cfg.services, (cfg.nservices + 1) * sizeof(*svcs));
+	assert_non_null(svcs);
+	cfg.services = svcs;
+	s = &cfg.services[cfg.nservices++];
+	memset(s, 0, sizeof(*s));
+	s->vip = IP(10, 0, 0, 200);
+	s->port = 80;
+	s->proto = IPPROTO_TCP;
+	s->mode = BATON_MODE_FULLNAT;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "service 10.0.0.200:80/tcp: snat: required "
+			    "for mode fullnat, expected an IPv4 address");
+
+	s->snat = IP(10, 1, 0, 10);
+	s->nbackends = 2;
+	s->backends[0].addr = IP(10, 1, 0, 1);
+	s->backends[0].port = 80;
+	s->backends[1] = s->backends[0];
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "service 10.0.0.200:80/tcp: backends[1]: "
+			    "duplicate backend 10.1.0.1:80, first as "
+			    "backends[0]");
+
+	s->nbackends = 1;
+	s->vip = IP(10, 0, 0, 101);
+	s->port = 53;
+	s->proto = IPPROTO_UDP;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "service 10.0.0.101:53/udp: duplicate "
+			    "service 10.0.0.101:53/udp, first as services[1]");
+
+	/* a backend added live to a service from the file */
+	cfg.nservices--;
+	s = &cfg.services[0];
+	s->backends[s->nbackends].addr = IP(10, 1, 0, 99);
+	s->backends[s->nbackends].port = 0;
+	s->backends[s->nbackends].line = 0;
+	s->nbackends++;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "service 10.0.0.100:80/tcp: backends[3].port: "
+			    "expected a number in 1..65535, got '0'");
+	s->backends[3].port = 80;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+
+	/* too many backends can only come from a live change */
+	s->nbackends = BATON_MAX_BACKENDS + 1;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml:33: services[0].backends: "
+			    "expected at most 64 backends, got 65");
+	s->nbackends = 4;
+
+	/* global ranges are checked too */
+	cfg.gc_interval_ms = 5;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: conntrack.gc_interval_ms: "
+			    "expected a number in 10..60000, got '5'");
+	baton_config_free(&cfg);
+}
+
+static void test_config_names_round_trip(void **state)
+{
+	static const char *const modes[] = { "dnat", "fullnat", "dsr" };
+	static const char *const algos[] = { "maglev", "wrr", "lc" };
+	static const char *const states[] = {
+		"NONE", "NEW", "SYN_SENT", "SYN_RECV", "ESTABLISHED",
+		"FIN_WAIT", "CLOSE_WAIT", "TIME_WAIT", "CLOSED",
+	};
+	int i;
+
+	for (i = 0; i < BATON_MODE_MAX; i++) {
+		assert_string_equal(baton_mode_str(i), modes[i]);
+		assert_int_equal(baton_mode_from_str(modes[i]), i);
+	}
+	for (i = 0; i < BATON_ALGO_MAX; i++) {
+		assert_string_equal(baton_algo_str(i), algos[i]);
+		assert_int_equal(baton_algo_from_str(algos[i]), i);
+	}
+	for (i = 0; i < CT_STATE_MAX; i++)
+		assert_string_equal(baton_ct_state_str(i), states[i]);
+	assert_int_equal(BATON_MODE_MAX, 3);
+	assert_int_equal(BATON_ALGO_MAX, 3);
+	assert_int_equal(CT_STATE_MAX, 9);
+
+	assert_string_equal(baton_proto_str(IPPROTO_TCP), "tcp");
+	assert_string_equal(baton_proto_str(IPPROTO_UDP), "udp");
+	assert_string_equal(baton_proto_str(IPPROTO_ICMP), "icmp");
+	assert_int_equal(baton_proto_from_str("tcp"), IPPROTO_TCP);
+	assert_int_equal(baton_proto_from_str("udp"), IPPROTO_UDP);
+	assert_int_equal(baton_proto_from_str("icmp"), IPPROTO_ICMP);
+
+	assert_string_equal(baton_mode_str(-1), "?");
+	assert_string_equal(baton_mode_str(BATON_MODE_MAX), "?");
+	assert_string_equal(baton_algo_str(BATON_ALGO_MAX), "?");
+	assert_string_equal(baton_proto_str(IPPROTO_SCTP), "?");
+	assert_string_equal(baton_ct_state_str(CT_STATE_MAX), "?");
+	assert_string_equal(baton_ct_state_str(-1), "?");
+	assert_int_equal(baton_mode_from_str("DNAT"), -1);
+	assert_int_equal(baton_mode_from_str(NULL), -1);
+	assert_int_equal(baton_algo_from_str("rr"), -1);
+	assert_int_equal(baton_proto_from_str("sctp"), -1);
+	assert_int_equal(baton_proto_from_str(NULL), -1);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_config_full_file_fills_every_field),
+	cmocka_unit_test(test_config_defaults_match_the_documented_ones),
+	cmocka_unit_test(test_config_empty_sections_are_defaults),
+	cmocka_unit_test(test_config_shipped_example_loads),
+	cmocka_unit_test(test_config_load_reads_a_real_file_and_names_it),
+	cmocka_unit_test(test_config_each_error_names_file_line_and_key),
+	cmocka_unit_test(test_config_rejects_more_than_64_backends),
+	cmocka_unit_test(test_config_rejects_more_than_256_services),
+	cmocka_unit_test(test_config_rejects_binary_garbage),
+	cmocka_unit_test(test_config_copy_is_deep),
+	cmocka_unit_test(test_config_find_service_matches_vip_port_and_proto),
+	cmocka_unit_test(test_config_validate_names_live_services_by_address),
+	cmocka_unit_test(test_config_names_round_trip),
+};
+
+UNIT_MAIN("config", tests)
