@@ -1,0 +1,503 @@
+# deploy/lab/lib.sh - the single-node Baton lab in network namespaces.
+# Sourced by lab.sh, demo.sh and the netns tests; defines lab_* functions
+# and changes no shell options of its caller.
+#
+# Topology for prefix P (every name below starts with P):
+#
+#   Psw   switch/router: bridge brf (front, 10.0.0.254/24) and bridge brb
+#         (back, 10.1.0.254/24); it routes between them, which only DSR
+#         replies use.
+#   Pc    client  eth0 10.0.0.2/24                          -> brf
+#   Plb   LB node eth0 10.0.0.1/24 + VIPs 10.0.0.100-102/32 -> brf
+#                 eth1 10.1.0.1/24 + fullNAT source 10.1.0.10/32 -> brb
+#         batond runs here on eth0 and eth1.
+#   Pb1   backend eth0 10.1.0.11/24 -> brb, default via 10.1.0.1 (the LB);
+#   Pb2   backend eth0 10.1.0.12/24    VIP 10.0.0.102/32 on lo for DSR,
+#         replies from it routed via 10.1.0.254 (table 100).
+#
+# Interfaces are created directly inside their namespaces, so their names
+# never meet other labs' in the root namespace. Everything a lab starts is
+# recorded in its state dir (/run/baton-lab/P): pid files, the generated
+# baton.yaml, logs, the control socket. batond pins its maps under
+# /sys/fs/bpf/baton-P. lab_down removes all of it, also after a partial up.
+#
+# Needs: LAB_BUILD (default $BATON_BUILD, else <repo>/build) holding
+# node/batond, node/batonctl and tests/tools/baton-traffic.
+
+LAB_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+LAB_VIP_DNAT=10.0.0.100
+LAB_VIP_FULLNAT=10.0.0.101
+LAB_VIP_DSR=10.0.0.102
+LAB_SNAT=10.1.0.10
+LAB_CLIENT=10.0.0.2
+LAB_LB_FRONT=10.0.0.1
+LAB_LB_BACK=10.1.0.1
+LAB_B1=10.1.0.11
+LAB_B2=10.1.0.12
+LAB_WRR_W1=2			# weights of b1 and b2 in the WRR service
+LAB_WRR_W2=1
+
+lab_log() {
+	[ "${LAB_QUIET:-0}" = 1 ] || echo "lab[$LAB_P]: $*" >&2
+}
+
+lab_err() {
+	echo "lab[$LAB_P]: error: $*" >&2
+}
+
+# lab_init PREFIX: names for this lab. Prefix: 1-8 of [a-z0-9], starting
+# with a letter (namespace names, pin path and state dir derive from it).
+lab_init() {
+	local p=${1:-${BATON_LAB_PREFIX:-btl}}
+	if ! [[ $p =~ ^[a-z][a-z0-9]{0,7}$ ]]; then
+		echo "lab: bad prefix '$p' (1-8 of [a-z0-9], letter first)" >&2
+		return 1
+	fi
+	LAB_P=$p
+	LAB_NS_SW=${p}sw
+	LAB_NS_C=${p}c
+	LAB_NS_LB=${p}lb
+	LAB_NS_B1=${p}b1
+	LAB_NS_B2=${p}b2
+	LAB_ALL_NS="$LAB_NS_C $LAB_NS_LB $LAB_NS_B1 $LAB_NS_B2 $LAB_NS_SW"
+	LAB_STATE=/run/baton-lab/$p
+	LAB_PIN=/sys/fs/bpf/baton-$p
+	LAB_SOCK=$LAB_STATE/batond.sock
+	LAB_CONFIG=$LAB_STATE/baton.yaml
+	LAB_BUILD=${LAB_BUILD:-${BATON_BUILD:-$LAB_REPO/build}}
+	LAB_TRAFFIC=$LAB_BUILD/tests/tools/baton-traffic
+	LAB_BATOND=$LAB_BUILD/node/batond
+	LAB_BATONCTL=$LAB_BUILD/node/batonctl
+}
+
+lab_ns() {			# lab_ns NS CMD...: run in a lab namespace
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+lab_ctl() {			# batonctl against this lab's batond
+	"$LAB_BATONCTL" -s "$LAB_SOCK" "$@"
+}
+
+lab_client() {			# baton-traffic client ARGS in the client ns
+	ip netns exec "$LAB_NS_C" "$LAB_TRAFFIC" client "$@"
+}
+
+# ---- processes --------------------------------------------------------------
+
+# lab_spawn NAME NS CMD...: start CMD in NS in the background, output to
+# $LAB_STATE/NAME.log, pid in $LAB_STATE/pids/NAME (with the binary's name,
+# so that lab_kill never signals a recycled pid).
+#
+# nsenter, not `ip netns exec`: the latter also unshares the mount namespace
+# and remounts /sys, which hides the global bpffs on /sys/fs/bpf - batond's
+# pins would land in a private bpffs that dies with it and that nobody else
+# (bpftool, a restarted batond, lab_down) can see.
+# setsid: a Ctrl-C at the terminal stops the script driving the lab, which
+# then tears down in order, rather than every daemon at once. (Without job
+# control a background child is no process group leader, so setsid execs
+# in place and $! stays the daemon's pid.)
+lab_spawn() {
+	local name=$1 ns=$2 pid
+	shift 2
+	setsid nsenter --net="/run/netns/$ns" "$@" </dev/null \
+		>"$LAB_STATE/$name.log" 2>&1 &
+	pid=$!
+	echo "$pid $(basename "$1")" >"$LAB_STATE/pids/$name"
+}
+
+# True if the pid file's process is alive and still the binary we started.
+lab_pid_alive() {
+	local f=$1 pid exe
+	[ -f "$f" ] || return 1
+	read -r pid exe <"$f" || return 1
+	[ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+	{ tr '\0' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null | head -n 1 |
+		grep -q "/$exe\$\|^$exe\$"
+}
+
+lab_pid_of() {
+	local pid exe
+	read -r pid exe <"$LAB_STATE/pids/$1" 2>/dev/null && echo "$pid"
+}
+
+# lab_kill NAME [SECONDS]: SIGTERM, then SIGKILL after SECONDS (default 5).
+lab_kill() {
+	local f=$LAB_STATE/pids/$1 t=${2:-5} pid i
+	if lab_pid_alive "$f"; then
+		pid=$(lab_pid_of "$1")
+		kill -TERM "$pid" 2>/dev/null
+		for ((i = 0; i < t * 10; i++)); do
+			lab_pid_alive "$f" || break
+			sleep 0.1
+		done
+		if lab_pid_alive "$f"; then
+			lab_log "$1 (pid $pid) ignored SIGTERM, killing"
+			kill -KILL "$pid" 2>/dev/null
+			sleep 0.1
+		fi
+	fi
+	rm -f "$f"
+}
+
+# lab_wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+lab_wait_for() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- topology ---------------------------------------------------------------
+
+lab_sysctl() {			# lab_sysctl NS KEY=VALUE...
+	local ns=$1
+	shift
+	ip netns exec "$ns" sysctl -qw "$@" >/dev/null
+}
+
+lab_ns_add() {
+	ip netns add "$1" || return 1
+	echo "$1" >>"$LAB_STATE/netns"
+	ip -n "$1" link set lo up &&
+	lab_sysctl "$1" net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 \
+		net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0
+}
+
+# lab_link NS IF SWPORT BRIDGE: veth NS/IF <-> Psw/SWPORT, port in BRIDGE.
+lab_link() {
+	local ns=$1 ifn=$2 port=$3 br=$4
+	ip -n "$ns" link add "$ifn" type veth peer name "$port" \
+		netns "$LAB_NS_SW" || return 1
+	ip -n "$LAB_NS_SW" link set "$port" master "$br" up &&
+	ip -n "$ns" link set "$ifn" up &&
+	lab_sysctl "$ns" "net.ipv4.conf.$ifn.rp_filter=0"
+}
+
+lab_topology() {
+	local ns
+	for ns in $LAB_NS_SW $LAB_NS_C $LAB_NS_LB $LAB_NS_B1 $LAB_NS_B2; do
+		lab_ns_add "$ns" || return 1
+	done
+
+	# Switch/router.
+	ip -n "$LAB_NS_SW" link add brf type bridge &&
+	ip -n "$LAB_NS_SW" link add brb type bridge &&
+	ip -n "$LAB_NS_SW" addr add 10.0.0.254/24 dev brf &&
+	ip -n "$LAB_NS_SW" addr add 10.1.0.254/24 dev brb &&
+	ip -n "$LAB_NS_SW" link set brf up &&
+	ip -n "$LAB_NS_SW" link set brb up &&
+	lab_sysctl "$LAB_NS_SW" net.ipv4.ip_forward=1 \
+		net.ipv4.conf.brf.rp_filter=0 net.ipv4.conf.brb.rp_filter=0 ||
+		return 1
+
+	# Client.
+	lab_link "$LAB_NS_C" eth0 c brf &&
+	ip -n "$LAB_NS_C" addr add $LAB_CLIENT/24 dev eth0 || return 1
+
+	# LB node.
+	lab_link "$LAB_NS_LB" eth0 lbf brf &&
+	lab_link "$LAB_NS_LB" eth1 lbb brb &&
+	ip -n "$LAB_NS_LB" addr add $LAB_LB_FRONT/24 dev eth0 &&
+	ip -n "$LAB_NS_LB" addr add $LAB_VIP_DNAT/32 dev eth0 &&
+	ip -n "$LAB_NS_LB" addr add $LAB_VIP_FULLNAT/32 dev eth0 &&
+	ip -n "$LAB_NS_LB" addr add $LAB_VIP_DSR/32 dev eth0 &&
+	ip -n "$LAB_NS_LB" addr add $LAB_LB_BACK/24 dev eth1 &&
+	ip -n "$LAB_NS_LB" addr add $LAB_SNAT/32 dev eth1 &&
+	lab_sysctl "$LAB_NS_LB" net.ipv4.ip_forward=1 || return 1
+
+	# Backends.
+	local i addr
+	for i in 1 2; do
+		ns=${LAB_P}b$i
+		addr=10.1.0.1$i
+		lab_link "$ns" eth0 b$i brb &&
+		ip -n "$ns" addr add "$addr/24" dev eth0 &&
+		ip -n "$ns" route add default via $LAB_LB_BACK &&
+		ip -n "$ns" addr add $LAB_VIP_DSR/32 dev lo &&
+		lab_sysctl "$ns" net.ipv4.conf.all.arp_ignore=1 \
+			net.ipv4.conf.all.arp_announce=2 \
+			net.ipv4.conf.eth0.arp_ignore=1 \
+			net.ipv4.conf.eth0.arp_announce=2 &&
+		ip -n "$ns" rule add from $LAB_VIP_DSR lookup 100 &&
+		ip -n "$ns" route add default via 10.1.0.254 table 100 ||
+			return 1
+	done
+}
+
+# ---- batond -----------------------------------------------------------------
+
+lab_write_config() {
+	cat >"$LAB_CONFIG" <<EOF
+# Generated by deploy/lab/lib.sh for lab '$LAB_P'. Format: deploy/baton.yaml.
+node:
+  id: 1
+  pin_path: $LAB_PIN
+  control_socket: $LAB_SOCK
+  keep_datapath: false
+  log_level: ${LAB_LOG_LEVEL:-info}
+
+interfaces:
+  - name: eth0
+    xdp: ${LAB_XDP:-native}
+  - name: eth1
+    xdp: ${LAB_XDP:-native}
+
+conntrack:
+  max_entries: 65536
+  gc_interval_ms: 1000
+
+services:
+  - vip: $LAB_VIP_DNAT
+    port: 80
+    protocol: tcp
+    mode: dnat
+    algorithm: maglev
+    backends:
+      - address: $LAB_B1
+        port: 8080
+      - address: $LAB_B2
+        port: 8080
+  - vip: $LAB_VIP_DNAT
+    port: 53
+    protocol: udp
+    mode: dnat
+    algorithm: wrr
+    backends:
+      - address: $LAB_B1
+        port: 5353
+        weight: $LAB_WRR_W1
+      - address: $LAB_B2
+        port: 5353
+        weight: $LAB_WRR_W2
+  - vip: $LAB_VIP_DNAT
+    protocol: icmp
+    mode: dnat
+    algorithm: maglev
+    backends:
+      - address: $LAB_B1
+      - address: $LAB_B2
+  - vip: $LAB_VIP_FULLNAT
+    port: 80
+    protocol: tcp
+    mode: fullnat
+    snat: $LAB_SNAT
+    algorithm: lc
+    backends:
+      - address: $LAB_B1
+        port: 8080
+      - address: $LAB_B2
+        port: 8080
+  - vip: $LAB_VIP_DSR
+    port: 80
+    protocol: tcp
+    mode: dsr
+    algorithm: maglev
+    backends:
+      - address: $LAB_B1
+        port: 80
+      - address: $LAB_B2
+        port: 80
+EOF
+}
+
+lab_batond_start() {
+	[ -f "$LAB_CONFIG" ] || lab_write_config || return 1
+	mkdir -p "$(dirname "$LAB_SOCK")"
+	lab_spawn batond "$LAB_NS_LB" "$LAB_BATOND" -c "$LAB_CONFIG"
+	local i
+	for ((i = 0; i < 150; i++)); do
+		lab_batond_ready >/dev/null 2>&1 && return 0
+		lab_pid_alive "$LAB_STATE/pids/batond" || break
+		sleep 0.1
+	done
+	if lab_pid_alive "$LAB_STATE/pids/batond"; then
+		lab_err "batond did not become ready within 15 s; its log:"
+	else
+		lab_err "batond exited; its log:"
+	fi
+	tail -n 30 "$LAB_STATE/batond.log" >&2
+	return 1
+}
+
+lab_batond_ready() {
+	lab_pid_alive "$LAB_STATE/pids/batond" && [ -S "$LAB_SOCK" ] &&
+		lab_ctl status
+}
+
+lab_batond_stop() {
+	lab_kill batond 10
+}
+
+# ---- backends ---------------------------------------------------------------
+
+lab_servers_start() {
+	local i ready
+	for i in 1 2; do
+		ready=$LAB_STATE/be$i.ready
+		rm -f "$ready"
+		lab_spawn be$i "${LAB_P}b$i" "$LAB_TRAFFIC" server --id be$i \
+			--tcp 8080 --tcp 80 --udp 5353 --ready-file "$ready"
+	done
+	for i in 1 2; do
+		if ! lab_wait_for 10 test -s "$LAB_STATE/be$i.ready"; then
+			lab_err "backend be$i did not start; its log:"
+			tail -n 20 "$LAB_STATE/be$i.log" >&2
+			return 1
+		fi
+	done
+}
+
+# ---- up / down / status -----------------------------------------------------
+
+# lab_check_prereqs [--no-batond]
+lab_check_prereqs() {
+	local f bins=("$LAB_TRAFFIC" "$LAB_BATOND" "$LAB_BATONCTL")
+	[ "${1:-}" = --no-batond ] && bins=("$LAB_TRAFFIC")
+	if [ "$(id -u)" -ne 0 ]; then
+		lab_err "must run as root"
+		return 1
+	fi
+	for f in "${bins[@]}"; do
+		if [ ! -x "$f" ]; then
+			lab_err "$f is not built (run deploy/setup.sh)"
+			return 1
+		fi
+	done
+	for f in ip nsenter setsid sysctl ping; do
+		if ! command -v "$f" >/dev/null; then
+			lab_err "$f not installed (run deploy/setup.sh)"
+			return 1
+		fi
+	done
+	if [ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" != bpf_fs ]; then
+		lab_err "/sys/fs/bpf is not a bpffs (run deploy/setup.sh)"
+		return 1
+	fi
+}
+
+# lab_up [--no-batond]: topology, backends, batond. On failure the caller
+# runs lab_down (what was made so far is recorded).
+lab_up() {
+	local t0=$SECONDS ns
+	lab_check_prereqs "$@" || return 1
+	for ns in $LAB_ALL_NS; do
+		if [ -e "/run/netns/$ns" ]; then
+			lab_err "namespace $ns exists: lab '$LAB_P' is up" \
+				"(lab.sh down, or another BATON_LAB_PREFIX)"
+			return 1
+		fi
+	done
+	mkdir -p "$LAB_STATE/pids" || return 1
+	lab_log "topology"
+	lab_topology || { lab_err "topology failed"; return 1; }
+	lab_log "backends"
+	lab_servers_start || return 1
+	lab_write_config || return 1
+	if [ "${1:-}" != --no-batond ]; then
+		lab_log "batond ($LAB_CONFIG)"
+		lab_batond_start || return 1
+	fi
+	lab_log "up in $((SECONDS - t0)) s"
+}
+
+lab_down() {
+	local f name ns
+	if [ -d "$LAB_STATE/pids" ]; then
+		# batond first: with keep_datapath false it detaches itself.
+		[ -f "$LAB_STATE/pids/batond" ] && lab_kill batond 10
+		for f in "$LAB_STATE"/pids/*; do
+			[ -f "$f" ] || continue
+			name=$(basename "$f")
+			lab_kill "$name" 5
+		done
+	fi
+	for ns in $LAB_ALL_NS; do
+		[ -e "/run/netns/$ns" ] || continue
+		# Our own processes that outlived their pid files.
+		local pid
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			case $(basename "$(readlink "/proc/$pid/exe" 2>/dev/null)") in
+			batond | baton-traffic | ping) kill -KILL "$pid" 2>/dev/null ;;
+			esac
+		done
+		ip netns del "$ns" 2>/dev/null || lab_err "could not delete $ns"
+	done
+	# Pinned maps and programs (only under this lab's own pin path).
+	[ -d "$LAB_PIN" ] && rm -rf "$LAB_PIN"
+	rm -rf "$LAB_STATE"
+	return 0
+}
+
+lab_status() {
+	local ns f up=0
+	for ns in $LAB_ALL_NS; do
+		if [ -e "/run/netns/$ns" ]; then
+			echo "netns $ns: present"
+			up=1
+		else
+			echo "netns $ns: absent"
+		fi
+	done
+	for f in "$LAB_STATE"/pids/*; do
+		[ -f "$f" ] || continue
+		if lab_pid_alive "$f"; then
+			echo "$(basename "$f"): running (pid $(lab_pid_of "$(basename "$f")"))"
+		else
+			echo "$(basename "$f"): DEAD"
+		fi
+	done
+	[ -d "$LAB_PIN" ] && echo "pins: $LAB_PIN: $(ls "$LAB_PIN" | tr '\n' ' ')"
+	if [ "$up" = 1 ] && [ -S "$LAB_SOCK" ]; then
+		lab_ctl status
+	fi
+	[ "$up" = 1 ]
+}
+
+# ---- traffic ----------------------------------------------------------------
+
+# ICMP echo counters of a namespace (they are per network namespace).
+lab_icmp_in_echos() {
+	ip netns exec "$1" awk '/^Icmp:/ { if (!h) { for (i = 1; i <= NF; i++)
+		if ($i == "InEchos") c = i; h = 1 } else print $c }' \
+		/proc/net/snmp
+}
+
+# lab_ping_vip VIP COUNT: COUNT single-echo pings (each its own ICMP id, so
+# each its own flow). Prints "sent answered_by_b1 answered_by_b2
+# answered_by_lb" - the last must stay 0: the LB kernel owns the VIP and
+# would answer itself if the datapath did not forward.
+lab_ping_vip() {
+	local vip=$1 n=$2 i ok=0 b1 b2 lb
+	b1=$(lab_icmp_in_echos "$LAB_NS_B1")
+	b2=$(lab_icmp_in_echos "$LAB_NS_B2")
+	lb=$(lab_icmp_in_echos "$LAB_NS_LB")
+	for ((i = 0; i < n; i++)); do
+		lab_ns "$LAB_NS_C" ping -q -n -c 1 -W 1 "$vip" >/dev/null 2>&1 &&
+			ok=$((ok + 1))
+	done
+	echo "$ok $(($(lab_icmp_in_echos "$LAB_NS_B1") - b1))" \
+		"$(($(lab_icmp_in_echos "$LAB_NS_B2") - b2))" \
+		"$(($(lab_icmp_in_echos "$LAB_NS_LB") - lb))"
+}
+
+# The standard traffic mix, one JSON line per service on stdout.
+# LAB_CONNS (default 300) connections/exchanges per service.
+lab_traffic() {
+	local n=${LAB_CONNS:-300} rc=0
+	lab_client --tcp $LAB_VIP_DNAT:80 --conns "$n" --parallel 20 \
+		--bytes 4096 || rc=1
+	lab_client --tcp $LAB_VIP_FULLNAT:80 --conns "$n" --parallel 20 \
+		--bytes 4096 || rc=1
+	lab_client --tcp $LAB_VIP_DSR:80 --conns "$n" --parallel 20 \
+		--bytes 4096 || rc=1
+	lab_client --udp $LAB_VIP_DNAT:53 --count "$n" --parallel 20 || rc=1
+	return $rc
+}

@@ -1,0 +1,185 @@
+# tests/netns/lib.sh - helpers for the namespace tests (tests/netns/test_*.sh).
+#
+# Sourced at the top of a test, which then runs with `set -u` (not -e: the
+# assertions report and count failures, and the test decides what is fatal).
+#
+#   nt_skip REASON          exit 77 (ctest: skipped), saying why
+#   nt_require_root / nt_require_cmd CMD... / nt_require_file FILE...
+#   nt_prefix [TAG]         a unique prefix (BATON_LAB_PREFIX if set), <= 8
+#   nt_cleanup CMD...       run CMD at exit (LIFO), also on failure or signal
+#   nt_wait SECONDS WHAT CMD...   poll CMD until it succeeds, or fail
+#   nt_assert_eq ACTUAL EXPECTED WHAT, nt_assert_ge, nt_assert_le,
+#   nt_assert_true WHAT CMD..., nt_assert_false WHAT CMD...
+#                           print "ok" or "FAIL" lines, count failures and
+#                           return 1 on failure so a step can stop early
+#   nt_fail WHAT            record a failure
+#   nt_fatal WHAT           record a failure and exit now (cleanup runs)
+#   nt_step WHAT            print a step header
+#   nt_finish               exit 1 if any assertion failed, else 0
+#
+# Exit codes: 0 pass, 1 fail, 77 skipped (SKIP_RETURN_CODE in CMake).
+
+set -u
+
+NT_NAME=$(basename "${0%.sh}")
+NT_FAILS=0
+NT_CHECKS=0
+NT_CLEANUPS=()
+NT_T0=$SECONDS
+NT_SRC=${BATON_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+NT_BUILD=${BATON_BUILD:-$NT_SRC/build}
+export BATON_BUILD=$NT_BUILD
+
+nt_log() {
+	echo "[$NT_NAME +$((SECONDS - NT_T0))s] $*"
+}
+
+nt_step() {
+	echo
+	nt_log "== $*"
+}
+
+nt_skip() {
+	echo "SKIP: $NT_NAME: $*"
+	exit 77
+}
+
+nt_require_root() {
+	[ "$(id -u)" -eq 0 ] || nt_skip "needs root"
+}
+
+nt_require_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			nt_skip "command '$c' not installed (deploy/setup.sh)"
+	done
+}
+
+nt_require_file() {
+	local f
+	for f in "$@"; do
+		[ -e "$f" ] || nt_skip "$f missing (not built?)"
+	done
+}
+
+nt_require_netns() {
+	nt_require_root
+	nt_require_cmd ip
+	local ns=ntchk$$
+	ip netns add "$ns" 2>/dev/null ||
+		nt_skip "cannot create network namespaces"
+	ip netns del "$ns"
+	[ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" = bpf_fs ] ||
+		nt_skip "/sys/fs/bpf is not a bpffs (deploy/setup.sh mounts it)"
+}
+
+# A prefix no other run uses at the same time: TAG (<= 2 chars) + pid.
+nt_prefix() {
+	if [ -n "${BATON_LAB_PREFIX:-}" ]; then
+		echo "$BATON_LAB_PREFIX"
+	else
+		echo "${1:-bt}$(($$ % 1000000))"
+	fi
+}
+
+nt_run_cleanups() {
+	local i
+	trap - EXIT INT TERM HUP
+	for ((i = ${#NT_CLEANUPS[@]} - 1; i >= 0; i--)); do
+		eval "${NT_CLEANUPS[$i]}" || true
+	done
+	NT_CLEANUPS=()
+}
+
+nt_cleanup() {
+	NT_CLEANUPS+=("$*")
+}
+
+trap 'rc=$?; nt_run_cleanups; exit $rc' EXIT
+trap 'echo "$NT_NAME: interrupted"; exit 130' INT TERM HUP
+
+nt_fail() {
+	NT_FAILS=$((NT_FAILS + 1))
+	echo "FAIL: $*"
+	return 1
+}
+
+nt_fatal() {
+	nt_fail "$*"
+	nt_log "fatal, stopping ($NT_FAILS failure(s))"
+	exit 1
+}
+
+nt_pass() {
+	echo "ok: $*"
+}
+
+nt_assert_eq() {
+	NT_CHECKS=$((NT_CHECKS + 1))
+	if [ "$1" = "$2" ]; then
+		nt_pass "$3 ($1)"
+	else
+		nt_fail "$3: expected '$2', got '$1'"
+	fi
+}
+
+nt_assert_ge() {
+	NT_CHECKS=$((NT_CHECKS + 1))
+	if [[ $1 =~ ^-?[0-9]+$ ]] && [ "$1" -ge "$2" ]; then
+		nt_pass "$3 ($1 >= $2)"
+	else
+		nt_fail "$3: expected >= $2, got '$1'"
+	fi
+}
+
+nt_assert_le() {
+	NT_CHECKS=$((NT_CHECKS + 1))
+	if [[ $1 =~ ^-?[0-9]+$ ]] && [ "$1" -le "$2" ]; then
+		nt_pass "$3 ($1 <= $2)"
+	else
+		nt_fail "$3: expected <= $2, got '$1'"
+	fi
+}
+
+nt_assert_true() {
+	local what=$1
+	shift
+	NT_CHECKS=$((NT_CHECKS + 1))
+	if "$@"; then
+		nt_pass "$what"
+	else
+		nt_fail "$what (command failed: $*)"
+	fi
+}
+
+nt_assert_false() {
+	local what=$1
+	shift
+	NT_CHECKS=$((NT_CHECKS + 1))
+	if "$@"; then
+		nt_fail "$what (command unexpectedly succeeded: $*)"
+	else
+		nt_pass "$what"
+	fi
+}
+
+nt_wait() {
+	local t=$1 what=$2 i
+	shift 2
+	for ((i = 0; i < t * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	nt_fail "timed out after ${t}s waiting for: $what"
+}
+
+nt_finish() {
+	echo
+	if [ "$NT_FAILS" -gt 0 ]; then
+		nt_log "FAILED: $NT_FAILS of $NT_CHECKS checks failed"
+		exit 1
+	fi
+	nt_log "PASSED: $NT_CHECKS checks"
+	exit 0
+}
