@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * batond.c - the Baton node daemon: batond -c FILE [--keep-datapath]
+ *
+ * Start: load the config, load the datapath (reusing pinned maps), program
+ * the services, write baton_cfg, attach, then run one libuv loop with the
+ * conntrack GC, the ring buffer, the control socket and signals.
+ * SIGHUP reloads the file (a bad one is reported and the running config
+ * kept); SIGTERM/SIGINT stop, leaving the datapath in place only with
+ * keep_datapath.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "batond.h"
+#include "log.h"
+
+#define SUB "batond"
+#define ERRLEN 1024
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: batond -c FILE [--keep-datapath]\n"
+		"  -c, --config FILE    configuration (baton.yaml)\n"
+		"  -k, --keep-datapath  on stop, leave programs attached and "
+		"maps pinned\n"
+		"  -h, --help           this text\n");
+}
+
+int batond_apply_services(struct batond *d, struct baton_config *next,
+			  char *err, size_t errlen)
+{
+	int ret;
+
+	ret = baton_config_validate(next, err, errlen);
+	if (!ret)
+		ret = baton_services_apply(d->svcs, next, err, errlen);
+	if (ret) {
+		baton_config_free(next);
+		return ret;
+	}
+	baton_config_free(&d->cfg);
+	d->cfg = *next;
+	memset(next, 0, sizeof(*next));
+	return 0;
+}
+
+/* ---- reload ------------------------------------------------------------ */
+
+static int reload_refused(const struct baton_config *cur,
+			  const struct baton_config *next, char *err,
+			  size_t errlen)
+{
+	if (strcmp(cur->pin_path, next->pin_path)) {
+		snprintf(err, errlen, "node.pin_path changed (%.300s -> %.300s); "
+			 "restart batond to apply", cur->pin_path,
+			 next->pin_path);
+		return -EINVAL;
+	}
+	if (cur->ct_max != next->ct_max) {
+		snprintf(err, errlen, "conntrack.max_entries changed (%u -> "
+			 "%u); restart batond to apply (the pinned table must "
+			 "be recreated, dropping all flows)", cur->ct_max,
+			 next->ct_max);
+		return -EINVAL;
+	}
+	if (strcmp(cur->ctl_path, next->ctl_path)) {
+		snprintf(err, errlen, "node.control_socket changed (%.300s -> %.300s); "
+			 "restart batond to apply", cur->ctl_path,
+			 next->ctl_path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void reload(struct batond *d)
+{
+	struct baton_config next;
+	char err[ERRLEN] = "";
+	uint32_t epoch;
+	int ret;
+
+	d->reloads++;
+	log_info(SUB, "SIGHUP: reloading %s", d->cfg.path);
+	ret = baton_config_load(d->cfg.path, &next, err, sizeof(err));
+	if (ret)
+		goto out_fail;
+	ret = reload_refused(&d->cfg, &next, err, sizeof(err));
+	if (!ret)
+		ret = baton_loader_check_ifaces(&next, err, sizeof(err));
+	if (ret)
+		goto out_free;
+
+	ret = baton_services_apply(d->svcs, &next, err, sizeof(err));
+	if (ret)
+		goto out_free;
+	ret = baton_loader_attach(&d->ld, &next, err, sizeof(err));
+	if (ret) {
+		char err2[ERRLEN];
+
+		/* Put the old services back so that nothing is half
+		 * applied. */
+		if (baton_services_apply(d->svcs, &d->cfg, err2, sizeof(err2)))
+			log_err(SUB, "reload rollback: %s", err2);
+		goto out_free;
+	}
+
+	epoch = next.epoch ? next.epoch : d->epoch;
+	if (next.node_id != d->cfg.node_id || epoch != d->epoch ||
+	    next.hash_seed != d->cfg.hash_seed) {
+		ret = baton_loader_write_cfg(&d->ld, next.node_id, epoch,
+					     next.hash_seed);
+		if (ret)
+			log_err(SUB, "write baton_cfg: %s", strerror(-ret));
+		else
+			d->epoch = epoch;
+	}
+	if (baton_log_set_level_str(next.log_level))
+		log_warn(SUB, "unknown log level '%s'", next.log_level);
+	baton_ct_gc_configure(d->gc, &next);
+
+	baton_config_free(&d->cfg);
+	d->cfg = next;
+	log_info(SUB, "reloaded %s: %zu services, %zu interfaces", d->cfg.path,
+		 d->cfg.nservices, d->cfg.nifaces);
+	return;
+
+out_free:
+	baton_config_free(&next);
+out_fail:
+	d->reloads_failed++;
+	log_err(SUB, "reload failed, running configuration kept: %s", err);
+}
+
+/* ---- signals and stop -------------------------------------------------- */
+
+static void stop(struct batond *d)
+{
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	baton_ctl_free(d->ctl);
+	d->ctl = NULL;
+	baton_ct_gc_free(d->gc);
+	d->gc = NULL;
+	baton_events_free(d->ev);
+	d->ev = NULL;
+	if (d->signals_on) {
+		uv_close((uv_handle_t *)&d->sig_term, NULL);
+		uv_close((uv_handle_t *)&d->sig_int, NULL);
+		uv_close((uv_handle_t *)&d->sig_hup, NULL);
+	}
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct batond *d = h->data;
+
+	if (signum == SIGHUP) {
+		reload(d);
+		return;
+	}
+	log_info(SUB, "%s: stopping", strsignal(signum));
+	stop(d);
+}
+
+static int signals_start(struct batond *d)
+{
+	struct {
+		uv_signal_t *h;
+		int sig;
+	} s[] = {
+		{ &d->sig_term, SIGTERM },
+		{ &d->sig_int, SIGINT },
+		{ &d->sig_hup, SIGHUP },
+	};
+	int ret;
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		uv_signal_init(d->loop, s[i].h);
+		s[i].h->data = d;
+	}
+	d->signals_on = true;
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		ret = uv_signal_start(s[i].h, on_signal, s[i].sig);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Leave the kernel as configured: everything removed, or (keep_datapath)
+ * programs attached and maps pinned for the next batond. */
+static void datapath_release(struct batond *d, bool keep)
+{
+	if (keep) {
+		log_info(SUB, "keep_datapath: programs stay attached, maps "
+			 "stay pinned under %s", d->ld.pin_path);
+	} else {
+		baton_loader_detach_all(&d->ld);
+		baton_loader_unpin(&d->ld);
+	}
+	baton_loader_free(&d->ld);
+}
+
+/* ---- start ------------------------------------------------------------- */
+
+static int datapath_start(struct batond *d, char *err, size_t errlen)
+{
+	struct baton_cfg old = {};
+	__u32 key = 0;
+	int ret;
+
+	ret = baton_loader_init(&d->ld, &d->cfg, err, errlen);
+	if (ret)
+		return ret;
+	d->svcs = baton_services_init(d->ld.nat_fd, d->ld.lb_fd,
+				     d->ld.be_stats);
+	if (!d->svcs) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto out_release;
+	}
+	if (d->ld.reused) {
+		/* The seed the running tables were built with. */
+		bpf_map_lookup_elem(d->ld.cfg_fd, &key, &old);
+		ret = baton_services_recover(d->svcs, old.hash_seed);
+		if (ret) {
+			snprintf(err, errlen, "read pinned services: %s",
+				 strerror(-ret));
+			goto out_release;
+		}
+	} else {
+		d->svcs->hash_seed = d->cfg.hash_seed;
+	}
+	ret = baton_services_apply(d->svcs, &d->cfg, err, errlen);
+	if (ret)
+		goto out_release;
+	d->epoch = d->cfg.epoch ? d->cfg.epoch : (uint32_t)time(NULL);
+	ret = baton_loader_write_cfg(&d->ld, d->cfg.node_id, d->epoch,
+				     d->cfg.hash_seed);
+	if (ret) {
+		snprintf(err, errlen, "write baton_cfg: %s", strerror(-ret));
+		goto out_release;
+	}
+	ret = baton_loader_attach(&d->ld, &d->cfg, err, errlen);
+	if (ret)
+		goto out_release;
+	return 0;
+
+out_release:
+	/* A fresh datapath that never ran is removed; one inherited from a
+	 * previous batond is left as it was found. */
+	datapath_release(d, d->ld.reused);
+	return ret;
+}
+
+/* The control socket first: a live batond already answering there is
+ * found before anything in the kernel is touched. The loop is not running
+ * yet, so no request is served before the datapath is up. */
+static int ctl_start(struct batond *d, char *err, size_t errlen)
+{
+	d->ctl = baton_ctl_init(d->loop, d->cfg.ctl_path, baton_api_handle,
+				d);
+	if (!d->ctl) {
+		int ret = -errno;
+
+		snprintf(err, errlen, "control socket %.300s: %s",
+			 d->cfg.ctl_path, strerror(-ret));
+		return ret;
+	}
+	return baton_ctl_start(d->ctl, err, errlen);
+}
+
+static int loop_start(struct batond *d, char *err, size_t errlen)
+{
+	int ret;
+
+	d->gc = baton_ct_gc_init(d->loop, d->ld.ct_fd, d->ld.be_stats);
+	d->ev = baton_events_init(d->loop, d->ld.events_fd);
+	if (!d->gc || !d->ev) {
+		ret = -errno;
+		snprintf(err, errlen, "init: %s", strerror(errno));
+		return ret;
+	}
+	baton_ct_gc_configure(d->gc, &d->cfg);
+	ret = baton_ct_gc_start(d->gc);
+	if (!ret)
+		ret = baton_events_start(d->ev);
+	if (!ret)
+		ret = signals_start(d);
+	if (ret)
+		snprintf(err, errlen, "start: %s", uv_strerror(ret));
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "keep-datapath", no_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct batond *d;
+	const char *path = NULL;
+	char err[ERRLEN] = "";
+	int c, ret, status = 1;
+	bool keep;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return 1;
+	while ((c = getopt_long(argc, argv, "c:kh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'k':
+			d->keep_datapath_arg = true;
+			break;
+		case 'h':
+			usage(stdout);
+			free(d);
+			return 0;
+		default:
+			usage(stderr);
+			free(d);
+			return 2;
+		}
+	}
+	if (!path || optind != argc) {
+		usage(stderr);
+		free(d);
+		return 2;
+	}
+
+	baton_log_hook_libbpf();
+	signal(SIGPIPE, SIG_IGN);
+	ret = baton_config_load(path, &d->cfg, err, sizeof(err));
+	if (ret) {
+		log_err("config", "%s", err);
+		goto out_free;
+	}
+	baton_log_set_level_str(d->cfg.log_level);
+	ret = baton_loader_check_ifaces(&d->cfg, err, sizeof(err));
+	if (ret) {
+		log_err(SUB, "%s", err);
+		goto out_config;
+	}
+	d->started_wall = time(NULL);
+	d->started_ns = baton_ct_now_ns();
+	d->loop = uv_default_loop();
+
+	ret = ctl_start(d, err, sizeof(err));
+	if (!ret)
+		ret = datapath_start(d, err, sizeof(err));
+	if (ret) {
+		log_err(SUB, "%s", err);
+		stop(d);
+		uv_run(d->loop, UV_RUN_DEFAULT);
+		goto out_loop;
+	}
+	ret = loop_start(d, err, sizeof(err));
+	if (ret) {
+		log_err(SUB, "%s", err);
+		stop(d);
+		uv_run(d->loop, UV_RUN_DEFAULT);
+		datapath_release(d, d->ld.reused || d->keep_datapath_arg ||
+					    d->cfg.keep_datapath);
+		goto out_loop;
+	}
+	log_info(SUB, "running: node %u epoch %u, %zu services on %zu "
+		 "interfaces, pid %d", d->cfg.node_id, d->epoch,
+		 d->cfg.nservices, d->cfg.nifaces, (int)getpid());
+
+	uv_run(d->loop, UV_RUN_DEFAULT);
+
+	keep = d->keep_datapath_arg || d->cfg.keep_datapath;
+	datapath_release(d, keep);
+	log_info(SUB, "stopped");
+	status = 0;
+out_loop:
+	uv_loop_close(d->loop);
+	baton_services_free(d->svcs);
+out_config:
+	baton_config_free(&d->cfg);
+out_free:
+	free(d);
+	return status;
+}

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* ct.c - see ct.h. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+
+#include "ct.h"
+#include "log.h"
+
+#define SUB "ct"
+#define CT_CHUNK_DEFAULT 4096
+#define NS_PER_S 1000000000ull
+/* Entries per GC slice, so that one slice holds the loop for about 2 ms:
+ * the kernel's batch lookup costs ~0.5 us per entry whatever the chunk
+ * size (tests/netns/ct_gc_check bench: 1M entries in ~550 ms), and an
+ * expired pair adds two deletes (~3.5 us). */
+#define GC_SLICE_BUDGET 4096
+
+void baton_ct_timeouts_from_config(struct baton_ct_timeouts *t,
+				   const struct baton_config *cfg)
+{
+	memcpy(t->tcp_s, cfg->timeout_s, sizeof(t->tcp_s));
+	t->udp_s = cfg->udp_timeout_s;
+	t->udp_est_s = cfg->udp_est_timeout_s;
+	t->icmp_s = cfg->icmp_timeout_s;
+}
+
+uint64_t baton_ct_timeout_ns(const struct baton_ct_timeouts *t, uint8_t proto,
+			     uint8_t state)
+{
+	uint32_t s;
+
+	switch (proto) {
+	case IPPROTO_TCP:
+		/* An unknown state is kept as long as an established one;
+		 * NONE and NEW have no TCP timeout in the config (0), so
+		 * they age like a connection attempt. */
+		s = state < CT_STATE_MAX ? t->tcp_s[state]
+					 : t->tcp_s[CT_STATE_ESTABLISHED];
+		if (!s)
+			s = t->tcp_s[CT_STATE_SYN_SENT];
+		break;
+	case IPPROTO_UDP:
+		s = state == CT_STATE_NEW ? t->udp_s : t->udp_est_s;
+		break;
+	case IPPROTO_ICMP:
+		s = t->icmp_s;
+		break;
+	default:
+		s = t->udp_s;
+		break;
+	}
+	return (uint64_t)s * NS_PER_S;
+}
+
+uint64_t baton_ct_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/* Idle time; a stamp in the future (clock of another node not re-based
+ * yet, or a test) is fresh. */
+static uint64_t idle_ns(uint64_t now, uint64_t last_seen)
+{
+	return now > last_seen ? now - last_seen : 0;
+}
+
+/* Give back a counted flow's share of be_stats.active, never below 0 (the
+ * datapath may have closed it concurrently). */
+static bool uncount(struct be_stats *bs, const struct ct_v4_entry *e)
+{
+	__u64 *p, v;
+
+	if (!bs || e->dir != CT_DIR_FWD || !(e->flags & CT_F_COUNTED) ||
+	    e->svc_id >= BATON_MAX_SERVICES || e->be_id >= BATON_MAX_BACKENDS)
+		return false;
+	p = &bs[baton_be_index(e->svc_id, e->be_id)].active;
+	v = __atomic_load_n(p, __ATOMIC_RELAXED);
+	while (v && !__atomic_compare_exchange_n(p, &v, v - 1, false,
+						 __ATOMIC_RELAXED,
+						 __ATOMIC_RELAXED))
+		;
+	return v != 0;
+}
+
+/* ---- incremental scan -------------------------------------------------- */
+
+struct baton_ct_scan {
+	int map_fd;
+	struct be_stats *be_stats;
+	uint32_t chunk;
+	bool started;		/* cursor valid */
+	bool done;		/* last batch returned ENOENT */
+	__u64 cursor[2];	/* hash batch token (a bucket index) */
+	__u64 next_cursor[2];
+	struct ct_v4_key *keys;
+	struct ct_v4_entry *vals;
+};
+
+struct baton_ct_scan *baton_ct_scan_init(int map_fd, struct be_stats *be_stats,
+					uint32_t chunk)
+{
+	struct baton_ct_scan *sc = calloc(1, sizeof(*sc));
+
+	if (!sc)
+		return NULL;
+	sc->map_fd = map_fd;
+	sc->be_stats = be_stats;
+	sc->chunk = chunk ? chunk : CT_CHUNK_DEFAULT;
+	sc->keys = calloc(sc->chunk, sizeof(*sc->keys));
+	sc->vals = calloc(sc->chunk, sizeof(*sc->vals));
+	if (!sc->keys || !sc->vals) {
+		baton_ct_scan_free(sc);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return sc;
+}
+
+void baton_ct_scan_free(struct baton_ct_scan *sc)
+{
+	if (!sc)
+		return;
+	free(sc->keys);
+	free(sc->vals);
+	free(sc);
+}
+
+void baton_ct_scan_rewind(struct baton_ct_scan *sc)
+{
+	sc->started = false;
+	sc->done = false;
+}
+
+/*
+ * One batch of the table: 0 and *n entries, 1 and *n entries when this was
+ * the last batch, or -errno.
+ */
+static int next_batch(int fd, bool *started, __u64 *cursor, __u64 *next,
+		      struct ct_v4_key *keys, struct ct_v4_entry *vals,
+		      uint32_t chunk, uint32_t *n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 count = chunk;
+	int ret;
+
+	ret = bpf_map_lookup_batch(fd, *started ? cursor : NULL, next, keys,
+				   vals, &count, &opts);
+	if (ret && ret != -ENOENT)
+		return ret;
+	*n = count;
+	*started = true;
+	memcpy(cursor, next, 2 * sizeof(__u64));
+	return ret == -ENOENT ? 1 : 0;
+}
+
+static bool delete_entry(int fd, const struct ct_v4_key *k,
+			 const struct ct_v4_entry *e, struct be_stats *bs,
+			 struct baton_ct_stats *st)
+{
+	/* ENOENT: the datapath, or this pass through the other half of the
+	 * pair (a stale copy of it may still be in the batch), took it. */
+	if (bpf_map_delete_elem(fd, k))
+		return false;
+	st->deleted++;
+	if (uncount(bs, e))
+		st->uncounted++;
+	return true;
+}
+
+static void age_one(struct baton_ct_scan *sc, const struct baton_ct_timeouts *t,
+		    uint64_t now, const struct ct_v4_key *k,
+		    const struct ct_v4_entry *e, struct baton_ct_stats *st)
+{
+	const struct ct_v4_entry *fwd = e;
+	struct ct_v4_entry peer;
+	bool have_peer = false;
+	uint64_t last = e->last_seen_ns;
+
+	/* Cheap test first: most entries are fresh by their own stamp. */
+	if (idle_ns(now, e->last_seen_ns) <= baton_ct_timeout_ns(t, k->proto,
+								 e->state))
+		return;
+	if (e->peer.proto) {
+		have_peer = !bpf_map_lookup_elem(sc->map_fd, &e->peer, &peer);
+		if (have_peer) {
+			if (peer.last_seen_ns > last)
+				last = peer.last_seen_ns;
+			if (e->dir != CT_DIR_FWD && peer.dir == CT_DIR_FWD)
+				fwd = &peer;
+		}
+	}
+	if (idle_ns(now, last) <= baton_ct_timeout_ns(t, k->proto, fwd->state))
+		return;
+	if (!delete_entry(sc->map_fd, k, e, sc->be_stats, st))
+		return;
+	if (have_peer)
+		delete_entry(sc->map_fd, &e->peer, &peer, sc->be_stats, st);
+	st->expired++;
+}
+
+int baton_ct_scan_step(struct baton_ct_scan *sc,
+		       const struct baton_ct_timeouts *t, uint64_t now_ns,
+		       uint32_t budget, struct baton_ct_stats *st)
+{
+	uint32_t done = 0, n;
+	int ret;
+
+	if (sc->done)
+		baton_ct_scan_rewind(sc);
+	do {
+		ret = next_batch(sc->map_fd, &sc->started, sc->cursor,
+				 sc->next_cursor, sc->keys, sc->vals,
+				 sc->chunk, &n);
+		if (ret < 0) {
+			/* A broken cursor must not wedge the GC. */
+			baton_ct_scan_rewind(sc);
+			return ret;
+		}
+		for (uint32_t i = 0; i < n; i++)
+			age_one(sc, t, now_ns, &sc->keys[i], &sc->vals[i], st);
+		st->scanned += n;
+		done += n;
+		if (ret == 1) {
+			sc->done = true;
+			return 1;
+		}
+		/* A batch stops at a bucket boundary, a little short of a
+		 * chunk: that counts as a full one. */
+	} while (done < budget && budget - done >= sc->chunk / 2);
+	return 0;
+}
+
+int baton_ct_scan_all(int map_fd, struct be_stats *be_stats,
+		      const struct baton_ct_timeouts *t, uint64_t now_ns,
+		      struct baton_ct_stats *st)
+{
+	struct baton_ct_scan *sc = baton_ct_scan_init(map_fd, be_stats, 0);
+	int ret;
+
+	if (!sc)
+		return -errno;
+	do
+		ret = baton_ct_scan_step(sc, t, now_ns, UINT32_MAX, st);
+	while (ret == 0);
+	baton_ct_scan_free(sc);
+	return ret < 0 ? ret : 0;
+}
+
+/* ---- list / count / flush ---------------------------------------------- */
+
+int baton_ct_foreach(int map_fd, baton_ct_visit_fn fn, void *arg)
+{
+	struct ct_v4_key *keys;
+	struct ct_v4_entry *vals;
+	__u64 cursor[2] = {}, next[2] = {};
+	bool started = false;
+	uint32_t n;
+	int ret;
+
+	keys = calloc(CT_CHUNK_DEFAULT, sizeof(*keys));
+	vals = calloc(CT_CHUNK_DEFAULT, sizeof(*vals));
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	do {
+		ret = next_batch(map_fd, &started, cursor, next, keys, vals,
+				 CT_CHUNK_DEFAULT, &n);
+		if (ret < 0)
+			goto out;
+		for (uint32_t i = 0; i < n; i++) {
+			int r = fn(&keys[i], &vals[i], arg);
+
+			if (r) {
+				ret = r;
+				goto out;
+			}
+		}
+	} while (ret == 0);
+	ret = 0;
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+static int count_one(const struct ct_v4_key *k, const struct ct_v4_entry *e,
+		     void *arg)
+{
+	(*(long *)arg)++;
+	return 0;
+}
+
+long baton_ct_count(int map_fd)
+{
+	long n = 0;
+	int ret = baton_ct_foreach(map_fd, count_one, &n);
+
+	return ret ? ret : n;
+}
+
+long baton_ct_flush(int map_fd, struct be_stats *be_stats)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct ct_v4_key *keys;
+	struct ct_v4_entry *vals;
+	__u64 cursor[2] = {}, next[2] = {};
+	bool started = false;
+	long total = 0;
+	__u32 count;
+	int ret;
+
+	keys = calloc(CT_CHUNK_DEFAULT, sizeof(*keys));
+	vals = calloc(CT_CHUNK_DEFAULT, sizeof(*vals));
+	if (!keys || !vals) {
+		total = -ENOMEM;
+		goto out;
+	}
+	do {
+		count = CT_CHUNK_DEFAULT;
+		ret = bpf_map_lookup_and_delete_batch(map_fd,
+						      started ? cursor : NULL,
+						      next, keys, vals, &count,
+						      &opts);
+		if (ret && ret != -ENOENT) {
+			total = ret;
+			goto out;
+		}
+		started = true;
+		memcpy(cursor, next, sizeof(cursor));
+		for (__u32 i = 0; i < count; i++)
+			uncount(be_stats, &vals[i]);
+		total += count;
+	} while (!ret);
+out:
+	free(keys);
+	free(vals);
+	return total;
+}
+
+/* ---- GC on the loop ---------------------------------------------------- */
+
+struct baton_ct_gc {
+	uv_timer_t timer;
+	struct baton_ct_scan *scan;
+	struct baton_ct_timeouts t;
+	uint32_t interval_ms;
+	bool in_pass;
+	uint64_t pass_start_ns;
+	struct baton_ct_stats pass;
+	struct baton_ct_stats total;
+	uint64_t passes;
+	uint64_t last_pass_us;
+};
+
+static void gc_tick(uv_timer_t *timer)
+{
+	struct baton_ct_gc *gc = timer->data;
+	int ret;
+
+	if (!gc->in_pass) {
+		gc->in_pass = true;
+		gc->pass_start_ns = baton_ct_now_ns();
+		memset(&gc->pass, 0, sizeof(gc->pass));
+		baton_ct_scan_rewind(gc->scan);
+	}
+	ret = baton_ct_scan_step(gc->scan, &gc->t, baton_ct_now_ns(),
+				 GC_SLICE_BUDGET, &gc->pass);
+	if (ret == 0) {
+		/* More to do: next slice after the loop has polled I/O. */
+		uv_timer_start(&gc->timer, gc_tick, 0, 0);
+		return;
+	}
+	if (ret < 0)
+		log_warn(SUB, "gc scan of ct_v4_map: %s", strerror(-ret));
+	gc->in_pass = false;
+	gc->passes++;
+	gc->last_pass_us = (baton_ct_now_ns() - gc->pass_start_ns) / 1000;
+	gc->total.scanned += gc->pass.scanned;
+	gc->total.expired += gc->pass.expired;
+	gc->total.deleted += gc->pass.deleted;
+	gc->total.uncounted += gc->pass.uncounted;
+	log_debug(SUB, "gc: scanned %llu, expired %llu pairs (%llu entries, "
+		  "%llu uncounted) in %llu us",
+		  (unsigned long long)gc->pass.scanned,
+		  (unsigned long long)gc->pass.expired,
+		  (unsigned long long)gc->pass.deleted,
+		  (unsigned long long)gc->pass.uncounted,
+		  (unsigned long long)gc->last_pass_us);
+	uv_timer_start(&gc->timer, gc_tick, gc->interval_ms, 0);
+}
+
+struct baton_ct_gc *baton_ct_gc_init(uv_loop_t *loop, int map_fd,
+				     struct be_stats *be_stats)
+{
+	struct baton_ct_gc *gc = calloc(1, sizeof(*gc));
+
+	if (!gc)
+		return NULL;
+	gc->scan = baton_ct_scan_init(map_fd, be_stats, 0);
+	if (!gc->scan) {
+		free(gc);
+		errno = ENOMEM;
+		return NULL;
+	}
+	gc->interval_ms = 1000;
+	uv_timer_init(loop, &gc->timer);
+	gc->timer.data = gc;
+	return gc;
+}
+
+void baton_ct_gc_configure(struct baton_ct_gc *gc,
+			   const struct baton_config *cfg)
+{
+	uint32_t ms = cfg->gc_interval_ms ? cfg->gc_interval_ms : 1000;
+
+	baton_ct_timeouts_from_config(&gc->t, cfg);
+	/* A new interval counts from now, not after the old one ran out;
+	 * a pass under way finishes first and then uses it. */
+	if (ms != gc->interval_ms && !gc->in_pass &&
+	    uv_is_active((uv_handle_t *)&gc->timer))
+		uv_timer_start(&gc->timer, gc_tick, ms, 0);
+	gc->interval_ms = ms;
+}
+
+int baton_ct_gc_start(struct baton_ct_gc *gc)
+{
+	return uv_timer_start(&gc->timer, gc_tick, gc->interval_ms, 0);
+}
+
+void baton_ct_gc_stop(struct baton_ct_gc *gc)
+{
+	uv_timer_stop(&gc->timer);
+	gc->in_pass = false;
+}
+
+static void gc_closed(uv_handle_t *h)
+{
+	struct baton_ct_gc *gc = h->data;
+
+	baton_ct_scan_free(gc->scan);
+	free(gc);
+}
+
+void baton_ct_gc_free(struct baton_ct_gc *gc)
+{
+	if (!gc)
+		return;
+	uv_timer_stop(&gc->timer);
+	uv_close((uv_handle_t *)&gc->timer, gc_closed);
+}
+
+void baton_ct_gc_totals(const struct baton_ct_gc *gc,
+			struct baton_ct_stats *total, uint64_t *passes,
+			uint64_t *last_pass_us)
+{
+	*total = gc->total;
+	*passes = gc->passes;
+	*last_pass_us = gc->last_pass_us;
+}

@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* loader.c - see loader.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "baton.skel.h"
+#include "loader.h"
+#include "log.h"
+
+#define SUB "loader"
+#define BPFFS_ROOT "/sys/fs/bpf"
+#define TC_HANDLE 1
+#define TC_PRIO 1
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && (unsigned long)st.f_type == BPF_FS_MAGIC;
+}
+
+/* mkdir -p; 0 or -errno. */
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static bool under_bpffs_root(const char *path)
+{
+	size_t n = strlen(BPFFS_ROOT);
+
+	return !strncmp(path, BPFFS_ROOT, n) &&
+	       (path[n] == '/' || path[n] == '\0');
+}
+
+static int prepare_pin_dir(const char *pin_path, char *err, size_t errlen)
+{
+	int ret;
+
+	if (under_bpffs_root(pin_path) && !is_bpffs(BPFFS_ROOT)) {
+		/* A fresh bpffs is a new instance: pins made here are not
+		 * seen from other mount namespaces (ip netns exec hides the
+		 * host's /sys/fs/bpf behind a new sysfs). */
+		if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
+			ret = -errno;
+			snprintf(err, errlen, "mount bpffs on %s: %s",
+				 BPFFS_ROOT, strerror(errno));
+			return ret;
+		}
+		log_warn(SUB, "mounted a new bpffs on %s (it was not one); "
+			 "pins are only visible in this mount namespace",
+			 BPFFS_ROOT);
+	}
+	ret = mkdir_p(pin_path, 0700);
+	if (ret) {
+		snprintf(err, errlen, "create pin dir %s: %s", pin_path,
+			 strerror(-ret));
+		return ret;
+	}
+	if (!is_bpffs(pin_path)) {
+		snprintf(err, errlen, "pin path %s is not on a bpffs",
+			 pin_path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * libbpf refuses to reuse a pinned map whose size differs and says only
+ * "couldn't reuse pinned map"; say why instead.
+ */
+static int check_pinned_ct(const char *pin_path, uint32_t ct_max, char *err,
+			   size_t errlen)
+{
+	char path[PATH_MAX + 16];
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/ct_v4_map", pin_path);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;	/* not pinned yet: created at load */
+	ret = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (ret)
+		return 0;	/* let libbpf report */
+	if (info.max_entries != ct_max) {
+		snprintf(err, errlen,
+			 "pinned %s has %u entries but conntrack.max_entries "
+			 "is %u; restore the old size, or stop batond and "
+			 "remove %s (drops all flows)",
+			 path, info.max_entries, ct_max, pin_path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static uint32_t prog_id(const struct bpf_program *prog)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		return 0;
+	return info.id;
+}
+
+int baton_loader_init(struct baton_loader *ld, const struct baton_config *cfg,
+		      char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oopts);
+	char probe[PATH_MAX + 16];
+	__u32 key = BATON_PGM_SLOW;
+	int slow_fd, ret;
+	size_t len;
+	void *mem;
+
+	memset(ld, 0, sizeof(*ld));
+	snprintf(ld->pin_path, sizeof(ld->pin_path), "%s", cfg->pin_path);
+	ld->ct_max = cfg->ct_max;
+
+	ld->lock_fd = -1;
+	ret = prepare_pin_dir(ld->pin_path, err, errlen);
+	if (ret)
+		return ret;
+	/* Two batonds on one set of maps would fight over every table. */
+	ld->lock_fd = open(ld->pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ld->lock_fd < 0 || flock(ld->lock_fd, LOCK_EX | LOCK_NB)) {
+		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		snprintf(err, errlen, "pin dir %s: %s", ld->pin_path,
+			 ret == -EBUSY ? "in use by another batond"
+				       : strerror(-ret));
+		goto out_unlock;
+	}
+	ret = check_pinned_ct(ld->pin_path, cfg->ct_max, err, errlen);
+	if (ret)
+		goto out_unlock;
+	snprintf(probe, sizeof(probe), "%s/nat_v4_map", ld->pin_path);
+	ld->reused = access(probe, F_OK) == 0;
+
+	oopts.pin_root_path = ld->pin_path;
+	ld->skel = baton__open_opts(&oopts);
+	if (!ld->skel) {
+		ret = -errno;
+		snprintf(err, errlen, "open BPF object: %s", strerror(errno));
+		goto out_unlock;
+	}
+	ret = bpf_map__set_max_entries(ld->skel->maps.ct_v4_map, cfg->ct_max);
+	if (ret) {
+		snprintf(err, errlen, "set ct_v4_map size %u: %s", cfg->ct_max,
+			 strerror(-ret));
+		goto out_destroy;
+	}
+	ret = baton__load(ld->skel);
+	if (ret) {
+		snprintf(err, errlen,
+			 "load BPF object (maps pinned under %s): %s",
+			 ld->pin_path, strerror(-ret));
+		goto out_destroy;
+	}
+
+	ld->ct_fd = bpf_map__fd(ld->skel->maps.ct_v4_map);
+	ld->nat_fd = bpf_map__fd(ld->skel->maps.nat_v4_map);
+	ld->lb_fd = bpf_map__fd(ld->skel->maps.lb_v4_map);
+	ld->be_stats_fd = bpf_map__fd(ld->skel->maps.be_stats_map);
+	ld->pkt_stats_fd = bpf_map__fd(ld->skel->maps.pkt_stats);
+	ld->drop_stats_fd = bpf_map__fd(ld->skel->maps.drop_stats);
+	ld->cfg_fd = bpf_map__fd(ld->skel->maps.baton_cfg);
+	ld->events_fd = bpf_map__fd(ld->skel->maps.ct_events);
+	ld->tc_prog_id = prog_id(ld->skel->progs.tc_packet_func);
+	ld->xdp_prog_id = prog_id(ld->skel->progs.xdp_packet_func);
+
+	/* The fast path of a previous batond may still be attached; from
+	 * here its tail calls reach the new slow path (same maps). */
+	slow_fd = bpf_program__fd(ld->skel->progs.tc_packet_func_slow);
+	if (bpf_map_update_elem(bpf_map__fd(ld->skel->maps.pgm_tbl), &key,
+				&slow_fd, BPF_ANY)) {
+		ret = -errno;
+		snprintf(err, errlen, "pgm_tbl[%u] = slow path: %s", key,
+			 strerror(errno));
+		goto out_destroy;
+	}
+
+	len = (size_t)BATON_MAX_SERVICES * BATON_MAX_BACKENDS *
+	      sizeof(struct be_stats);
+	len = (len + (size_t)getpagesize() - 1) &
+	      ~((size_t)getpagesize() - 1);
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   ld->be_stats_fd, 0);
+	if (mem == MAP_FAILED) {
+		ret = -errno;
+		snprintf(err, errlen, "mmap be_stats_map: %s",
+			 strerror(errno));
+		goto out_destroy;
+	}
+	ld->be_stats = mem;
+	ld->be_stats_len = len;
+
+	log_info(SUB, "datapath loaded, maps %s under %s (ct_v4_map %u "
+		 "entries)", ld->reused ? "reused" : "pinned", ld->pin_path,
+		 cfg->ct_max);
+	return 0;
+
+out_destroy:
+	baton__destroy(ld->skel);
+	ld->skel = NULL;
+out_unlock:
+	if (ld->lock_fd >= 0)
+		close(ld->lock_fd);
+	ld->lock_fd = -1;
+	return ret;
+}
+
+int baton_loader_write_cfg(struct baton_loader *ld, uint32_t node_id,
+			   uint32_t epoch, uint32_t hash_seed)
+{
+	struct baton_cfg c = {
+		.node_id = node_id,
+		.epoch = epoch,
+		.hash_seed = hash_seed,
+	};
+	__u32 key = 0;
+
+	if (bpf_map_update_elem(ld->cfg_fd, &key, &c, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int baton_loader_check_ifaces(const struct baton_config *cfg, char *err,
+			      size_t errlen)
+{
+	for (size_t i = 0; i < cfg->nifaces; i++) {
+		if (!if_nametoindex(cfg->ifaces[i].name)) {
+			snprintf(err, errlen, "interface %s: %s",
+				 cfg->ifaces[i].name, strerror(errno));
+			return -ENODEV;
+		}
+	}
+	return 0;
+}
+
+static const char *xdp_mode_str(uint8_t mode)
+{
+	switch (mode) {
+	case BATON_XDP_NATIVE:
+		return "native";
+	case BATON_XDP_GENERIC:
+		return "generic";
+	default:
+		return "off";
+	}
+}
+
+static __u32 xdp_flag(uint8_t mode)
+{
+	return mode == BATON_XDP_NATIVE ? XDP_FLAGS_DRV_MODE
+					: XDP_FLAGS_SKB_MODE;
+}
+
+static int tc_attach(struct baton_loader *ld, int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
+		    .priority = TC_PRIO, .flags = BPF_TC_F_REPLACE,
+		    .prog_fd = bpf_program__fd(ld->skel->progs.tc_packet_func));
+	int ret;
+
+	/* An existing clsact (ours from before, or someone's) is fine;
+	 * keep libbpf from logging the kernel's "exclusivity" refusal. */
+	baton_log_libbpf_quiet(1);
+	ret = bpf_tc_hook_create(&hook);
+	baton_log_libbpf_quiet(0);
+	if (ret && ret != -EEXIST)
+		return ret;
+	return bpf_tc_attach(&hook, &opts);
+}
+
+static uint32_t tc_query(int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
+		    .priority = TC_PRIO);
+
+	if (bpf_tc_query(&hook, &opts))
+		return 0;
+	return opts.prog_id;
+}
+
+/* Only our own filter: a newer batond may have replaced it. The clsact
+ * qdisc stays (it may carry other users' filters). */
+static void tc_detach(struct baton_loader *ld, const char *name, int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
+		    .priority = TC_PRIO);
+	uint32_t id = tc_query(ifindex);
+	int ret;
+
+	if (id != ld->tc_prog_id) {
+		log_warn(SUB, "%s: tc filter is prog %u, not ours (%u); left",
+			 name, id, ld->tc_prog_id);
+		return;
+	}
+	ret = bpf_tc_detach(&hook, &opts);
+	if (ret)
+		log_warn(SUB, "%s: tc detach: %s", name, strerror(-ret));
+	else
+		log_info(SUB, "%s: tc detached", name);
+}
+
+static int xdp_attach(struct baton_loader *ld, const char *name, int ifindex,
+		      uint8_t mode)
+{
+	int fd = bpf_program__fd(ld->skel->progs.xdp_packet_func);
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int ret;
+
+	ret = bpf_xdp_attach(ifindex, fd, xdp_flag(mode), NULL);
+	if (ret != -EEXIST && ret != -EBUSY)
+		return ret;
+	/* A program in the other mode is there (native and generic exclude
+	 * each other): replace it, as the config asks for this mode. */
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return ret;
+	if (q.attach_mode == XDP_ATTACHED_DRV)
+		bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	else if (q.attach_mode == XDP_ATTACHED_SKB)
+		bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL);
+	else
+		return ret;
+	log_warn(SUB, "%s: replaced an XDP program (id %u) attached in "
+		 "another mode", name, q.prog_id);
+	return bpf_xdp_attach(ifindex, fd, xdp_flag(mode), NULL);
+}
+
+static void xdp_detach(struct baton_loader *ld, const char *name, int ifindex,
+		       uint8_t mode)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts,
+		    .old_prog_fd =
+			    bpf_program__fd(ld->skel->progs.xdp_packet_func));
+	int ret;
+
+	/* XDP_FLAGS_REPLACE with old_prog_fd: only if it is still ours. */
+	ret = bpf_xdp_detach(ifindex, xdp_flag(mode) | XDP_FLAGS_REPLACE,
+			     &opts);
+	if (ret)
+		log_warn(SUB, "%s: xdp detach: %s", name, strerror(-ret));
+	else
+		log_info(SUB, "%s: xdp detached", name);
+}
+
+static void iface_detach(struct baton_loader *ld, struct baton_iface_state *s)
+{
+	if (s->tc_attached)
+		tc_detach(ld, s->name, s->ifindex);
+	if (s->xdp_attached)
+		xdp_detach(ld, s->name, s->ifindex, s->xdp);
+	s->tc_attached = false;
+	s->xdp_attached = false;
+}
+
+/* Attach one configured interface into *s (which may hold a previous
+ * state of the same name). */
+static int iface_attach(struct baton_loader *ld,
+			const struct baton_iface_cfg *ic,
+			struct baton_iface_state *s, char *err, size_t errlen)
+{
+	int ifindex = if_nametoindex(ic->name);
+	int ret;
+
+	if (!ifindex) {
+		ret = -errno;
+		snprintf(err, errlen, "interface %s: %s", ic->name,
+			 strerror(errno));
+		return ret;
+	}
+	if (s->ifindex && s->ifindex != ifindex) {
+		/* Recreated under the same name: old attachments died with
+		 * the old device. */
+		s->tc_attached = false;
+		s->xdp_attached = false;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", ic->name);
+	s->ifindex = ifindex;
+
+	if (!s->tc_attached) {
+		ret = tc_attach(ld, ifindex);
+		if (ret) {
+			snprintf(err, errlen, "%s: attach tc ingress: %s",
+				 ic->name, strerror(-ret));
+			return ret;
+		}
+		s->tc_attached = true;
+		log_info(SUB, "%s: tc ingress attached (prog %u)", ic->name,
+			 ld->tc_prog_id);
+	}
+	if (s->xdp_attached && s->xdp != ic->xdp) {
+		xdp_detach(ld, s->name, ifindex, s->xdp);
+		s->xdp_attached = false;
+	}
+	s->xdp = ic->xdp;
+	if (ic->xdp != BATON_XDP_OFF && !s->xdp_attached) {
+		ret = xdp_attach(ld, ic->name, ifindex, ic->xdp);
+		if (ret) {
+			snprintf(err, errlen, "%s: attach xdp (%s): %s%s",
+				 ic->name, xdp_mode_str(ic->xdp),
+				 strerror(-ret),
+				 ic->xdp == BATON_XDP_NATIVE
+					 ? " (driver lacks native XDP? try "
+					   "xdp: generic)"
+					 : "");
+			return ret;
+		}
+		s->xdp_attached = true;
+		log_info(SUB, "%s: xdp attached (%s, prog %u)", ic->name,
+			 xdp_mode_str(ic->xdp), ld->xdp_prog_id);
+	}
+	return 0;
+}
+
+static struct baton_iface_state *find_state(struct baton_iface_state *v,
+					    size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
+	return NULL;
+}
+
+static const struct baton_iface_cfg *find_cfg(const struct baton_config *cfg,
+					      const char *name)
+{
+	for (size_t i = 0; i < cfg->nifaces; i++)
+		if (!strcmp(cfg->ifaces[i].name, name))
+			return &cfg->ifaces[i];
+	return NULL;
+}
+
+int baton_loader_attach(struct baton_loader *ld,
+			const struct baton_config *cfg, char *err,
+			size_t errlen)
+{
+	struct baton_iface_state next[BATON_MAX_IFACES] = {};
+	struct baton_iface_state *old;
+	size_t n = 0, i;
+	int ret;
+
+	for (i = 0; i < cfg->nifaces && i < BATON_MAX_IFACES; i++) {
+		old = find_state(ld->ifaces, ld->nifaces, cfg->ifaces[i].name);
+		if (old)
+			next[n] = *old;
+		ret = iface_attach(ld, &cfg->ifaces[i], &next[n], err, errlen);
+		n++;
+		if (ret)
+			goto out_undo;
+	}
+	/* Everything configured is attached: drop what is gone. */
+	for (i = 0; i < ld->nifaces; i++)
+		if (!find_cfg(cfg, ld->ifaces[i].name))
+			iface_detach(ld, &ld->ifaces[i]);
+	memcpy(ld->ifaces, next, sizeof(next));
+	ld->nifaces = n;
+	return 0;
+
+out_undo:
+	/* Put every interface back the way it was: detach what is new,
+	 * re-attach XDP whose mode we changed. */
+	for (i = 0; i < n; i++) {
+		old = find_state(ld->ifaces, ld->nifaces, next[i].name);
+		if (!old) {
+			iface_detach(ld, &next[i]);
+			continue;
+		}
+		if (old->xdp_attached &&
+		    (!next[i].xdp_attached || next[i].xdp != old->xdp)) {
+			if (next[i].xdp_attached)
+				xdp_detach(ld, next[i].name, next[i].ifindex,
+					   next[i].xdp);
+			if (xdp_attach(ld, old->name, old->ifindex, old->xdp))
+				old->xdp_attached = false;
+		}
+	}
+	return ret;
+}
+
+void baton_loader_detach_all(struct baton_loader *ld)
+{
+	if (!ld->skel)
+		return;
+	for (size_t i = 0; i < ld->nifaces; i++)
+		iface_detach(ld, &ld->ifaces[i]);
+	ld->nifaces = 0;
+}
+
+int baton_loader_unpin(struct baton_loader *ld)
+{
+	int ret;
+
+	if (!ld->skel)
+		return 0;
+	ret = bpf_object__unpin_maps(ld->skel->obj, NULL);
+	if (ret) {
+		log_warn(SUB, "unpin maps under %s: %s", ld->pin_path,
+			 strerror(-ret));
+		return ret;
+	}
+	if (rmdir(ld->pin_path)) {
+		ret = -errno;
+		log_warn(SUB, "remove %s: %s", ld->pin_path, strerror(errno));
+		return ret;
+	}
+	log_info(SUB, "maps unpinned, %s removed", ld->pin_path);
+	return 0;
+}
+
+int baton_loader_iface_status(struct baton_loader *ld, const char *name,
+			      struct baton_iface_status *st)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	memset(st, 0, sizeof(*st));
+	st->ifindex = (int)if_nametoindex(name);
+	if (!st->ifindex)
+		return -ENODEV;
+	st->tc_prog_id = tc_query(st->ifindex);
+	st->tc_ours = st->tc_prog_id && st->tc_prog_id == ld->tc_prog_id;
+	if (!bpf_xdp_query(st->ifindex, 0, &q)) {
+		st->xdp_prog_id = q.prog_id;
+		st->xdp_attach_mode = q.attach_mode;
+		st->xdp_ours = q.prog_id && q.prog_id == ld->xdp_prog_id;
+	}
+	return 0;
+}
+
+void baton_loader_free(struct baton_loader *ld)
+{
+	if (!ld)
+		return;
+	if (ld->be_stats)
+		munmap(ld->be_stats, ld->be_stats_len);
+	ld->be_stats = NULL;
+	baton__destroy(ld->skel);
+	ld->skel = NULL;
+	if (ld->lock_fd > 0)
+		close(ld->lock_fd);
+	ld->lock_fd = -1;
+}
