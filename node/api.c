@@ -385,6 +385,7 @@ static int ct_row(const struct ct_v4_key *k, const struct ct_v4_entry *e,
 		  void *arg)
 {
 	struct ct_filter *f = arg;
+	__be32 backend;
 	uint64_t age;
 
 	if ((f->by_vip && e->vip != f->vip) ||
@@ -392,9 +393,17 @@ static int ct_row(const struct ct_v4_key *k, const struct ct_v4_entry *e,
 	    (f->by_state && e->state != f->state))
 		return 0;
 	age = f->now > e->created_ns ? (f->now - e->created_ns) / 1000000 : 0;
+	/* The flow's backend, whichever half this is: DSR keeps the VIP as
+	 * destination and sends to the backend as next hop. */
+	if (e->mode == BATON_MODE_DSR)
+		backend = e->nexthop;
+	else if (e->dir == CT_DIR_FWD)
+		backend = e->nat_daddr;
+	else
+		backend = k->saddr;
 	json_array_append_new(f->arr, json_pack(
-		"{s:s, s:s, s:o, s:i, s:o, s:i, s:o, s:i, s:o, s:i, s:s, s:s,"
-		" s:I, s:I, s:I, s:I}",
+		"{s:s, s:s, s:o, s:i, s:o, s:i, s:o, s:i, s:o, s:i, s:o, s:s,"
+		" s:s, s:I, s:I, s:I, s:I}",
 		"proto", baton_proto_str(k->proto),
 		"dir", e->dir == CT_DIR_FWD ? "fwd" : "rev",
 		"src", be_ip_json(k->saddr), "sport", (int)ntohs(k->sport),
@@ -403,6 +412,7 @@ static int ct_row(const struct ct_v4_key *k, const struct ct_v4_entry *e,
 		"nat_sport", (int)ntohs(e->nat_sport),
 		"nat_dst", be_ip_json(e->nat_daddr),
 		"nat_dport", (int)ntohs(e->nat_dport),
+		"backend", be_ip_json(backend),
 		"state", baton_ct_state_str(e->state),
 		"mode", baton_mode_str(e->mode),
 		"owner", (json_int_t)e->owner,

@@ -523,7 +523,8 @@ static void print_backends(json_t *data)
 static void print_ct(json_t *data)
 {
 	static const char *const h[] = { "PROTO", "DIR", "SOURCE", "DEST",
-					 "NAT-SOURCE", "NAT-DEST", "STATE",
+					 "NAT-SOURCE", "NAT-DEST", "BACKEND",
+					 "STATE",
 					 "MODE", "OWNER", "PACKETS", "BYTES",
 					 "AGE(ms)", NULL };
 	struct table t = {};
@@ -538,6 +539,7 @@ static void print_ct(json_t *data)
 		cell_ep(&t, o, "dst", "dport");
 		cell_ep(&t, o, "nat_src", "nat_sport");
 		cell_ep(&t, o, "nat_dst", "nat_dport");
+		cell(&t, o, "backend");
 		cell(&t, o, "state");
 		cell(&t, o, "mode");
 		cell(&t, o, "owner");

@@ -132,7 +132,7 @@ nt_log "ct list: $(echo "$CT" | jq length) entries; first forward entry:"
 echo "$CT" | jq -c '[.[] | select(.dir == "fwd")][0]'
 
 # ct_check WHAT PROTO VIP PORT BACKENDS [NAT_SRC]: forward entries of the
-# service exist and each is translated to one of BACKENDS ("ip:port,...";
+# service exist and each goes to one of BACKENDS (.backend:.nat_dport) ("ip:port,...";
 # port 0 for ICMP), with source NAT_SRC if given.
 ct_check() {
 	local what=$1 proto=$2 vip=$3 port=$4 bes=$5 snat=${6:-}
@@ -147,7 +147,7 @@ ct_check() {
 	n=$(echo "$CT" | jq "${args[@]}" "$sel | length")
 	nt_assert_ge "$n" 1 "$what: forward ct entries"
 	bad=$(echo "$CT" | jq -c "${args[@]}" "$sel | map(select(. as \$e |
-		(\$bes | contains(\",\" + \$e.nat_dst + \":\" +
+		(\$bes | contains(\",\" + \$e.backend + \":\" +
 			(if \$proto == \"icmp\" then \"0\"
 			 else (\$e.nat_dport | tostring) end) + \",\") | not)
 		or (\$snat != \"\" and \$e.nat_src != \$snat))) | .[0:3]")
@@ -159,10 +159,9 @@ ct_check "ct tcp fullnat" tcp $LAB_VIP_FULLNAT 80 \
 	"$LAB_B1:8080,$LAB_B2:8080" $LAB_SNAT
 ct_check "ct udp dnat" udp $LAB_VIP_DNAT 53 "$LAB_B1:5353,$LAB_B2:5353"
 ct_check "ct icmp dnat" icmp $LAB_VIP_DNAT 0 "$LAB_B1:0,$LAB_B2:0"
-# DSR rewrites MACs only: the entry names the backend as nexthop, which the
-# JSON does not carry; the addresses stay the VIP's, or the backend's.
-ct_check "ct tcp dsr" tcp $LAB_VIP_DSR 80 \
-	"$LAB_B1:80,$LAB_B2:80,$LAB_VIP_DSR:80"
+# DSR rewrites MACs only: the addresses stay the VIP's and "backend" is the
+# next hop the entry sends to.
+ct_check "ct tcp dsr" tcp $LAB_VIP_DSR 80 "$LAB_B1:80,$LAB_B2:80"
 
 COUNT=$(lab_ctl --json ct count 2>&1)
 nt_log "ct count: $COUNT"
