@@ -174,6 +174,57 @@ nt_wait() {
 	nt_fail "timed out after ${t}s waiting for: $what"
 }
 
+# ---- one batond per test, in a namespace ------------------------------------
+# The caller sets NS, CFG, SOCK, TMP, BATOND and BATONCTL. batond is entered
+# with nsenter --net, not `ip netns exec`, which would remount /sys and hide
+# the shared bpffs (pins then vanish with the daemon).
+
+ctl() {
+	"$BATONCTL" -s "$SOCK" "$@"
+}
+
+# batond_start NAME [ARGS...]: start batond, log to $TMP/NAME.log, wait
+# (bounded) until it answers on the control socket.
+batond_start() {
+	local log=$TMP/$1.log
+	shift
+	nsenter --net="/run/netns/$NS" "$BATOND" -c "$CFG" "$@" \
+		</dev/null >"$log" 2>&1 &
+	BATOND_PID=$!
+	BATOND_LOG=$log
+	if ! nt_wait 30 "batond answers on $SOCK" ctl status; then
+		sed 's/^/  batond: /' "$log"
+		nt_fatal "batond did not start"
+	fi
+}
+
+# batond_stop [SIG]: signal our batond (default TERM), wait (bounded) for it
+# to exit and return its exit status.
+batond_stop() {
+	local sig=${1:-TERM} i rc
+	[ -n "${BATOND_PID:-}" ] || return 0
+	kill -"$sig" "$BATOND_PID" 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$BATOND_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$BATOND_PID" 2>/dev/null; then
+		kill -KILL "$BATOND_PID" 2>/dev/null
+		nt_fail "batond did not exit within 10 s of SIG$sig"
+	fi
+	wait "$BATOND_PID"
+	rc=$?
+	BATOND_PID=
+	return $rc
+}
+
+# For cleanup traps: kill our batond if it still runs.
+batond_kill() {
+	[ -n "${BATOND_PID:-}" ] && kill -KILL "$BATOND_PID" 2>/dev/null &&
+		wait "$BATOND_PID" 2>/dev/null
+	BATOND_PID=
+}
+
 nt_finish() {
 	echo
 	if [ "$NT_FAILS" -gt 0 ]; then

@@ -34,38 +34,8 @@ SOCK=$TMP/batond.sock
 CFG=$TMP/baton.yaml
 BATOND_PID=
 
-ctl() {
-	"$BATONCTL" -s "$SOCK" "$@"
-}
-
-batond_start() {
-	nsenter --net="/run/netns/$NS" "$BATOND" -c "$CFG" </dev/null \
-		>"$TMP/$1.log" 2>&1 &
-	BATOND_PID=$!
-	BATOND_LOG=$TMP/$1.log
-	if ! nt_wait 30 "batond answers on $SOCK" ctl status; then
-		sed 's/^/  batond: /' "$BATOND_LOG"
-		nt_fatal "batond did not start"
-	fi
-}
-
-batond_stop() {
-	local i
-	[ -n "$BATOND_PID" ] || return 0
-	kill -TERM "$BATOND_PID" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$BATOND_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$BATOND_PID" 2>/dev/null &&
-		nt_fail "batond did not exit within 10 s of SIGTERM"
-	wait "$BATOND_PID" 2>/dev/null
-	BATOND_PID=
-}
-
 cleanup() {
-	[ -n "$BATOND_PID" ] && kill -KILL "$BATOND_PID" 2>/dev/null &&
-		wait "$BATOND_PID" 2>/dev/null
+	batond_kill
 	ip netns del "$NS" 2>/dev/null
 	[ -d "$PIN" ] && rm -rf "$PIN"
 	rm -rf "$TMP"
@@ -162,7 +132,7 @@ nt_step "batonctl ct list / count / flush"
 CT=$(ctl --json ct list)
 nt_assert_eq "$(jq length <<<"$CT")" 15 "ct list: both halves of each pair"
 nt_assert_eq "$(jq -c '[.[0] | keys[]]' <<<"$CT")" \
-	'["age_ms","bytes","dir","dport","dst","mode","nat_dport","nat_dst","nat_sport","nat_src","owner","packets","proto","sport","src","state"]' \
+	'["age_ms","backend","bytes","dir","dport","dst","mode","nat_dport","nat_dst","nat_sport","nat_src","owner","packets","proto","sport","src","state"]' \
 	"ct list entry fields"
 nt_assert_eq "$(ctl --json ct list proto udp | jq length)" 2 "filter proto udp"
 nt_assert_eq "$(ctl --json ct list state TIME_WAIT | jq length)" 2 \

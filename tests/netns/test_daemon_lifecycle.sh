@@ -41,46 +41,8 @@ W2=1				# weight of 10.1.0.12 in 10.0.0.100:80/tcp
 
 # ---- helpers ----------------------------------------------------------------
 
-ctl() {
-	"$BATONCTL" -s "$SOCK" "$@"
-}
-
-# Start batond in the namespace; its log goes to $TMP/$1.log.
-batond_start() {
-	local log=$TMP/$1.log
-	shift
-	nsenter --net="/run/netns/$NS" "$BATOND" -c "$CFG" "$@" \
-		</dev/null >"$log" 2>&1 &
-	BATOND_PID=$!
-	BATOND_LOG=$log
-	if ! nt_wait 10 "batond answers on $SOCK" ctl status; then
-		sed 's/^/  batond: /' "$log"
-		nt_fatal "batond did not start"
-	fi
-}
-
-# Signal our batond and wait (bounded) for it to exit; echo its status.
-batond_stop() {
-	local sig=${1:-TERM} i rc
-	[ -n "$BATOND_PID" ] || return 0
-	kill -"$sig" "$BATOND_PID" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$BATOND_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$BATOND_PID" 2>/dev/null; then
-		kill -KILL "$BATOND_PID" 2>/dev/null
-		nt_fail "batond did not exit within 10 s of SIG$sig"
-	fi
-	wait "$BATOND_PID"
-	rc=$?
-	BATOND_PID=
-	return $rc
-}
-
 cleanup() {
-	[ -n "$BATOND_PID" ] && kill -KILL "$BATOND_PID" 2>/dev/null &&
-		wait "$BATOND_PID" 2>/dev/null
+	batond_kill
 	ip netns del "$NS" 2>/dev/null
 	# Unlinking pins on a bpffs releases the maps.
 	[ -d "$PIN" ] && rm -rf "$PIN"
