@@ -157,7 +157,8 @@ static __always_inline __be16 snat_port(__u32 h, __u32 i)
  * Insert the reply half. DNAT and ICMP keep the client's port/identifier;
  * fullNAT probes source ports. A reply tuple already used by a live flow is
  * never overwritten (that flow would break); a stale half of this very flow
- * is. Returns 0 or a negative drop reason.
+ * is. Returns 0 (inserted), 1 (replaced a half of this flow, which may be
+ * the one another CPU just created) or a negative drop reason.
  */
 static __always_inline int ct_insert_rev(struct ct_v4_key *rk,
 					 struct ct_v4_entry *rev,
@@ -186,7 +187,7 @@ static __always_inline int ct_insert_rev(struct ct_v4_key *rk,
 		    old->peer.proto == fk->proto) {
 			if (bpf_map_update_elem(&ct_v4_map, rk, rev, BPF_ANY))
 				return -DROP_CT_FULL;
-			return 0;
+			return 1;
 		}
 		if (!probe)
 			return -DROP_CT_COLLISION;
@@ -208,7 +209,7 @@ int tc_packet_func_slow(struct __sk_buff *skb)
 	struct pkt_v4 p;
 	__u32 zero = 0, h, idx;
 	__u64 now;
-	int ret, be_id;
+	int ret, be_id, rev_new = 0;
 
 	baton_count(ST_SLOW);
 	ret = tc_parse(skb, &p);
@@ -300,12 +301,15 @@ int tc_packet_func_slow(struct __sk_buff *skb)
 					    p.proto != IPPROTO_ICMP);
 		if (ret < 0)
 			return tc_drop(-ret);
+		rev_new = ret == 0;
 		__builtin_memcpy(&fwd.peer, &rk, sizeof(rk));
 	}
 
 	ret = bpf_map_update_elem(&ct_v4_map, &fk, &fwd, BPF_NOEXIST);
 	if (ret) {
-		if (fwd.peer.proto)
+		/* Undo only a reply half this call inserted: a replaced one
+		 * may be the half of the CPU that created the flow first. */
+		if (rev_new)
 			bpf_map_delete_elem(&ct_v4_map, &rk);
 		if (ret != -EEXIST)
 			return tc_drop(DROP_CT_FULL);
