@@ -52,18 +52,18 @@ static __always_inline int tc_parse(struct __sk_buff *skb, struct pkt_v4 *p)
 
 	ret = baton_parse_v4((void *)(long)skb->data,
 			     (void *)(long)skb->data_end, p);
-	if (ret == PARSE_SHORT && skb->len > skb->data_end - skb->data) {
+	if ((ret == PARSE_SHORT_L3 || ret == PARSE_SHORT_L4) &&
+	    skb->len > skb->data_end - skb->data) {
 		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len :
 								TC_PULL_LEN);
 		ret = baton_parse_v4((void *)(long)skb->data,
 				     (void *)(long)skb->data_end, p);
 	}
-	if (ret == PARSE_SHORT) {
-		/* Still short: the headers really are truncated. */
-		if (skb->len < sizeof(struct ethhdr) + sizeof(struct iphdr))
-			return -DROP_MALFORMED_L3;
+	/* Still short: the headers really are truncated. */
+	if (ret == PARSE_SHORT_L3)
+		return -DROP_MALFORMED_L3;
+	if (ret == PARSE_SHORT_L4)
 		return -DROP_MALFORMED_L4;
-	}
 	if (ret == PARSE_V4 && p->l3_off + p->tot_len > skb->len)
 		return -DROP_MALFORMED_L3;
 	return ret;
@@ -113,9 +113,12 @@ int tc_packet_func(struct __sk_buff *skb)
 	struct ct_v4_entry *e;
 	struct nat_v4_key nk;
 	struct ct_v4_key key;
-	struct pkt_v4 p;
+	struct pkt_v4 p = {};
 	int ret;
 
+	/* p is zeroed: clang 14 otherwise spills a partly initialised copy
+	 * and the verifier refuses the uninitialised stack read
+	 * ("R3 !read_ok"). */
 	baton_count(ST_TC_RX);
 	ret = tc_parse(skb, &p);
 	if (ret < 0)
@@ -206,7 +209,7 @@ int tc_packet_func_slow(struct __sk_buff *skb)
 	struct baton_cfg *cfg;
 	struct be_stats *bs;
 	struct nat_v4_key nk;
-	struct pkt_v4 p;
+	struct pkt_v4 p = {};
 	__u32 zero = 0, h, idx;
 	__u64 now;
 	int ret, be_id, rev_new = 0;
@@ -342,7 +345,7 @@ int tc_packet_func_slow(struct __sk_buff *skb)
 SEC("xdp.frags")
 int xdp_packet_func(struct xdp_md *ctx)
 {
-	struct pkt_v4 p;
+	struct pkt_v4 p = {};
 	int ret;
 
 	baton_count(ST_XDP_RX);

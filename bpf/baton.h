@@ -86,7 +86,7 @@ enum ct_dir {
 #define CT_F_REMOTE	0x2	/* installed by sync from a peer (not re-sent) */
 #define CT_F_FIN_FWD	0x4	/* FIN seen client -> server */
 #define CT_F_FIN_REV	0x8	/* FIN seen server -> client */
-#define CT_F_FIN_ACKED	0x10	/* the second FIN was acknowledged */
+#define CT_F_FIN_FIRST_REV 0x10	/* the first FIN came server -> client */
 
 /*
  * Drop reasons, counted per CPU in drop_stats (index = reason). Every packet
@@ -96,7 +96,7 @@ enum baton_drop {
 	DROP_NONE = 0,
 	DROP_MALFORMED_L2 = 1,	/* shorter than an Ethernet header */
 	DROP_MALFORMED_L3 = 2,	/* bad IPv4 version/IHL/total length */
-	DROP_MALFORMED_L4 = 3,	/* truncated TCP/UDP/ICMP header to a VIP */
+	DROP_MALFORMED_L4 = 3,	/* truncated or impossible TCP/UDP/ICMP header */
 	DROP_FRAGMENT = 4,	/* IPv4 fragment addressed to a VIP */
 	DROP_NO_BACKEND = 5,	/* service has no selectable backend */
 	DROP_CT_FULL = 6,	/* ct_v4_map full: new flow refused */
@@ -104,7 +104,7 @@ enum baton_drop {
 	DROP_SNAT_EXHAUSTED = 8,/* fullNAT: no free source port found */
 	DROP_BAD_SERVICE = 9,	/* service entry inconsistent (table slot) */
 	DROP_REDIRECT = 10,	/* redirect/rewrite helper failed */
-	DROP_ICMP_TYPE = 11,	/* ICMP other than echo request to a VIP */
+	DROP_ICMP_TYPE = 11,	/* ICMP echo reply to a VIP without conntrack */
 	DROP_CT_COLLISION = 12,	/* reply tuple already owned by another flow */
 	DROP_MAX
 };

@@ -15,8 +15,6 @@
 #include "parse.h"
 #include "stats.h"
 
-#define CT_F_FIN_FIRST_REV 0x20	/* the first FIN came server -> client */
-
 static __always_inline void ct_emit(__u8 type, const struct ct_v4_key *key,
 				    const struct ct_v4_entry *e)
 {
@@ -79,6 +77,14 @@ static __always_inline __u8 ct_tcp_next(__u8 cur, __u32 eflags, __u8 flags,
 
 	if (flags & TCPF_RST)
 		return CT_STATE_CLOSED;
+	/* The client's bare SYN on a closing or closed tuple opens a new
+	 * connection (DSR never sees the server's FIN, so it must not wait
+	 * for TIME_WAIT). */
+	if (cur >= CT_STATE_FIN_WAIT && dir == CT_DIR_FWD &&
+	    (flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN) {
+		*clear = CT_F_FIN_FWD | CT_F_FIN_REV | CT_F_FIN_FIRST_REV;
+		return CT_STATE_SYN_SENT;
+	}
 
 	switch (cur) {
 	case CT_STATE_SYN_SENT:
@@ -115,16 +121,6 @@ static __always_inline __u8 ct_tcp_next(__u8 cur, __u32 eflags, __u8 flags,
 			return CT_STATE_TIME_WAIT;
 		return cur;
 	}
-	case CT_STATE_TIME_WAIT:
-	case CT_STATE_CLOSED:
-		/* A new connection reusing the tuple. */
-		if (dir == CT_DIR_FWD && (flags & TCPF_SYN) &&
-		    !(flags & TCPF_ACK)) {
-			*clear = CT_F_FIN_FWD | CT_F_FIN_REV |
-				 CT_F_FIN_FIRST_REV;
-			return CT_STATE_SYN_SENT;
-		}
-		return cur;
 	default:
 		return cur;
 	}

@@ -4,9 +4,12 @@
  *
  * Contract: baton_parse_v4() only reads bytes it has bounds-checked against
  * data_end. It returns PARSE_V4 with *p filled, PARSE_PASS for anything
- * that is not IPv4 (ARP, IPv6, ...), PARSE_SHORT when the headers may lie
- * beyond the linear part (TC then pulls and retries), or a negative
- * drop reason (-DROP_MALFORMED_*) for a packet no host would accept.
+ * that is not IPv4 (ARP, IPv6, ...), PARSE_SHORT_L3 / PARSE_SHORT_L4 when
+ * the IPv4 / L4 header runs past data_end (it may lie beyond the linear
+ * part: TC then pulls and retries), or a negative drop reason
+ * (-DROP_MALFORMED_*) for a header no host would accept: bad IPv4 version,
+ * IHL or total length, an L4 header that does not fit in the total length
+ * (Ethernet padding is not a header), a TCP data offset below 5.
  */
 #ifndef BATON_LIB_PARSE_H
 #define BATON_LIB_PARSE_H
@@ -33,7 +36,8 @@ struct baton_icmphdr {
 
 #define PARSE_V4	0
 #define PARSE_PASS	1
-#define PARSE_SHORT	2
+#define PARSE_SHORT_L3	2
+#define PARSE_SHORT_L4	3
 
 /* TCP flag bits as in byte 13 of the TCP header. */
 #define TCPF_FIN	0x01
@@ -77,7 +81,7 @@ static __always_inline int baton_parse_v4(void *data, void *data_end,
 
 	iph = (void *)(eth + 1);
 	if ((void *)(iph + 1) > data_end)
-		return PARSE_SHORT;
+		return PARSE_SHORT_L3;
 	if (iph->version != 4 || iph->ihl < 5)
 		return -DROP_MALFORMED_L3;
 	ihl_len = iph->ihl * 4;
@@ -111,13 +115,22 @@ static __always_inline int baton_parse_v4(void *data, void *data_end,
 	/* The L4 header may sit behind IP options: bound the offset so the
 	 * verifier can track the pointer (ihl is at most 15 words). */
 	void *l4 = data + (p->l4_off & 0x7f);
+	/* Bytes of L4 header the total length allows (padding excluded). */
+	__u32 l4_room = p->tot_len - ihl_len;
+
+	if (l4 > data_end)
+		return PARSE_SHORT_L3;	/* options run past the frame */
 
 	switch (p->proto) {
 	case IPPROTO_TCP: {
 		struct tcphdr *th = l4;
 
+		if (l4_room < sizeof(*th))
+			return -DROP_MALFORMED_L4;
 		if ((void *)(th + 1) > data_end)
-			return PARSE_SHORT;
+			return PARSE_SHORT_L4;
+		if (th->doff < 5)
+			return -DROP_MALFORMED_L4;
 		p->sport = th->source;
 		p->dport = th->dest;
 		p->tcp_flags = ((__u8 *)th)[13];
@@ -128,8 +141,10 @@ static __always_inline int baton_parse_v4(void *data, void *data_end,
 	case IPPROTO_UDP: {
 		struct udphdr *uh = l4;
 
+		if (l4_room < sizeof(*uh))
+			return -DROP_MALFORMED_L4;
 		if ((void *)(uh + 1) > data_end)
-			return PARSE_SHORT;
+			return PARSE_SHORT_L4;
 		p->sport = uh->source;
 		p->dport = uh->dest;
 		p->csum_off = p->l4_off + offsetof(struct udphdr, check);
@@ -139,8 +154,10 @@ static __always_inline int baton_parse_v4(void *data, void *data_end,
 	case IPPROTO_ICMP: {
 		struct baton_icmphdr *ih = l4;
 
+		if (l4_room < sizeof(*ih))
+			return -DROP_MALFORMED_L4;
 		if ((void *)(ih + 1) > data_end)
-			return PARSE_SHORT;
+			return PARSE_SHORT_L4;
 		p->icmp_type = ih->type;
 		if (ih->type == ICMP_ECHO || ih->type == ICMP_ECHOREPLY)
 			p->sport = ih->id;

@@ -1134,11 +1134,7 @@ static bool test_dsr_tcp_lifecycle(void)
 	     .in = C2V(SYN, 70000, 0, 0), .verdict = TC_ACT_REDIRECT,
 	     .out = L2B(SYN, 70000, 0, 0), .stats = S_HIT,
 	     .state = CT_STATE_SYN_SENT, .event = CT_EV_STATE, .be_check = true,
-	     .be_active = 1, .be_flows = 1,
-	     .xfail = "DSR never leaves FIN_WAIT for a new connection on "
-		      "the tuple (ct_tcp_next: SYN only restarts from "
-		      "TIME_WAIT/CLOSED, which DSR cannot reach); the "
-		      "new connection keeps the FIN_WAIT timeout"},
+	     .be_active = 1, .be_flows = 1},
 	    {"client RST: CLOSED, uncounted", .in = C2V(RST, 70001, 0, 0),
 	     .verdict = TC_ACT_REDIRECT, .out = L2B(RST, 70001, 0, 0),
 	     .stats = S_HIT, .state = CT_STATE_CLOSED, .event = CT_EV_CLOSED,
@@ -1390,6 +1386,14 @@ static struct pkt truncate_l4(struct pkt p, size_t l4_bytes, size_t frame)
 	return p;
 }
 
+/* The same packet, its frame cut after `len` bytes; headers unchanged. */
+static struct pkt cut_frame(struct pkt p, size_t len)
+{
+	memset(p.data + len, 0, sizeof(p.data) - len);
+	p.len = len;
+	return p;
+}
+
 static struct pkt patch_ip(struct pkt p, uint8_t ver_ihl, int tot_delta,
 			   int tot_abs)
 {
@@ -1438,11 +1442,7 @@ static bool test_malformed_packets_are_dropped_with_reason(void)
 	     .drop = DROP_MALFORMED_L3, .stats = S_DROP},
 	    {"runt: IPv4 header claiming IHL 15 ends after 20 bytes (TCP)",
 	     .in = ip_runt(syn), .verdict = TC_ACT_SHOT,
-	     .drop = DROP_MALFORMED_L3, .stats = S_DROP,
-	     .xfail = "tc_parse() classifies a packet whose IPv4 header "
-		      "runs past the frame as DROP_MALFORMED_L4 when the "
-		      "protocol is TCP/UDP/ICMP (the L4 parse reports "
-		      "PARSE_SHORT before the total-length check runs)"},
+	     .drop = DROP_MALFORMED_L3, .stats = S_DROP},
 	    {"IPv4 ethertype, version 6", .in = patch_ip(syn, 0x65, 0, 0),
 	     .verdict = TC_ACT_SHOT, .drop = DROP_MALFORMED_L3,
 	     .stats = S_DROP},
@@ -1469,10 +1469,7 @@ static bool test_malformed_packets_are_dropped_with_reason(void)
 	     .stats = S_DROP},
 	    {"TCP header cut at 10 bytes, frame padded to 60 bytes",
 	     .in = truncate_l4(syn, 10, 60), .verdict = TC_ACT_SHOT,
-	     .drop = DROP_MALFORMED_L4, .stats = S_DROP,
-	     .xfail = "the parser bounds L4 by the frame end, not by "
-		      "the IPv4 total length: Ethernet padding is read "
-		      "as the rest of the TCP header (ports, flags)"},
+	     .drop = DROP_MALFORMED_L4, .stats = S_DROP},
 	};
 
 	return RUN_ROWS(rows) &&
@@ -1988,9 +1985,13 @@ static bool test_xdp_drops_only_malformed_l3(void)
 	    {"truncated header: XDP_PASS (TC can pull and decide)",
 	     .prog = P_XDP, .in = runt, .verdict = XDP_PASS,
 	     .stats = S_XDP_PASS},
-	    {"truncated TCP header: XDP_PASS", .prog = P_XDP,
-	     .in = truncate_l4(syn, 10, 0), .verdict = XDP_PASS,
-	     .stats = S_XDP_PASS},
+	    {"TCP header longer than the total length: XDP_DROP", .prog = P_XDP,
+	     .in = truncate_l4(syn, 10, 0), .verdict = XDP_DROP,
+	     .drop = DROP_MALFORMED_L4, .stats = S_XDP_DROP},
+	    {"TCP header past the frame end but within the total length: "
+	     "XDP_PASS (it may continue in a fragment buffer; TC decides)",
+	     .prog = P_XDP, .in = cut_frame(syn, 14 + 20 + 10),
+	     .verdict = XDP_PASS, .stats = S_XDP_PASS},
 	};
 
 	return RUN_ROWS(rows) &&
