@@ -81,14 +81,14 @@ static __always_inline void svc_key(const struct pkt_v4 *p,
 /* Apply an entry's translation and send the packet on. */
 static __always_inline int ct_forward(struct __sk_buff *skb,
 				      const struct pkt_v4 *p,
-				      const struct ct_v4_entry *e)
+				      struct ct_v4_entry *e, __u64 now)
 {
 	if (e->mode == BATON_MODE_DSR)
-		return fwd_v4(skb, p->saddr, e->nexthop, p->proto, p->ttl, 0);
+		return fwd_v4(skb, e, p->saddr, e->nexthop, p->proto, now, 0);
 	if (nat_rewrite(skb, p, e->nat_saddr, e->nat_daddr, e->nat_sport,
 			e->nat_dport))
 		return tc_drop(DROP_REDIRECT);
-	return fwd_v4(skb, e->nat_saddr, e->nat_daddr, p->proto, p->ttl, 1);
+	return fwd_v4(skb, e, e->nat_saddr, e->nat_daddr, p->proto, now, 1);
 }
 
 /* Fragments carry no (or not all of the) L4 header: a first fragment to a
@@ -133,9 +133,11 @@ int tc_packet_func(struct __sk_buff *skb)
 	baton_pkt_key(&p, &key);
 	e = bpf_map_lookup_elem(&ct_v4_map, &key);
 	if (e) {
+		__u64 now = bpf_ktime_get_coarse_ns();
+
 		baton_count(ST_CT_HIT);
-		ct_update(&key, e, &p, skb->len);
-		return ct_forward(skb, &p, e);
+		ct_update(&key, e, &p, skb->len, now);
+		return ct_forward(skb, &p, e, now);
 	}
 
 	/* Not tracked: only traffic to a service goes to the slow path. */
@@ -210,7 +212,7 @@ int tc_packet_func_slow(struct __sk_buff *skb)
 	struct be_stats *bs;
 	struct nat_v4_key nk;
 	struct pkt_v4 p = {};
-	__u32 zero = 0, h, idx;
+	__u32 zero = 0, h = 0, idx;
 	__u64 now;
 	int ret, be_id, rev_new = 0;
 
@@ -246,7 +248,7 @@ int tc_packet_func_slow(struct __sk_buff *skb)
 	if (be_id < 0)
 		return tc_drop(-be_id);
 
-	now = bpf_ktime_get_ns();
+	now = bpf_ktime_get_coarse_ns();
 	baton_pkt_key(&p, &fk);
 
 	fwd.vip = p.daddr;
@@ -261,6 +263,8 @@ int tc_packet_func_slow(struct __sk_buff *skb)
 	fwd.epoch = cfg->epoch;
 	fwd.created_ns = now;
 	fwd.last_seen_ns = now;
+	fwd.packets = 1;
+	fwd.bytes = skb->len;
 	fwd.nat_saddr = p.saddr;
 	fwd.nat_sport = p.sport;
 	fwd.nat_daddr = be->addr;
@@ -291,14 +295,18 @@ int tc_packet_func_slow(struct __sk_buff *skb)
 		rev = fwd;
 		rev.dir = CT_DIR_REV;
 		rev.flags = 0;
+		rev.packets = 0;
+		rev.bytes = 0;
 		rev.nat_saddr = p.daddr;
 		rev.nat_sport = p.dport;
 		rev.nat_daddr = p.saddr;
 		rev.nat_dport = p.sport;
 		__builtin_memcpy(&rev.peer, &fk, sizeof(fk));
 
-		h = baton_flow_hash_v4(p.saddr, p.daddr, p.sport, p.dport,
-				       p.proto, cfg->hash_seed);
+		if (svc->mode == BATON_MODE_FULLNAT)
+			h = baton_flow_hash_v4(p.saddr, p.daddr, p.sport,
+					       p.dport, p.proto,
+					       cfg->hash_seed);
 		ret = ct_insert_rev(&rk, &rev, &fk, &fwd, h,
 				    svc->mode == BATON_MODE_FULLNAT &&
 					    p.proto != IPPROTO_ICMP);
@@ -320,8 +328,8 @@ int tc_packet_func_slow(struct __sk_buff *skb)
 		e = bpf_map_lookup_elem(&ct_v4_map, &fk);
 		if (!e)
 			return tc_drop(DROP_CT_FULL);
-		ct_update(&fk, e, &p, skb->len);
-		return ct_forward(skb, &p, e);
+		ct_update(&fk, e, &p, skb->len, now);
+		return ct_forward(skb, &p, e, now);
 	}
 
 	baton_count(ST_NEW_FLOW);
@@ -331,15 +339,11 @@ int tc_packet_func_slow(struct __sk_buff *skb)
 		__sync_fetch_and_add(&bs->active, 1);
 		__sync_fetch_and_add(&bs->flows, 1);
 	}
-
-	e = bpf_map_lookup_elem(&ct_v4_map, &fk);
-	if (!e)
-		return tc_drop(DROP_CT_FULL);
-	e->packets = 1;
-	e->bytes = skb->len;
-	if (e->state == CT_STATE_ESTABLISHED)
-		ct_emit(CT_EV_ESTABLISHED, &fk, e);
-	return ct_forward(skb, &p, e);
+	if (fwd.state == CT_STATE_ESTABLISHED)
+		ct_emit(CT_EV_ESTABLISHED, &fk, &fwd);
+	/* The first packet goes out with the local copy: the route it looks
+	 * up is cached in the map entry by the flow's next packet. */
+	return ct_forward(skb, &p, &fwd, now);
 }
 
 SEC("xdp.frags")

@@ -37,6 +37,7 @@
 #define BATON_RINGBUF_SIZE	(4u << 20)
 #define BATON_SNAT_TRIES	8	/* fullNAT source-port probes per flow */
 #define BATON_SNAT_PORT_MIN	1024	/* fullNAT source ports: [MIN, 65535] */
+#define BATON_FIB_CACHE_MS	500	/* how long a flow trusts its cached route */
 
 /* Index of the slow path in pgm_tbl. */
 #define BATON_PGM_SLOW		0
@@ -116,7 +117,7 @@ enum baton_stat {
 	ST_CT_HIT = 2,		/* conntrack hits on the fast path */
 	ST_SLOW = 3,		/* tail calls into tc_packet_func_slow */
 	ST_NEW_FLOW = 4,	/* conntrack pairs created */
-	ST_FWD_FIB = 5,		/* redirected after bpf_fib_lookup */
+	ST_FWD_FIB = 5,		/* redirected to a known neighbour */
 	ST_FWD_NEIGH = 6,	/* redirected with bpf_redirect_neigh */
 	ST_FWD_STACK = 7,	/* translated, then handed to the stack */
 	ST_XDP_RX = 8,		/* packets seen by xdp_packet_func */
@@ -171,13 +172,18 @@ struct ct_v4_entry {
 	__u16 pad;
 	__u32 owner;		/* node id that created the flow */
 	__u32 epoch;		/* owner's epoch when it created the flow */
-	__u32 pad2;
+	/* Node-local forwarding cache, filled from bpf_fib_lookup() and
+	 * trusted for BATON_FIB_CACHE_MS; fib_ifindex 0 means "look up". */
+	__u32 fib_ifindex;
+	__u8 fib_smac[6];
+	__u8 fib_dmac[6];
+	__u32 fib_stamp;	/* ktime >> 20 (about ms) when filled */
 	__u64 created_ns;	/* CLOCK_MONOTONIC of this node */
 	__u64 last_seen_ns;	/* CLOCK_MONOTONIC of this node */
 	__u64 packets;
 	__u64 bytes;
 };
-BATON_STATIC_ASSERT(sizeof(struct ct_v4_entry) == 96, "ct_v4_entry size");
+BATON_STATIC_ASSERT(sizeof(struct ct_v4_entry) == 112, "ct_v4_entry size");
 
 /* nat_v4_key: a virtual service. port is 0 for ICMP services. */
 struct nat_v4_key {
@@ -260,7 +266,7 @@ struct ct_v4_event {
 	struct ct_v4_key key;	/* key of the forward entry */
 	struct ct_v4_entry entry;	/* the forward entry after the change */
 };
-BATON_STATIC_ASSERT(sizeof(struct ct_v4_event) == 120, "ct_v4_event size");
+BATON_STATIC_ASSERT(sizeof(struct ct_v4_event) == 136, "ct_v4_event size");
 
 /* ---- helpers both sides use -------------------------------------------- */
 

@@ -148,14 +148,15 @@ static __always_inline __u8 ct_event_for(__u8 state)
  */
 static __always_inline void ct_update(const struct ct_v4_key *key,
 				      struct ct_v4_entry *e,
-				      const struct pkt_v4 *p, __u32 len)
+				      const struct pkt_v4 *p, __u32 len,
+				      __u64 now)
 {
 	__u32 set = 0, clear = 0;
 	struct ct_v4_entry *other = NULL, *fwd;
 	const struct ct_v4_key *fkey;
 	__u8 next = e->state;
 
-	e->last_seen_ns = bpf_ktime_get_ns();
+	e->last_seen_ns = now;
 	e->packets += 1;
 	e->bytes += len;
 

@@ -3,11 +3,14 @@
  * fwd.h - send a translated packet on its way from TC.
  *
  * bpf_fib_lookup() finds the egress interface and next hop in this node's
- * routing table. With a resolved neighbour the MACs are written and the
- * packet redirected (TTL decremented, as a router does); with an unresolved
- * one bpf_redirect_neigh() lets the kernel resolve it. Anything else (no
- * route, local delivery, MTU, TTL about to expire) goes to the stack, which
- * knows how to answer those cases.
+ * routing table; with a resolved neighbour the MACs are written and the
+ * packet redirected (TTL decremented, as a router does). The result is kept
+ * in the flow's conntrack entry for BATON_FIB_CACHE_MS, so an established
+ * flow does not pay a route and neighbour lookup per packet; a changed
+ * route or neighbour is followed within that time. With an unresolved
+ * neighbour bpf_redirect_neigh() lets the kernel resolve it. Anything else
+ * (no route, local delivery, MTU, TTL about to expire) goes to the stack,
+ * which knows how to answer those cases.
  */
 #ifndef BATON_LIB_FWD_H
 #define BATON_LIB_FWD_H
@@ -20,31 +23,95 @@
 #define AF_INET 2
 #endif
 
-static __always_inline int fwd_ttl_dec(struct __sk_buff *skb, __u32 l3_off,
-				       __u8 ttl)
+/* Time in ~ms units (ns >> 20) for the route cache. */
+static __always_inline __u32 fwd_stamp(__u64 now_ns)
 {
-	/* TTL shares a 16-bit checksum word with the protocol byte. */
-	__be16 old = bpf_htons((__u16)ttl << 8);
-	__be16 new = bpf_htons((__u16)(ttl - 1) << 8);
-	__u8 nttl = ttl - 1;
+	return (__u32)(now_ns >> 20);
+}
 
-	if (bpf_l3_csum_replace(skb, l3_off + offsetof(struct iphdr, check),
-				old, new, sizeof(new)))
+/* TTL - 1 as the kernel's ip_decrease_ttl(). Returns 0, 1 when the TTL
+ * would expire (the stack sends the ICMP error) or -1 when the header is
+ * out of reach. */
+static __always_inline int fwd_ttl_dec(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct iphdr *iph = data + sizeof(struct ethhdr);
+	__u32 check;
+
+	if ((void *)(iph + 1) > data_end)
 		return -1;
-	return bpf_skb_store_bytes(skb, l3_off + offsetof(struct iphdr, ttl),
-				   &nttl, 1, 0);
+	if (iph->ttl <= 1)
+		return 1;
+	check = iph->check;
+	check += bpf_htons(0x0100);
+	iph->check = (__sum16)(check + (check >= 0xffff));
+	iph->ttl--;
+	return 0;
+}
+
+/* "Go on", distinct from every TC verdict (TC_ACT_OK is 0). */
+#define FWD_CONTINUE (-1)
+
+/* Shared by both redirects: TTL - 1 when routing; FWD_CONTINUE, or the
+ * verdict for a packet that must not be redirected. */
+static __always_inline int fwd_route_ttl(struct __sk_buff *skb, int route)
+{
+	int ret;
+
+	if (!route)
+		return FWD_CONTINUE;
+	ret = fwd_ttl_dec(skb);
+	if (ret > 0) {
+		baton_count(ST_FWD_STACK);
+		return TC_ACT_OK;
+	}
+	if (ret < 0) {
+		baton_count_drop(DROP_REDIRECT);
+		return TC_ACT_SHOT;
+	}
+	return FWD_CONTINUE;
+}
+
+/* Write MACs (and TTL - 1 when routing) and redirect. */
+static __always_inline int fwd_out(struct __sk_buff *skb, __u32 ifindex,
+				   const __u8 *smac, const __u8 *dmac,
+				   int route)
+{
+	struct ethhdr *eth;
+	int ret;
+
+	ret = fwd_route_ttl(skb, route);
+	if (ret != FWD_CONTINUE)
+		return ret;
+	eth = (void *)(long)skb->data;
+	if ((void *)(eth + 1) > (void *)(long)skb->data_end) {
+		baton_count_drop(DROP_REDIRECT);
+		return TC_ACT_SHOT;
+	}
+	__builtin_memcpy(eth->h_dest, dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, smac, ETH_ALEN);
+	baton_count(ST_FWD_FIB);
+	return bpf_redirect(ifindex, 0);
 }
 
 /*
- * Forward towards `dst` (the packet's destination, or for DSR the backend
- * address as next hop). `route` is 0 for L2-only forwarding (DSR keeps the
- * TTL). Returns a TC verdict.
+ * Forward towards `dst` (the packet's new destination, or for DSR the
+ * backend as next hop) using and refreshing the route cache in `e`.
+ * `route` is 0 for L2-only forwarding (DSR keeps the TTL). Returns a TC
+ * verdict.
  */
-static __always_inline int fwd_v4(struct __sk_buff *skb, __be32 src,
-				  __be32 dst, __u8 proto, __u8 ttl, int route)
+static __always_inline int fwd_v4(struct __sk_buff *skb,
+				  struct ct_v4_entry *e, __be32 src,
+				  __be32 dst, __u8 proto, __u64 now, int route)
 {
 	struct bpf_fib_lookup fib = {};
+	__u32 stamp = fwd_stamp(now);
 	int rc;
+
+	if (e->fib_ifindex && stamp - e->fib_stamp < BATON_FIB_CACHE_MS)
+		return fwd_out(skb, e->fib_ifindex, e->fib_smac, e->fib_dmac,
+			       route);
 
 	fib.family = AF_INET;
 	fib.l4_protocol = proto;
@@ -57,40 +124,28 @@ static __always_inline int fwd_v4(struct __sk_buff *skb, __be32 src,
 
 	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
-		if (route) {
-			if (ttl <= 1) {
-				baton_count(ST_FWD_STACK);
-				return TC_ACT_OK;
-			}
-			if (fwd_ttl_dec(skb, sizeof(struct ethhdr), ttl))
-				goto fail;
-		}
-		if (bpf_skb_store_bytes(skb, 0, fib.dmac, ETH_ALEN, 0) ||
-		    bpf_skb_store_bytes(skb, ETH_ALEN, fib.smac, ETH_ALEN, 0))
-			goto fail;
-		baton_count(ST_FWD_FIB);
-		return bpf_redirect(fib.ifindex, 0);
+		/* Two CPUs may refill at once: they write the same values. */
+		e->fib_ifindex = fib.ifindex;
+		__builtin_memcpy(e->fib_smac, fib.smac, ETH_ALEN);
+		__builtin_memcpy(e->fib_dmac, fib.dmac, ETH_ALEN);
+		e->fib_stamp = stamp;
+		return fwd_out(skb, fib.ifindex, fib.smac, fib.dmac, route);
 	}
+	e->fib_ifindex = 0;
 	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
 		struct bpf_redir_neigh nh = {
 			.nh_family = AF_INET,
 			.ipv4_nh = fib.ipv4_dst,
 		};
+		int ret = fwd_route_ttl(skb, route);
 
-		if (route && ttl <= 1) {
-			baton_count(ST_FWD_STACK);
-			return TC_ACT_OK;
-		}
-		if (route && fwd_ttl_dec(skb, sizeof(struct ethhdr), ttl))
-			goto fail;
+		if (ret != FWD_CONTINUE)
+			return ret;
 		baton_count(ST_FWD_NEIGH);
 		return bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0);
 	}
 	baton_count(ST_FWD_STACK);
 	return TC_ACT_OK;
-fail:
-	baton_count_drop(DROP_REDIRECT);
-	return TC_ACT_SHOT;
 }
 
 #endif /* BATON_LIB_FWD_H */

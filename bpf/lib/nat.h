@@ -3,85 +3,75 @@
  * nat.h - rewrite addresses and ports of an IPv4 packet in TC, with
  * incremental checksum updates.
  *
- * The kernel's csum helpers are used rather than arithmetic on the packet:
- * they know whether the skb carries a full checksum or CHECKSUM_PARTIAL (a
- * locally generated packet whose L4 field holds only the pseudo-header
- * sum), which a BPF program cannot see. BPF_F_MARK_MANGLED_0 keeps a UDP
- * checksum of 0 ("none") as it is and never produces 0 from a real sum.
- * Returns 0 or -DROP_REDIRECT; packet pointers are invalid afterwards.
+ * The L4 checksum goes through bpf_l4_csum_replace(): only the kernel knows
+ * whether the skb carries a full checksum or CHECKSUM_PARTIAL (a locally
+ * generated packet whose L4 field holds just the pseudo-header sum, where
+ * an address change must be applied and a port change must not), and a
+ * BPF program cannot see it. To keep helper calls off the fast path the
+ * differences are summed here, so one call covers both addresses (pseudo
+ * header) and one both ports. BPF_F_MARK_MANGLED_0 keeps a UDP checksum of
+ * 0 ("none") as it is and never produces 0 from a real sum. Everything
+ * else (addresses, ports, the IPv4 checksum, which is always complete) is
+ * written directly. Returns 0 or -DROP_REDIRECT; packet pointers taken
+ * before the call are invalid afterwards.
  */
 #ifndef BATON_LIB_NAT_H
 #define BATON_LIB_NAT_H
 
 #include <linux/pkt_cls.h>
+#include "csum.h"
 #include "parse.h"
 
-static __always_inline int nat_l4_flags(const struct pkt_v4 *p)
-{
-	return p->proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
-}
-
-static __always_inline int nat_addr(struct __sk_buff *skb,
-				    const struct pkt_v4 *p, __u32 field_off,
-				    __be32 from, __be32 to)
-{
-	if (p->csum_off &&
-	    bpf_l4_csum_replace(skb, p->csum_off, from, to,
-				BPF_F_PSEUDO_HDR | sizeof(to) |
-					nat_l4_flags(p)))
-		return -DROP_REDIRECT;
-	if (bpf_l3_csum_replace(skb, p->l3_off + offsetof(struct iphdr, check),
-				from, to, sizeof(to)))
-		return -DROP_REDIRECT;
-	if (bpf_skb_store_bytes(skb, p->l3_off + field_off, &to, sizeof(to), 0))
-		return -DROP_REDIRECT;
-	return 0;
-}
-
-static __always_inline int nat_port(struct __sk_buff *skb,
-				    const struct pkt_v4 *p, __u32 field_off,
-				    __be16 from, __be16 to)
-{
-	if (p->csum_off &&
-	    bpf_l4_csum_replace(skb, p->csum_off, from, to,
-				sizeof(to) | nat_l4_flags(p)))
-		return -DROP_REDIRECT;
-	if (bpf_skb_store_bytes(skb, p->l4_off + field_off, &to, sizeof(to), 0))
-		return -DROP_REDIRECT;
-	return 0;
-}
-
-/* Rewrite the packet to (saddr, sport) -> (daddr, dport); only fields that
- * differ are touched. ICMP echo keeps its identifier. */
 static __always_inline int nat_rewrite(struct __sk_buff *skb,
 				       const struct pkt_v4 *p, __be32 saddr,
 				       __be32 daddr, __be16 sport, __be16 dport)
 {
-	int ret;
+	__u32 l4f = p->proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
+	__u32 addr_diff = 0, port_diff = 0;
+	int addrs = saddr != p->saddr || daddr != p->daddr;
+	int ports = p->proto != IPPROTO_ICMP &&
+		    (sport != p->sport || dport != p->dport);
+	void *data, *data_end;
+	struct iphdr *iph;
+	__be16 *l4;
 
-	if (daddr != p->daddr) {
-		ret = nat_addr(skb, p, offsetof(struct iphdr, daddr), p->daddr,
-			       daddr);
-		if (ret)
-			return ret;
-	}
-	if (saddr != p->saddr) {
-		ret = nat_addr(skb, p, offsetof(struct iphdr, saddr), p->saddr,
-			       saddr);
-		if (ret)
-			return ret;
-	}
-	if (p->proto == IPPROTO_ICMP)
+	if (!addrs && !ports)
 		return 0;
-	if (dport != p->dport) {
-		ret = nat_port(skb, p, 2, p->dport, dport);
-		if (ret)
-			return ret;
+	if (addrs)
+		addr_diff = csum_add32(csum_diff32(p->saddr, saddr),
+				       csum_diff32(p->daddr, daddr));
+	if (ports)
+		/* Both ports as the one 32-bit word they form in memory. */
+		port_diff = csum_diff32(
+			(__u32)p->sport | ((__u32)p->dport << 16),
+			(__u32)sport | ((__u32)dport << 16));
+
+	if (p->csum_off) {
+		if (addrs && bpf_l4_csum_replace(skb, p->csum_off, 0, addr_diff,
+						 BPF_F_PSEUDO_HDR | l4f))
+			return -DROP_REDIRECT;
+		if (ports && bpf_l4_csum_replace(skb, p->csum_off, 0, port_diff,
+						 l4f))
+			return -DROP_REDIRECT;
 	}
-	if (sport != p->sport) {
-		ret = nat_port(skb, p, 0, p->sport, sport);
-		if (ret)
-			return ret;
+
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	iph = data + sizeof(struct ethhdr);
+	if ((void *)(iph + 1) > data_end)
+		return -DROP_REDIRECT;
+	if (addrs) {
+		iph->saddr = saddr;
+		iph->daddr = daddr;
+		iph->check = csum_apply(iph->check, addr_diff);
+	}
+	if (ports) {
+		/* Bounded offset: the verifier must see it (IHL <= 15). */
+		l4 = data + (p->l4_off & 0x7f);
+		if ((void *)(l4 + 2) > data_end)
+			return -DROP_REDIRECT;
+		l4[0] = sport;
+		l4[1] = dport;
 	}
 	return 0;
 }

@@ -458,7 +458,7 @@ static void snapshot(int fd, uint32_t n, uint64_t *v)
 static bool check_events(const struct row *r)
 {
 	struct ct_v4_key fk;
-	struct ct_v4_entry fe;
+	struct ct_v4_entry fe, evf;
 	const struct ct_v4_event *ev;
 	bool ok = true;
 	int i;
@@ -481,8 +481,18 @@ static bool check_events(const struct row *r)
 		return false;
 	ok &= ASSERT_MEM_EQ(&ev->key, &fk, sizeof(fk),
 			    "event key is the flow's forward key");
-	ok &= ASSERT_MEM_EQ(&ev->entry, &fe, sizeof(fe),
-			    "event entry is the forward entry in the map");
+	/* The event leaves before the packet is forwarded, which may fill
+	 * the entry's node-local route cache: compare without it. */
+	evf = ev->entry;
+	memset(evf.fib_smac, 0, sizeof(evf.fib_smac));
+	memset(evf.fib_dmac, 0, sizeof(evf.fib_dmac));
+	evf.fib_ifindex = evf.fib_stamp = 0;
+	memset(fe.fib_smac, 0, sizeof(fe.fib_smac));
+	memset(fe.fib_dmac, 0, sizeof(fe.fib_dmac));
+	fe.fib_ifindex = fe.fib_stamp = 0;
+	ok &= ASSERT_MEM_EQ(&evf, &fe, sizeof(fe),
+			    "event entry is the forward entry in the map "
+			    "(route cache aside)");
 	return ok;
 }
 
