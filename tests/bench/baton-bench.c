@@ -50,6 +50,7 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_ROUNDS 31
+#define MAX_PATHS 8
 #define SCAN_BATCH 8192
 #define FILL_CHUNK 65536
 
@@ -195,33 +196,51 @@ static const struct pkt *same_pkt(unsigned int i, void *arg)
 /*
  * Measure paths[0..n) (paths[0] is the floor) over `rounds` rounds after
  * one untimed warm-up round; repeat=1 per call, or repeat=calls per round
- * when `repeat` is set (packets that repeated runs leave alone).
+ * when `repeat` is set (packets that repeated runs leave alone). Within a
+ * round the paths take turns every SLICE calls: this VM's speed changes
+ * in steps lasting seconds, and a path measured in one step against a
+ * floor measured in another would give a meaningless ratio.
  */
+#define SLICE 500
+
 static int bench(struct path *paths, unsigned int n, bool repeat)
 {
-	unsigned int r, i;
+	double sum[MAX_PATHS];
+	unsigned int r, i, done, chunk;
 
+	if (n > MAX_PATHS)
+		return -1;
 	for (r = 0; r <= rounds; r++) {
-		for (i = 0; i < n; i++) {
-			struct path *p = &paths[i];
-			double v;
+		for (i = 0; i < n; i++)
+			sum[i] = 0;
+		for (done = 0; done < calls; done += chunk) {
+			chunk = calls - done < SLICE ? calls - done : SLICE;
+			for (i = 0; i < n; i++) {
+				struct path *p = &paths[i];
+				double v;
 
-			if (repeat)
-				v = round_repeat(p->prog_fd, fx.if_front,
-						 p->pkt, calls, p->want);
-			else
-				v = round_single(p->prog_fd, fx.if_front,
-						 p->next, p->arg, calls,
-						 p->want);
-			if (v < 0) {
-				fprintf(stderr, "path \"%s\" failed\n",
-					p->name);
-				return -1;
+				if (repeat)
+					v = round_repeat(p->prog_fd,
+							 fx.if_front, p->pkt,
+							 chunk, p->want);
+				else
+					v = round_single(p->prog_fd,
+							 fx.if_front, p->next,
+							 p->arg, chunk,
+							 p->want);
+				if (v < 0) {
+					fprintf(stderr, "path \"%s\" failed\n",
+						p->name);
+					return -1;
+				}
+				sum[i] += v * chunk;
 			}
-			if (p->between)
-				p->between();
+		}
+		for (i = 0; i < n; i++) {
+			if (paths[i].between)
+				paths[i].between();
 			if (r) /* round 0 warms up */
-				p->ns[r - 1] = v;
+				paths[i].ns[r - 1] = sum[i] / calls;
 		}
 		for (i = 0; r && i < n; i++)
 			paths[i].ratio[r - 1] =
@@ -416,8 +435,8 @@ static void print_header(void)
 	       "round, median of the\n"
 	       "  rounds [min-max round], after a warm-up round. The floor "
 	       "is an empty TC program\n"
-	       "  on the same packet; the paths of a table take turns in the "
-	       "same rounds.\n");
+	       "  on the same packet; the paths of a table take turns every "
+	       "500 calls.\n");
 	print_load("at start");
 	printf("\n");
 }
