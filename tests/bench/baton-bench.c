@@ -44,7 +44,7 @@
 #include <linux/pkt_cls.h>
 
 #include "baton.h"
-#include "empty.skel.h"
+#include "bench_empty.skel.h"
 #include "fixture.h"
 #include "pktgen.h"
 
