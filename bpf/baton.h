@@ -178,8 +178,8 @@ struct ct_v4_entry {
 	__u8 fib_smac[6];
 	__u8 fib_dmac[6];
 	__u32 fib_stamp;	/* ktime >> 20 (about ms) when filled */
-	__u64 created_ns;	/* CLOCK_MONOTONIC of this node */
-	__u64 last_seen_ns;	/* CLOCK_MONOTONIC of this node */
+	__u64 created_ns;	/* CLOCK_MONOTONIC_COARSE of this node */
+	__u64 last_seen_ns;	/* CLOCK_MONOTONIC_COARSE of this node */
 	__u64 packets;
 	__u64 bytes;
 };
