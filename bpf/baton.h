@@ -84,7 +84,9 @@ enum ct_dir {
 
 /* ct_v4_entry.flags */
 #define CT_F_COUNTED	0x1	/* counted in be_stats_map.active */
-#define CT_F_REMOTE	0x2	/* installed by sync from a peer (not re-sent) */
+#define CT_F_REMOTE	0x2	/* installed by sync from a peer (not re-sent);
+				 * the datapath clears it and takes the flow
+				 * over when it carries one of its packets */
 #define CT_F_FIN_FWD	0x4	/* FIN seen client -> server */
 #define CT_F_FIN_REV	0x8	/* FIN seen server -> client */
 #define CT_F_FIN_FIRST_REV 0x10	/* the first FIN came server -> client */
@@ -169,7 +171,8 @@ struct ct_v4_entry {
 	__u16 svc_id;		/* node-local index of the service */
 	__u32 flags;		/* CT_F_* */
 	__u16 be_id;		/* node-local backend id within the service */
-	__u16 pad;
+	__u16 sync_gen;		/* node-local: resync generation that
+				 * installed it (batond's sync); 0 if local */
 	__u32 owner;		/* node id that created the flow */
 	__u32 epoch;		/* owner's epoch when it created the flow */
 	/* Node-local forwarding cache, filled from bpf_fib_lookup() and
@@ -256,6 +259,7 @@ enum ct_event_type {
 	CT_EV_ESTABLISHED = 1,	/* pair became established */
 	CT_EV_STATE = 2,	/* state changed (FIN, close) */
 	CT_EV_CLOSED = 3,	/* RST seen */
+	CT_EV_CLAIMED = 4,	/* this node took over a peer's flow */
 };
 
 struct ct_v4_event {
@@ -263,10 +267,11 @@ struct ct_v4_event {
 	__u8 family;		/* AF_INET */
 	__u16 pad;
 	__u32 cpu;
+	__u64 ts_ns;		/* CLOCK_MONOTONIC when the change happened */
 	struct ct_v4_key key;	/* key of the forward entry */
 	struct ct_v4_entry entry;	/* the forward entry after the change */
 };
-BATON_STATIC_ASSERT(sizeof(struct ct_v4_event) == 136, "ct_v4_event size");
+BATON_STATIC_ASSERT(sizeof(struct ct_v4_event) == 144, "ct_v4_event size");
 
 /* ---- helpers both sides use -------------------------------------------- */
 

@@ -28,6 +28,8 @@ static const char *type_str(unsigned int type)
 		return "state";
 	case CT_EV_CLOSED:
 		return "closed";
+	case CT_EV_CLAIMED:
+		return "claimed";
 	default:
 		return "unknown";
 	}
@@ -44,7 +46,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 		ev->counts.malformed++;
 		return 0;
 	}
-	type = e->type < 4 ? e->type : 0;
+	type = e->type <= CT_EV_CLAIMED ? e->type : 0;
 	ev->counts.by_type[type]++;
 	log_debug(SUB, "%s: proto %u state %u owner %u", type_str(type),
 		  e->key.proto, e->entry.state, e->entry.owner);

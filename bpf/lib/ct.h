@@ -29,6 +29,9 @@ static __always_inline void ct_emit(__u8 type, const struct ct_v4_key *key,
 	ev->family = 2; /* AF_INET */
 	ev->pad = 0;
 	ev->cpu = bpf_get_smp_processor_id();
+	/* Precise, unlike the entry's coarse stamps: sync measures its lag
+	 * from here. Events are rare next to packets. */
+	ev->ts_ns = bpf_ktime_get_ns();
 	__builtin_memcpy(&ev->key, key, sizeof(*key));
 	__builtin_memcpy(&ev->entry, e, sizeof(*e));
 	bpf_ringbuf_submit(ev, 0);
@@ -133,6 +136,46 @@ static __always_inline __u8 ct_tcp_next(__u8 cur, __u32 eflags, __u8 flags,
 	return cur;
 }
 
+/* Clear CT_F_REMOTE on both halves and make this node the owner.
+ * Returns 1, or -1 without the node settings (nothing changed). */
+static __always_inline int ct_claim(struct ct_v4_entry *e)
+{
+	struct ct_v4_entry *other = NULL;
+	struct baton_cfg *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&baton_cfg, &zero);
+	if (!cfg)
+		return -1;
+	if (e->peer.proto)
+		other = bpf_map_lookup_elem(&ct_v4_map, &e->peer);
+	e->flags &= ~CT_F_REMOTE;
+	e->owner = cfg->node_id;
+	e->epoch = cfg->epoch;
+	if (other) {
+		other->flags &= ~CT_F_REMOTE;
+		other->owner = cfg->node_id;
+		other->epoch = cfg->epoch;
+	}
+	return 1;
+}
+
+/* Emit an event about the pair of `e` (found under `key`): events always
+ * carry the forward half. */
+static __always_inline void ct_emit_fwd(__u8 type, const struct ct_v4_key *key,
+					struct ct_v4_entry *e)
+{
+	struct ct_v4_entry *fwd = e;
+
+	if (e->dir == CT_DIR_REV) {
+		fwd = bpf_map_lookup_elem(&ct_v4_map, &e->peer);
+		if (!fwd)
+			return;
+		key = &e->peer;
+	}
+	ct_emit(type, key, fwd);
+}
+
 static __always_inline __u8 ct_event_for(__u8 state)
 {
 	if (state == CT_STATE_ESTABLISHED)
@@ -155,10 +198,19 @@ static __always_inline void ct_update(const struct ct_v4_key *key,
 	struct ct_v4_entry *other = NULL, *fwd;
 	const struct ct_v4_key *fkey;
 	__u8 next = e->state;
+	int claim = 0;
 
 	e->last_seen_ns = now;
 	e->packets += 1;
 	e->bytes += len;
+
+	if (e->flags & CT_F_REMOTE) {
+		/* A peer's flow now runs through this node (failover, or an
+		 * ECMP change): take it over so this node replicates it. */
+		claim = ct_claim(e);
+		if (claim < 0)
+			return;
+	}
 
 	if (p->proto == IPPROTO_TCP)
 		next = ct_tcp_next(e->state, e->flags, p->tcp_flags, e->dir,
@@ -166,8 +218,11 @@ static __always_inline void ct_update(const struct ct_v4_key *key,
 	else if (e->state == CT_STATE_NEW && e->dir == CT_DIR_REV)
 		next = CT_STATE_ESTABLISHED;	/* UDP/ICMP: a reply */
 
-	if (next == e->state && !set && !clear)
+	if (next == e->state && !set && !clear) {
+		if (claim)
+			ct_emit_fwd(CT_EV_CLAIMED, key, e);
 		return;
+	}
 
 	if (e->peer.proto)
 		other = bpf_map_lookup_elem(&ct_v4_map, &e->peer);
