@@ -150,6 +150,14 @@ int tc_packet_func(struct __sk_buff *skb)
 	return TC_ACT_OK;
 }
 
+static __always_inline int ct_key_eq(const struct ct_v4_key *a,
+				     const struct ct_v4_key *b)
+{
+	return a->saddr == b->saddr && a->daddr == b->daddr &&
+	       a->sport == b->sport && a->dport == b->dport &&
+	       a->proto == b->proto;
+}
+
 /* fullNAT source port for try i: spread over [SNAT_PORT_MIN, 65535]. */
 static __always_inline __be16 snat_port(__u32 h, __u32 i)
 {
@@ -185,11 +193,7 @@ static __always_inline int ct_insert_rev(struct ct_v4_key *rk,
 		if (ret != -EEXIST)
 			return -DROP_CT_FULL;
 		old = bpf_map_lookup_elem(&ct_v4_map, rk);
-		if (old && old->peer.saddr == fk->saddr &&
-		    old->peer.daddr == fk->daddr &&
-		    old->peer.sport == fk->sport &&
-		    old->peer.dport == fk->dport &&
-		    old->peer.proto == fk->proto) {
+		if (old && ct_key_eq(&old->peer, fk)) {
 			if (bpf_map_update_elem(&ct_v4_map, rk, rev, BPF_ANY))
 				return -DROP_CT_FULL;
 			return 1;
@@ -318,14 +322,18 @@ int tc_packet_func_slow(struct __sk_buff *skb)
 
 	ret = bpf_map_update_elem(&ct_v4_map, &fk, &fwd, BPF_NOEXIST);
 	if (ret) {
-		/* Undo only a reply half this call inserted: a replaced one
-		 * may be the half of the CPU that created the flow first. */
-		if (rev_new)
-			bpf_map_delete_elem(&ct_v4_map, &rk);
-		if (ret != -EEXIST)
+		if (ret != -EEXIST) {
+			if (rev_new)
+				bpf_map_delete_elem(&ct_v4_map, &rk);
 			return tc_drop(DROP_CT_FULL);
-		/* Another CPU created this flow first: follow its entry. */
+		}
+		/* Another CPU created this flow first: follow its entry.
+		 * Undo only a reply half this call inserted and the winner
+		 * does not use (with the same backend it is the winner's,
+		 * which replaced or re-inserted it). */
 		e = bpf_map_lookup_elem(&ct_v4_map, &fk);
+		if (rev_new && (!e || !ct_key_eq(&e->peer, &rk)))
+			bpf_map_delete_elem(&ct_v4_map, &rk);
 		if (!e)
 			return tc_drop(DROP_CT_FULL);
 		ct_update(&fk, e, &p, skb->len, now);

@@ -237,7 +237,7 @@ out_destroy:
 	baton__destroy(ld->skel);
 	ld->skel = NULL;
 out_unlock:
-	if (ld->lock_fd >= 0)
+	if (ld->lock_fd > 0)
 		close(ld->lock_fd);
 	ld->lock_fd = -1;
 	return ret;
@@ -504,7 +504,11 @@ out_undo:
 	for (i = 0; i < n; i++) {
 		old = find_state(ld->ifaces, ld->nifaces, next[i].name);
 		if (!old) {
-			iface_detach(ld, &next[i]);
+			/* After a restart the datapath we replaced belonged to
+			 * the previous batond and served live flows: ours does
+			 * the same with the same pinned maps, so it stays. */
+			if (!ld->reused)
+				iface_detach(ld, &next[i]);
 			continue;
 		}
 		if (old->xdp_attached &&

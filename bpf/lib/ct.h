@@ -80,6 +80,12 @@ static __always_inline __u8 ct_tcp_next(__u8 cur, __u32 eflags, __u8 flags,
 
 	if (flags & TCPF_RST)
 		return CT_STATE_CLOSED;
+	/* Traffic after a RST: the endpoints did not take it (a stray or
+	 * spoofed RST outside their window, RFC 5961), so neither does the
+	 * LB - or an idle connection would die with the CLOSED timeout. */
+	if (cur == CT_STATE_CLOSED &&
+	    (flags & (TCPF_SYN | TCPF_ACK | TCPF_FIN)) == TCPF_ACK)
+		return CT_STATE_ESTABLISHED;
 	/* The client's bare SYN on a closing or closed tuple opens a new
 	 * connection (DSR never sees the server's FIN, so it must not wait
 	 * for TIME_WAIT). */
@@ -149,11 +155,11 @@ static __always_inline int ct_claim(struct ct_v4_entry *e)
 		return -1;
 	if (e->peer.proto)
 		other = bpf_map_lookup_elem(&ct_v4_map, &e->peer);
-	e->flags &= ~CT_F_REMOTE;
+	__sync_fetch_and_and(&e->flags, ~CT_F_REMOTE);
 	e->owner = cfg->node_id;
 	e->epoch = cfg->epoch;
 	if (other) {
-		other->flags &= ~CT_F_REMOTE;
+		__sync_fetch_and_and(&other->flags, ~CT_F_REMOTE);
 		other->owner = cfg->node_id;
 		other->epoch = cfg->epoch;
 	}
@@ -197,7 +203,7 @@ static __always_inline void ct_update(const struct ct_v4_key *key,
 	__u32 set = 0, clear = 0;
 	struct ct_v4_entry *other = NULL, *fwd;
 	const struct ct_v4_key *fkey;
-	__u8 next = e->state;
+	__u8 next = e->state, prev;
 	int claim = 0;
 
 	e->last_seen_ns = now;
@@ -227,11 +233,21 @@ static __always_inline void ct_update(const struct ct_v4_key *key,
 	if (e->peer.proto)
 		other = bpf_map_lookup_elem(&ct_v4_map, &e->peer);
 
+	/* Flags change atomically: another CPU may be clearing CT_F_COUNTED
+	 * of the same entry (ct_uncount), which a plain read-modify-write
+	 * could undo and so count a flow off twice. */
+	prev = e->state;
 	e->state = next;
-	e->flags = (e->flags | set) & ~clear;
+	if (set)
+		__sync_fetch_and_or(&e->flags, set);
+	if (clear)
+		__sync_fetch_and_and(&e->flags, ~clear);
 	if (other) {
 		other->state = next;
-		other->flags = (other->flags | set) & ~clear;
+		if (set)
+			__sync_fetch_and_or(&other->flags, set);
+		if (clear)
+			__sync_fetch_and_and(&other->flags, ~clear);
 	}
 
 	fwd = e;
@@ -245,8 +261,8 @@ static __always_inline void ct_update(const struct ct_v4_key *key,
 
 	if (next == CT_STATE_TIME_WAIT || next == CT_STATE_CLOSED)
 		ct_uncount(fwd);
-	else if (next == CT_STATE_SYN_SENT)
-		ct_count(fwd);	/* tuple reused by a new connection */
+	else if (prev >= CT_STATE_TIME_WAIT)
+		ct_count(fwd);	/* reused by a new connection, or revived */
 
 	ct_emit(ct_event_for(next), fkey, fwd);
 }

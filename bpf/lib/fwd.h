@@ -109,9 +109,18 @@ static __always_inline int fwd_v4(struct __sk_buff *skb,
 	__u32 stamp = fwd_stamp(now);
 	int rc;
 
-	if (e->fib_ifindex && stamp - e->fib_stamp < BATON_FIB_CACHE_MS)
-		return fwd_out(skb, e->fib_ifindex, e->fib_smac, e->fib_dmac,
-			       route);
+	if (e->fib_ifindex && stamp - e->fib_stamp < BATON_FIB_CACHE_MS) {
+		__u32 mtu = 0;
+
+		/* The cache skips bpf_fib_lookup()'s MTU check: a packet
+		 * that may not fit the egress MTU (IPv6's minimum fits
+		 * every link) asks the kernel, which knows GSO; one that
+		 * does not fit takes the full path below. */
+		if (skb->len <= ETH_HLEN + 1280 ||
+		    !bpf_check_mtu(skb, e->fib_ifindex, &mtu, 0, 0))
+			return fwd_out(skb, e->fib_ifindex, e->fib_smac,
+				       e->fib_dmac, route);
+	}
 
 	fib.family = AF_INET;
 	fib.l4_protocol = proto;

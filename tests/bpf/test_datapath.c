@@ -1000,6 +1000,18 @@ static size_t tcp_nat_lifecycle(const struct nat_flow *fl, struct row *r)
 			      .be_check = true,
 			      .be_active = 0,
 			      .be_flows = 2};
+	r[n++] = (struct row){
+	    "data after the RST: the endpoints ignored it, so ESTABLISHED "
+	    "again and counted again",
+	    .in = C2V(ACK, 90001, 90001, 0),
+	    .verdict = TC_ACT_REDIRECT,
+	    .out = L2B(ACK, 90001, 90001, 0),
+	    .stats = S_HIT,
+	    .state = CT_STATE_ESTABLISHED,
+	    .event = CT_EV_ESTABLISHED,
+	    .be_check = true,
+	    .be_active = 1,
+	    .be_flows = 3};
 #undef C2V
 #undef L2B
 #undef B2L
