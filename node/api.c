@@ -373,8 +373,13 @@ struct ct_filter {
 	uint8_t proto;
 	uint8_t state;
 	uint64_t now;
+	size_t limit;
 	json_t *arr;
 };
+
+/* ct list answers at most this many entries unless asked for more: the
+ * whole reply is built on the loop, and a 16M-entry table would not fit. */
+#define CT_LIST_DEFAULT_LIMIT 100000
 
 static json_t *be_ip_json(__be32 a)
 {
@@ -392,6 +397,8 @@ static int ct_row(const struct ct_v4_key *k, const struct ct_v4_entry *e,
 	    (f->by_proto && k->proto != f->proto) ||
 	    (f->by_state && e->state != f->state))
 		return 0;
+	if (json_array_size(f->arr) >= f->limit)
+		return 1;	/* enough: stop the walk */
 	age = f->now > e->created_ns ? (f->now - e->created_ns) / 1000000 : 0;
 	/* The flow's backend, whichever half this is: DSR keeps the VIP as
 	 * destination and sends to the backend as next hop. */
@@ -426,14 +433,29 @@ static int cmd_ct_list(struct batond *d, json_t *req, json_t **data,
 		       char *err, size_t errlen)
 {
 	struct ct_filter f = { .now = baton_ct_now_ns() };
-	const char *vip, *proto, *state;
+	const char *vip, *proto, *state, *limit;
 	int ret = 0, v;
 
 	vip = arg_str(req, "vip", &ret, err, errlen);
 	proto = arg_str(req, "proto", &ret, err, errlen);
 	state = arg_str(req, "state", &ret, err, errlen);
+	limit = arg_str(req, "limit", &ret, err, errlen);
 	if (ret)
 		return ret;
+	f.limit = CT_LIST_DEFAULT_LIMIT;
+	if (limit) {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(limit, &end, 10);
+		if (errno || *end || !n || n > 100000000ul) {
+			snprintf(err, errlen, "limit '%s': expected a number "
+				 "of entries, 1..100000000", limit);
+			return -EINVAL;
+		}
+		f.limit = n;
+	}
 	if (vip) {
 		uint32_t a;
 
@@ -470,6 +492,8 @@ static int cmd_ct_list(struct batond *d, json_t *req, json_t **data,
 	}
 	f.arr = json_array();
 	ret = baton_ct_foreach(d->ld.ct_fd, ct_row, &f);
+	if (ret == 1)
+		ret = 0;	/* stopped at the limit */
 	if (ret) {
 		json_decref(f.arr);
 		snprintf(err, errlen, "read ct_v4_map: %s", strerror(-ret));
@@ -493,10 +517,19 @@ static int cmd_ct_count(struct batond *d, json_t *req, json_t **data,
 	return 0;
 }
 
+/* Peers drop the flows of this node that a flush removed. */
+static void flushed_one(const struct ct_v4_key *k, const struct ct_v4_entry *e,
+			void *arg)
+{
+	struct batond *d = arg;
+
+	baton_sync_on_delete(d->sync, k, e);
+}
+
 static int cmd_ct_flush(struct batond *d, json_t *req, json_t **data,
 			char *err, size_t errlen)
 {
-	long n = baton_ct_flush(d->ld.ct_fd, d->ld.be_stats);
+	long n = baton_ct_flush(d->ld.ct_fd, d->ld.be_stats, flushed_one, d);
 
 	if (n < 0) {
 		snprintf(err, errlen, "flush ct_v4_map: %s", strerror((int)-n));
@@ -504,6 +537,45 @@ static int cmd_ct_flush(struct batond *d, json_t *req, json_t **data,
 	}
 	log_info(SUB, "conntrack flushed: %ld entries", n);
 	*data = json_pack("{s:I}", "deleted", (json_int_t)n);
+	return 0;
+}
+
+/* ---- sync --------------------------------------------------------------- */
+
+static int cmd_sync_status(struct batond *d, json_t *req, json_t **data,
+			   char *err, size_t errlen)
+{
+	*data = baton_sync_status(d->sync);
+	return *data ? 0 : -ENOMEM;
+}
+
+static int cmd_sync_resync(struct batond *d, json_t *req, json_t **data,
+			   char *err, size_t errlen)
+{
+	json_t *peer = json_object_get(req, "peer");
+	json_int_t id = 0;
+	int ret;
+
+	if (!d->sync) {
+		snprintf(err, errlen, "sync is not configured (no sync: "
+			 "section in %.300s)", d->cfg.path);
+		return -ENOENT;
+	}
+	if (peer) {
+		if (!json_is_integer(peer) || json_integer_value(peer) <= 0 ||
+		    json_integer_value(peer) > UINT32_MAX) {
+			snprintf(err, errlen, "peer: expected a node id");
+			return -EINVAL;
+		}
+		id = json_integer_value(peer);
+	}
+	ret = baton_sync_resync(d->sync, (uint32_t)id);
+	if (ret) {
+		snprintf(err, errlen, "peer %lld is not in sync.peers",
+			 (long long)id);
+		return ret;
+	}
+	*data = json_pack("{s:I}", "peer", id);
 	return 0;
 }
 
@@ -652,6 +724,8 @@ static const struct {
 	{ "ct.list", cmd_ct_list, false },
 	{ "ct.count", cmd_ct_count, false },
 	{ "ct.flush", cmd_ct_flush, true },
+	{ "sync.status", cmd_sync_status, false },
+	{ "sync.resync", cmd_sync_resync, true },
 	{ "stats", cmd_stats, false },
 	{ "status", cmd_status, false },
 };

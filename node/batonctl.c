@@ -40,11 +40,14 @@ static const char usage_text[] =
 	"  backend add VIP:PORT/PROTO IP[:PORT] [weight N]\n"
 	"  backend remove VIP:PORT/PROTO IP[:PORT]\n"
 	"  backend weight VIP:PORT/PROTO IP[:PORT] N\n"
-	"  ct list [vip IP] [proto tcp|udp|icmp] [state NAME]\n"
+	"  ct list [vip IP] [proto tcp|udp|icmp] [state NAME] [limit N]\n"
+	"          (at most 100000 entries unless limit says otherwise)\n"
 	"  ct count\n"
 	"  ct flush\n"
 	"  stats\n"
 	"  status\n"
+	"  sync status\n"
+	"  sync resync [PEER_ID]\n"
 	"\n"
 	"  ICMP services are written VIP/icmp. --json prints batond's data as\n"
 	"  JSON. Default socket: " BATON_DEFAULT_CTL_PATH "\n";
@@ -250,8 +253,9 @@ static json_t *build_backend(int argc, char **argv)
 static json_t *build_ct(int argc, char **argv)
 {
 	static const char *const protos[] = { "tcp", "udp", "icmp", NULL };
-	static const char *const keys[] = { "vip", "proto", "state", NULL };
-	static const char *const *const sets[] = { NULL, protos, NULL };
+	static const char *const keys[] = { "vip", "proto", "state", "limit",
+					    NULL };
+	static const char *const *const sets[] = { NULL, protos, NULL, NULL };
 	json_t *req;
 
 	if (argc < 1)
@@ -274,6 +278,32 @@ static json_t *build_ct(int argc, char **argv)
 	USAGE("ct: unknown subcommand '%s'", argv[0]);
 }
 
+static json_t *build_sync(int argc, char **argv)
+{
+	char *end;
+	unsigned long id;
+
+	if (argc < 1)
+		USAGE("sync: expected status or resync");
+	if (!strcmp(argv[0], "status")) {
+		if (argc != 1)
+			USAGE("sync status takes no arguments");
+		return req_new("sync.status");
+	}
+	if (!strcmp(argv[0], "resync")) {
+		if (argc == 1)
+			return req_new("sync.resync");
+		errno = 0;
+		id = strtoul(argv[1], &end, 10);
+		if (argc != 2 || errno || *end || !id || id > UINT32_MAX)
+			USAGE("sync resync: expected a peer's node id, got "
+			      "'%s'", argc > 1 ? argv[1] : "");
+		return json_pack("{s:s, s:I}", "cmd", "sync.resync", "peer",
+				 (json_int_t)id);
+	}
+	USAGE("sync: unknown subcommand '%s'", argv[0]);
+}
+
 static json_t *build_request(int argc, char **argv)
 {
 	if (argc < 1)
@@ -284,6 +314,8 @@ static json_t *build_request(int argc, char **argv)
 		return build_backend(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "ct"))
 		return build_ct(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "sync"))
+		return build_sync(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "stats") || !strcmp(argv[0], "status")) {
 		if (argc != 1)
 			USAGE("%s takes no arguments", argv[0]);
@@ -609,6 +641,47 @@ static void print_status(json_t *data)
 	tbl_print(&t);
 }
 
+static void print_sync(json_t *data)
+{
+	static const char *const h[] = { "PEER", "URL", "CONNECTED", "STATE",
+					 "SENT", "RECEIVED", "INSTALLED",
+					 "NO-SERVICE", "LAG-P50(us)",
+					 "LAG-P99(us)", "LAST-ERROR", NULL };
+	struct table t = {};
+	char buf[32];
+	json_t *o;
+	size_t i;
+
+	if (!json_is_true(json_object_get(data, "enabled"))) {
+		printf("sync: not configured\n");
+		return;
+	}
+	printf("node %s epoch %s listening on %s%s\n",
+	       fs(data, "node_id", buf, 16), fs(data, "epoch", buf + 16, 16),
+	       json_string_value(json_object_get(data, "listen")),
+	       json_is_true(json_object_get(data, "tls")) ? " (mutual TLS)"
+							  : "");
+	tbl_header(&t, h);
+	json_array_foreach(json_object_get(data, "peers"), i, o) {
+		cell(&t, o, "id");
+		cell(&t, o, "url");
+		cell(&t, o, "connected");
+		cell(&t, o, "state");
+		cell(&t, o, "sent_flows");
+		cell(&t, o, "recv_flows");
+		cell(&t, o, "installed");
+		cell(&t, o, "no_service");
+		cell(&t, o, "lag_p50_us");
+		cell(&t, o, "lag_p99_us");
+		cell(&t, o, "last_error");
+	}
+	tbl_print(&t);
+	printf("received garbage %s, replayed %s, from unknown peers %s\n",
+	       fs(data, "rx_garbage", buf, 10),
+	       fs(data, "rx_replayed", buf + 10, 10),
+	       fs(data, "rx_unknown_peer", buf + 20, 12));
+}
+
 static void print_human(const char *cmd, json_t *data)
 {
 	char buf[32];
@@ -632,6 +705,8 @@ static void print_human(const char *cmd, json_t *data)
 		print_counters(json_object_get(data, "drops"), "DROP");
 	} else if (!strcmp(cmd, "status"))
 		print_status(data);
+	else if (!strcmp(cmd, "sync.status"))
+		print_sync(data);
 	/* Changes print nothing when they succeed. */
 }
 

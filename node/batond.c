@@ -56,10 +56,38 @@ int batond_apply_services(struct batond *d, struct baton_config *next,
 
 /* ---- reload ------------------------------------------------------------ */
 
+/* Whether two sync sections differ in anything but line numbers. */
+static bool sync_changed(const struct baton_sync_cfg *a,
+			 const struct baton_sync_cfg *b)
+{
+	if (a->enabled != b->enabled || strcmp(a->listen, b->listen) ||
+	    a->npeers != b->npeers || strcmp(a->tls_cert, b->tls_cert) ||
+	    strcmp(a->tls_key, b->tls_key) || strcmp(a->tls_ca, b->tls_ca) ||
+	    a->batch_ms != b->batch_ms || a->refresh_s != b->refresh_s ||
+	    a->queue != b->queue)
+		return true;
+	for (size_t i = 0; i < a->npeers; i++)
+		if (a->peers[i].id != b->peers[i].id ||
+		    strcmp(a->peers[i].url, b->peers[i].url))
+			return true;
+	return false;
+}
+
 static int reload_refused(const struct baton_config *cur,
 			  const struct baton_config *next, char *err,
 			  size_t errlen)
 {
+	if (sync_changed(&cur->sync, &next->sync)) {
+		snprintf(err, errlen, "sync: section changed; restart batond "
+			 "to apply (its peers resync it on reconnect)");
+		return -EINVAL;
+	}
+	if (cur->sync.enabled && cur->node_id != next->node_id) {
+		snprintf(err, errlen, "node.id changed (%u -> %u) while sync "
+			 "peers know this node by it; restart batond to apply",
+			 cur->node_id, next->node_id);
+		return -EINVAL;
+	}
 	if (strcmp(cur->pin_path, next->pin_path)) {
 		snprintf(err, errlen, "node.pin_path changed (%.300s -> %.300s); "
 			 "restart batond to apply", cur->pin_path,
@@ -148,6 +176,8 @@ static void stop(struct batond *d)
 	if (d->stopping)
 		return;
 	d->stopping = true;
+	baton_sync_stop(d->sync);
+	d->sync = NULL;
 	baton_ctl_free(d->ctl);
 	d->ctl = NULL;
 	baton_ct_gc_free(d->gc);
@@ -281,6 +311,42 @@ static int ctl_start(struct batond *d, char *err, size_t errlen)
 	return baton_ctl_start(d->ctl, err, errlen);
 }
 
+static int on_ct_event(const struct ct_v4_event *ev, void *arg)
+{
+	struct batond *d = arg;
+
+	baton_sync_on_event(d->sync, ev);
+	return 0;
+}
+
+static void on_ct_deleted(const struct ct_v4_key *k,
+			  const struct ct_v4_entry *e, void *arg)
+{
+	struct batond *d = arg;
+
+	baton_sync_on_delete(d->sync, k, e);
+}
+
+/* Conntrack replication, if configured: fed by the datapath's events and
+ * by what the GC (and batonctl ct flush) deletes. */
+static int sync_start(struct batond *d, char *err, size_t errlen)
+{
+	if (!d->cfg.sync.enabled)
+		return 0;
+	d->sync = baton_sync_init(d->loop, &d->cfg, d->epoch, d->ld.ct_fd,
+				  d->svcs, err, errlen);
+	if (!d->sync)
+		return -EINVAL;
+	baton_events_set_handler(d->ev, on_ct_event, d);
+	baton_ct_gc_on_delete(d->gc, on_ct_deleted, d);
+	if (baton_sync_start(d->sync)) {
+		snprintf(err, errlen, "sync: cannot listen on %.200s",
+			 d->cfg.sync.listen);
+		return -EADDRINUSE;
+	}
+	return 0;
+}
+
 static int loop_start(struct batond *d, char *err, size_t errlen)
 {
 	int ret;
@@ -293,6 +359,9 @@ static int loop_start(struct batond *d, char *err, size_t errlen)
 		return ret;
 	}
 	baton_ct_gc_configure(d->gc, &d->cfg);
+	ret = sync_start(d, err, errlen);
+	if (ret)
+		return ret;
 	ret = baton_ct_gc_start(d->gc);
 	if (!ret)
 		ret = baton_events_start(d->ev);

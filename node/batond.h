@@ -19,6 +19,7 @@
 #include "events.h"
 #include "loader.h"
 #include "services.h"
+#include "../sync/sync.h"
 
 struct batond {
 	uv_loop_t *loop;
@@ -33,6 +34,7 @@ struct batond {
 	struct baton_ct_gc *gc;
 	struct baton_events *ev;
 	struct baton_ctl *ctl;
+	struct baton_sync *sync;	/* NULL without a sync: section */
 
 	uv_signal_t sig_term;
 	uv_signal_t sig_int;

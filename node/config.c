@@ -14,8 +14,9 @@
  * The parser checks syntax, types and ranges (it alone knows lines). Rules
  * that relate fields to each other live in baton_config_validate(), so the
  * file, a SIGHUP reload and a live change from batonctl are judged by the
- * same code. One exception: duplicate interface names are also caught while
- * parsing, because struct baton_iface_cfg has no line to name afterwards.
+ * same code. Two exceptions, because the structs keep no line to name
+ * afterwards: duplicate interface names (struct baton_iface_cfg), and the
+ * sync.tls rule (struct baton_sync_cfg) are also checked while parsing.
  */
 #include <arpa/inet.h>
 #include <assert.h>
@@ -48,6 +49,12 @@
 #define GC_MS_MAX	60000u
 #define TIMEOUT_MIN	1u
 #define TIMEOUT_MAX	864000u		/* ten days */
+#define SYNC_BATCH_MIN	1u
+#define SYNC_BATCH_MAX	100u
+#define SYNC_REFRESH_MIN 1u
+#define SYNC_REFRESH_MAX 3600u
+#define SYNC_QUEUE_MIN	16u
+#define SYNC_QUEUE_MAX	(1u << 20)
 
 /* A config with 256 x 64 backends is ~1.5 MB; refuse anything absurd. */
 #define CONFIG_MAX_BYTES	(16u << 20)
@@ -65,6 +72,7 @@
 #define XDP_CHOICES	"native|generic|off"
 #define LOG_CHOICES	"error|warn|info|debug"
 #define BOOL_CHOICES	"true|false"
+#define URL_WHAT	"a URL tcp://HOST:PORT or tls+tcp://HOST:PORT"
 
 /*
  * conntrack.timeouts keys and where each lands. Both the parser and
@@ -293,6 +301,69 @@ static bool path_ok(const char *s, size_t len, size_t max)
 	return len > 0 && len < max && s[0] == '/';
 }
 
+enum url_scheme { URL_TCP = 0, URL_TLS = 1 };
+
+static const char *const url_prefixes[] = {
+	[URL_TCP] = "tcp://",
+	[URL_TLS] = "tls+tcp://",
+};
+
+static bool host_char_ok(unsigned char c, bool v6)
+{
+	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F'))
+		return true;
+	if (v6)
+		return c == ':' || c == '.';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       c == '.' || c == '-';
+}
+
+/*
+ * A sync address as nng takes it: "tcp://HOST:PORT" or
+ * "tls+tcp://HOST:PORT", HOST a name, an IPv4 address or a bracketed IPv6
+ * address, PORT 1..65535; nothing before or after (no wildcard, no path).
+ * Returns the scheme, or -1. s is len bytes plus a NUL.
+ */
+static int url_scheme(const char *s, size_t len)
+{
+	const char *host = NULL, *colon;
+	uint32_t port;
+	bool v6;
+	size_t i;
+	int scheme = -1;
+
+	if (len >= BATON_URL_MAX)
+		return -1;
+	for (i = 0; i < ARRAY_LEN(url_prefixes); i++) {
+		size_t plen = strlen(url_prefixes[i]);
+
+		if (len > plen && !strncmp(s, url_prefixes[i], plen)) {
+			scheme = (int)i;
+			host = s + plen;
+			break;
+		}
+	}
+	if (scheme < 0)
+		return -1;
+	colon = strrchr(host, ':');
+	if (!colon || colon == host)
+		return -1;
+	v6 = host[0] == '[';
+	if (v6) {
+		/* "[" at least one character "]" */
+		if (colon - host < 3 || colon[-1] != ']')
+			return -1;
+		host++;
+	}
+	for (; host < colon - v6; host++)
+		if (!host_char_ok((unsigned char)*host, v6))
+			return -1;
+	if (parse_u32(colon + 1, &port) || port < PORT_MIN || port > PORT_MAX)
+		return -1;
+	return scheme;
+}
+
 static const char *ip_str(uint32_t host, char *buf, size_t len)
 {
 	struct in_addr a = { .s_addr = htonl(host) };
@@ -390,6 +461,9 @@ void baton_config_defaults(struct baton_config *cfg)
 	cfg->udp_est_timeout_s = 120;
 	cfg->icmp_timeout_s = 30;
 	cfg->hash_seed = 0x5eed;
+	cfg->sync.batch_ms = 2;
+	cfg->sync.refresh_s = 30;
+	cfg->sync.queue = 4096;
 }
 
 void baton_config_free(struct baton_config *cfg)
@@ -414,6 +488,8 @@ int baton_config_copy(struct baton_config *dst, const struct baton_config *src)
 		}
 		memcpy(svcs, src->services, src->nservices * sizeof(*svcs));
 	}
+	/* Everything else, sync's peers and TLS paths included, is held by
+	 * value. */
 	memcpy(dst, src, sizeof(*dst));
 	dst->services = svcs;
 	return 0;
@@ -435,6 +511,36 @@ struct baton_service_cfg *baton_config_find_service(
 }
 
 /* ---- validate ---------------------------------------------------------- */
+
+/*
+ * sync.tls: cert, key and ca all together or not at all, and given
+ * exactly when the addresses are tls+tcp:// (certificates next to
+ * plaintext addresses would be a silent downgrade). NULL if fine, else
+ * what is wrong, for a "sync.tls: " message.
+ */
+static const char *tls_problem(const struct baton_sync_cfg *s, bool tls,
+			       char *buf, size_t len)
+{
+	const char *names[] = { "cert", "key", "ca" };
+	const char *vals[] = { s->tls_cert, s->tls_key, s->tls_ca };
+	size_t i, given = 0;
+
+	for (i = 0; i < ARRAY_LEN(vals); i++)
+		given += vals[i][0] != '\0';
+	if (given && given < ARRAY_LEN(vals)) {
+		for (i = 0; vals[i][0]; i++)
+			;
+		bprintf(buf, len, "expected cert, key and ca together, %s "
+			"missing", names[i]);
+		return buf;
+	}
+	if (tls && !given)
+		return "required (cert, key and ca) when the addresses use "
+		       "tls+tcp://";
+	if (!tls && given)
+		return "expected only with tls+tcp:// addresses, got tcp://";
+	return NULL;
+}
 
 /* Where a message points: file name for global settings. */
 static const char *cfg_name(const struct baton_config *cfg)
@@ -543,6 +649,169 @@ static int validate_globals(const struct baton_config *cfg, char *err,
 		bprintf(err, errlen, "%s: conntrack.timeouts.%s: expected a "
 			"number in %u..%u, got '%" PRIu32 "'", f,
 			timeout_keys[i], TIMEOUT_MIN, TIMEOUT_MAX, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* "FILE:LINE: sync.peers[i].SUB" when the peer came from the file. */
+static void peer_where(const struct baton_config *cfg, size_t i,
+		       const char *sub, char *buf, size_t len)
+{
+	int line = cfg->sync.peers[i].line;
+
+	if (line > 0)
+		bprintf(buf, len, "%s:%d: sync.peers[%zu].%s", cfg_name(cfg),
+			line, i, sub);
+	else
+		bprintf(buf, len, "%s: sync.peers[%zu].%s", cfg_name(cfg), i,
+			sub);
+}
+
+static int validate_peers(const struct baton_config *cfg, int scheme,
+			  char *err, size_t errlen)
+{
+	const struct baton_sync_cfg *s = &cfg->sync;
+	char where[PATH_MAX + KEY_MAX];
+	size_t i, j;
+
+	for (i = 0; i < s->npeers; i++) {
+		const struct baton_peer_cfg *pe = &s->peers[i];
+		int sch;
+
+		peer_where(cfg, i, "id", where, sizeof(where));
+		if (!pe->id) {
+			bprintf(err, errlen, "%s: expected a number in "
+				"1..4294967295, got '0'", where);
+			return -EINVAL;
+		}
+		if (pe->id == cfg->node_id) {
+			bprintf(err, errlen, "%s: expected another node's id, "
+				"got this node's (node.id %" PRIu32 ")", where,
+				pe->id);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			const struct baton_peer_cfg *o = &s->peers[j];
+
+			if (o->id != pe->id)
+				continue;
+			if (pe->line > 0 && o->line > 0)
+				bprintf(err, errlen, "%s: duplicate peer id "
+					"%" PRIu32 ", first at line %d", where,
+					pe->id, o->line);
+			else
+				bprintf(err, errlen, "%s: duplicate peer id "
+					"%" PRIu32 ", first as sync.peers[%zu]",
+					where, pe->id, j);
+			return -EINVAL;
+		}
+
+		peer_where(cfg, i, "address", where, sizeof(where));
+		sch = memchr(pe->url, 0, sizeof(pe->url)) ?
+			      url_scheme(pe->url, strlen(pe->url)) : -1;
+		if (sch < 0) {
+			bprintf(err, errlen, "%s: expected " URL_WHAT, where);
+			return -EINVAL;
+		}
+		/* One transport for the whole mesh: a tcp:// peer next to
+		 * tls+tcp:// ones would be the unauthenticated way in. */
+		if (sch != scheme) {
+			bprintf(err, errlen, "%s: expected %s like sync.listen "
+				"(one scheme for every address), got '%s'",
+				where, url_prefixes[scheme], pe->url);
+			return -EINVAL;
+		}
+		if (!strcmp(pe->url, s->listen)) {
+			bprintf(err, errlen, "%s: expected a peer's address, "
+				"got this node's own (sync.listen)", where);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			const struct baton_peer_cfg *o = &s->peers[j];
+
+			if (strcmp(o->url, pe->url))
+				continue;
+			if (pe->line > 0 && o->line > 0)
+				bprintf(err, errlen, "%s: duplicate address "
+					"'%s', first at line %d", where,
+					pe->url, o->line);
+			else
+				bprintf(err, errlen, "%s: duplicate address "
+					"'%s', first as sync.peers[%zu]",
+					where, pe->url, j);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Rules of the sync: section (config.h, deploy/baton.yaml). The parser
+ * checks the same ranges and the TLS rule where it knows the lines. */
+static int validate_sync(const struct baton_config *cfg, char *err,
+			 size_t errlen)
+{
+	const struct baton_sync_cfg *s = &cfg->sync;
+	const char *f = cfg_name(cfg);
+	const char *paths[] = { s->tls_cert, s->tls_key, s->tls_ca };
+	const char *names[] = { "cert", "key", "ca" };
+	const char *problem;
+	char msg[128];
+	size_t i;
+	int scheme, ret;
+
+	if (!s->enabled)
+		return 0;
+	scheme = memchr(s->listen, 0, sizeof(s->listen)) ?
+			 url_scheme(s->listen, strlen(s->listen)) : -1;
+	if (scheme < 0) {
+		bprintf(err, errlen, "%s: sync.listen: required, expected "
+			URL_WHAT, f);
+		return -EINVAL;
+	}
+	if (s->npeers < 1 || s->npeers > BATON_MAX_PEERS) {
+		bprintf(err, errlen, "%s: sync.peers: expected 1..%d peers, "
+			"got %zu", f, BATON_MAX_PEERS, s->npeers);
+		return -EINVAL;
+	}
+	ret = validate_peers(cfg, scheme, err, errlen);
+	if (ret)
+		return ret;
+
+	for (i = 0; i < ARRAY_LEN(paths); i++) {
+		/* each is PATH_MAX bytes: a missing NUL is garbage */
+		if (!memchr(paths[i], 0, PATH_MAX) ||
+		    (paths[i][0] && !path_ok(paths[i], strlen(paths[i]),
+					     PATH_MAX))) {
+			bprintf(err, errlen, "%s: sync.tls.%s: expected an "
+				"absolute path shorter than %d bytes", f,
+				names[i], PATH_MAX);
+			return -EINVAL;
+		}
+	}
+	problem = tls_problem(s, scheme == URL_TLS, msg, sizeof(msg));
+	if (problem) {
+		bprintf(err, errlen, "%s: sync.tls: %s", f, problem);
+		return -EINVAL;
+	}
+
+	if (s->batch_ms < SYNC_BATCH_MIN || s->batch_ms > SYNC_BATCH_MAX) {
+		bprintf(err, errlen, "%s: sync.batch_ms: expected a number in "
+			"%u..%u, got '%" PRIu32 "'", f, SYNC_BATCH_MIN,
+			SYNC_BATCH_MAX, s->batch_ms);
+		return -EINVAL;
+	}
+	if (s->refresh_s < SYNC_REFRESH_MIN ||
+	    s->refresh_s > SYNC_REFRESH_MAX) {
+		bprintf(err, errlen, "%s: sync.refresh_s: expected a number "
+			"in %u..%u, got '%" PRIu32 "'", f, SYNC_REFRESH_MIN,
+			SYNC_REFRESH_MAX, s->refresh_s);
+		return -EINVAL;
+	}
+	if (s->queue < SYNC_QUEUE_MIN || s->queue > SYNC_QUEUE_MAX) {
+		bprintf(err, errlen, "%s: sync.queue: expected a number in "
+			"%u..%u, got '%" PRIu32 "'", f, SYNC_QUEUE_MIN,
+			SYNC_QUEUE_MAX, s->queue);
 		return -EINVAL;
 	}
 	return 0;
@@ -716,6 +985,9 @@ int baton_config_validate(const struct baton_config *cfg, char *err,
 	if (!cfg)
 		return -EINVAL;
 	ret = validate_globals(cfg, err, errlen);
+	if (ret)
+		return ret;
+	ret = validate_sync(cfg, err, errlen);
 	if (ret)
 		return ret;
 	if (cfg->nservices > BATON_MAX_SERVICES) {
@@ -1157,6 +1429,173 @@ static int parse_lb(struct parser *p, yaml_node_t *n)
 	return ret;
 }
 
+/* A sync address into dst (BATON_URL_MAX bytes); *scheme gets its scheme. */
+static int get_url(struct parser *p, yaml_node_t *n, const char *key,
+		   char *dst, int *scheme)
+{
+	const char *s;
+	int ret;
+
+	ret = scalar(p, n, key, URL_WHAT, &s);
+	if (ret)
+		return ret;
+	*scheme = url_scheme(s, n->data.scalar.length);
+	if (*scheme < 0)
+		return expect(p, n, key, URL_WHAT);
+	memcpy(dst, s, n->data.scalar.length + 1);
+	return 0;
+}
+
+enum { PE_ID, PE_ADDR, PE_MAX };
+static const char *const peer_keys[PE_MAX] = {
+	[PE_ID] = "id",
+	[PE_ADDR] = "address",
+};
+
+static int parse_peer(struct parser *p, yaml_node_t *n, const char *path,
+		      struct baton_peer_cfg *pe, int *scheme)
+{
+	yaml_node_t *v[PE_MAX];
+	char key[KEY_MAX];
+	int ret;
+
+	ret = map_fields(p, n, path, peer_keys, PE_MAX, v);
+	if (ret)
+		return ret;
+	pe->line = node_line(n);
+	key_join(key, sizeof(key), path, "id");
+	if (!v[PE_ID])
+		return perr(p, pe->line, key, "required key missing");
+	ret = get_u32(p, v[PE_ID], key, NODE_ID_MIN, NODE_ID_MAX, &pe->id);
+	if (ret)
+		return ret;
+	key_join(key, sizeof(key), path, "address");
+	if (!v[PE_ADDR])
+		return perr(p, pe->line, key, "required key missing");
+	return get_url(p, v[PE_ADDR], key, pe->url, scheme);
+}
+
+static int parse_peers(struct parser *p, yaml_node_t *n, int parent_line,
+		       unsigned int *schemes)
+{
+	struct baton_sync_cfg *s = &p->cfg->sync;
+	yaml_node_item_t *items;
+	char key[KEY_MAX];
+	size_t count, i;
+	int ret, scheme = URL_TCP;
+
+	ret = seq_items(p, n, "sync.peers", &items, &count);
+	if (ret)
+		return ret;
+	if (!n)
+		return perr(p, parent_line, "sync.peers", "required key "
+			    "missing");
+	if (!count)
+		return perr(p, node_line(n), "sync.peers", "expected at least "
+			    "one peer, got none");
+	if (count > BATON_MAX_PEERS)
+		return perr(p, node_line(get_node(p, items[BATON_MAX_PEERS])),
+			    "sync.peers", "expected at most %d peers, got %zu",
+			    BATON_MAX_PEERS, count);
+	for (i = 0; i < count; i++) {
+		snprintf(key, sizeof(key), "sync.peers[%zu]", i);
+		ret = parse_peer(p, get_node(p, items[i]), key, &s->peers[i],
+				 &scheme);
+		if (ret)
+			return ret;
+		*schemes |= 1u << scheme;
+		s->npeers = i + 1;
+	}
+	return 0;
+}
+
+enum { TL_CERT, TL_KEY, TL_CA, TL_MAX };
+static const char *const tls_keys[TL_MAX] = {
+	[TL_CERT] = "cert",
+	[TL_KEY] = "key",
+	[TL_CA] = "ca",
+};
+
+static int parse_tls(struct parser *p, yaml_node_t *n)
+{
+	struct baton_sync_cfg *s = &p->cfg->sync;
+	char *dst[TL_MAX] = { s->tls_cert, s->tls_key, s->tls_ca };
+	yaml_node_t *v[TL_MAX];
+	char key[KEY_MAX];
+	size_t i;
+	int ret;
+
+	ret = map_fields(p, n, "sync.tls", tls_keys, TL_MAX, v);
+	for (i = 0; !ret && i < TL_MAX; i++) {
+		if (!v[i])
+			continue;
+		snprintf(key, sizeof(key), "sync.tls.%s", tls_keys[i]);
+		ret = get_path(p, v[i], key, PATH_MAX, dst[i]);
+	}
+	return ret;
+}
+
+enum { Y_LISTEN, Y_PEERS, Y_TLS, Y_BATCH, Y_REFRESH, Y_QUEUE, Y_MAX };
+static const char *const sync_keys[Y_MAX] = {
+	[Y_LISTEN] = "listen",
+	[Y_PEERS] = "peers",
+	[Y_TLS] = "tls",
+	[Y_BATCH] = "batch_ms",
+	[Y_REFRESH] = "refresh_s",
+	[Y_QUEUE] = "queue",
+};
+
+/*
+ * sync: present means on; absent or empty (everything commented out)
+ * means off, like any other empty section. Mixed schemes, peer ids and
+ * duplicates are judged by validate_sync(), which names peers by line;
+ * the TLS rule is checked here too (when the schemes agree, so that a
+ * mix is reported as such), because only here are the lines of sync: and
+ * sync.tls known.
+ */
+static int parse_sync(struct parser *p, yaml_node_t *n)
+{
+	struct baton_sync_cfg *s = &p->cfg->sync;
+	unsigned int schemes;
+	const char *problem;
+	yaml_node_t *v[Y_MAX];
+	char msg[128];
+	int ret, line, scheme = URL_TCP;
+
+	ret = map_fields(p, n, "sync", sync_keys, Y_MAX, v);
+	if (ret || !n || is_null(n))
+		return ret;
+	s->enabled = true;
+	line = node_line(n);
+	if (!v[Y_LISTEN])
+		return perr(p, line, "sync.listen", "required key missing");
+	ret = get_url(p, v[Y_LISTEN], "sync.listen", s->listen, &scheme);
+	if (ret)
+		return ret;
+	schemes = 1u << scheme;
+	ret = parse_peers(p, v[Y_PEERS], line, &schemes);
+	if (!ret)
+		ret = parse_tls(p, v[Y_TLS]);
+	if (!ret && v[Y_BATCH])
+		ret = get_u32(p, v[Y_BATCH], "sync.batch_ms", SYNC_BATCH_MIN,
+			      SYNC_BATCH_MAX, &s->batch_ms);
+	if (!ret && v[Y_REFRESH])
+		ret = get_u32(p, v[Y_REFRESH], "sync.refresh_s",
+			      SYNC_REFRESH_MIN, SYNC_REFRESH_MAX,
+			      &s->refresh_s);
+	if (!ret && v[Y_QUEUE])
+		ret = get_u32(p, v[Y_QUEUE], "sync.queue", SYNC_QUEUE_MIN,
+			      SYNC_QUEUE_MAX, &s->queue);
+	if (ret || schemes != 1u << scheme)
+		return ret;
+	problem = tls_problem(s, scheme == URL_TLS, msg, sizeof(msg));
+	if (problem)
+		return perr(p, v[Y_TLS] && !is_null(v[Y_TLS]) ?
+				       node_line(v[Y_TLS]) : line,
+			    "sync.tls", "%s", problem);
+	return 0;
+}
+
 enum { B_ADDR, B_PORT, B_WEIGHT, B_MAX };
 static const char *const be_keys[B_MAX] = {
 	[B_ADDR] = "address",
@@ -1325,12 +1764,13 @@ static int parse_services(struct parser *p, yaml_node_t *n)
 	return 0;
 }
 
-enum { T_NODE, T_IFACES, T_CONNTRACK, T_LB, T_SERVICES, T_MAX };
+enum { T_NODE, T_IFACES, T_CONNTRACK, T_LB, T_SYNC, T_SERVICES, T_MAX };
 static const char *const top_keys[T_MAX] = {
 	[T_NODE] = "node",
 	[T_IFACES] = "interfaces",
 	[T_CONNTRACK] = "conntrack",
 	[T_LB] = "lb",
+	[T_SYNC] = "sync",
 	[T_SERVICES] = "services",
 };
 
@@ -1355,6 +1795,8 @@ static int parse_document(struct parser *p)
 		ret = parse_conntrack(p, v[T_CONNTRACK]);
 	if (!ret)
 		ret = parse_lb(p, v[T_LB]);
+	if (!ret)
+		ret = parse_sync(p, v[T_SYNC]);
 	if (!ret)
 		ret = parse_services(p, v[T_SERVICES]);
 	return ret;

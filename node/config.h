@@ -56,6 +56,29 @@ struct baton_iface_cfg {
 	uint8_t xdp;		/* enum baton_xdp_mode */
 };
 
+#define BATON_MAX_PEERS 16
+#define BATON_URL_MAX 256
+
+struct baton_peer_cfg {
+	uint32_t id;			/* the peer's node.id */
+	char url[BATON_URL_MAX];	/* tcp://HOST:PORT or tls+tcp://... */
+	int line;
+};
+
+/* Conntrack replication (sync:). */
+struct baton_sync_cfg {
+	bool enabled;			/* a sync: section with peers exists */
+	char listen[BATON_URL_MAX];	/* where peers connect to this node */
+	size_t npeers;
+	struct baton_peer_cfg peers[BATON_MAX_PEERS];
+	char tls_cert[PATH_MAX];	/* PEM; required if any URL is tls+ */
+	char tls_key[PATH_MAX];
+	char tls_ca[PATH_MAX];		/* peers' certificates must chain here */
+	uint32_t batch_ms;		/* max delay of an incremental update */
+	uint32_t refresh_s;		/* liveness refresh of idle flows */
+	uint32_t queue;			/* messages a peer may lag behind */
+};
+
 struct baton_config {
 	char path[PATH_MAX];	/* the file it came from ("" if none) */
 	uint32_t node_id;
@@ -76,6 +99,8 @@ struct baton_config {
 	uint32_t icmp_timeout_s;
 
 	uint32_t hash_seed;
+
+	struct baton_sync_cfg sync;
 
 	size_t nservices;
 	struct baton_service_cfg *services;	/* malloc'd array */

@@ -102,6 +102,8 @@ struct baton_ct_scan {
 	__u64 next_cursor[2];
 	struct ct_v4_key *keys;
 	struct ct_v4_entry *vals;
+	baton_ct_deleted_fn on_delete;
+	void *on_delete_arg;
 };
 
 struct baton_ct_scan *baton_ct_scan_init(int map_fd, struct be_stats *be_stats,
@@ -161,17 +163,26 @@ static int next_batch(int fd, bool *started, __u64 *cursor, __u64 *next,
 	return ret == -ENOENT ? 1 : 0;
 }
 
-static bool delete_entry(int fd, const struct ct_v4_key *k,
-			 const struct ct_v4_entry *e, struct be_stats *bs,
-			 struct baton_ct_stats *st)
+int baton_ct_cursor_next(int map_fd, struct baton_ct_cursor *c,
+			 struct ct_v4_key *keys, struct ct_v4_entry *vals,
+			 uint32_t chunk, uint32_t *n)
+{
+	return next_batch(map_fd, &c->started, c->cursor, c->next, keys, vals,
+			  chunk, n);
+}
+
+static bool delete_entry(struct baton_ct_scan *sc, const struct ct_v4_key *k,
+			 const struct ct_v4_entry *e, struct baton_ct_stats *st)
 {
 	/* ENOENT: the datapath, or this pass through the other half of the
 	 * pair (a stale copy of it may still be in the batch), took it. */
-	if (bpf_map_delete_elem(fd, k))
+	if (bpf_map_delete_elem(sc->map_fd, k))
 		return false;
 	st->deleted++;
-	if (uncount(bs, e))
+	if (uncount(sc->be_stats, e))
 		st->uncounted++;
+	if (sc->on_delete)
+		sc->on_delete(k, e, sc->on_delete_arg);
 	return true;
 }
 
@@ -199,10 +210,10 @@ static void age_one(struct baton_ct_scan *sc, const struct baton_ct_timeouts *t,
 	}
 	if (idle_ns(now, last) <= baton_ct_timeout_ns(t, k->proto, fwd->state))
 		return;
-	if (!delete_entry(sc->map_fd, k, e, sc->be_stats, st))
+	if (!delete_entry(sc, k, e, st))
 		return;
 	if (have_peer)
-		delete_entry(sc->map_fd, &e->peer, &peer, sc->be_stats, st);
+		delete_entry(sc, &e->peer, &peer, st);
 	st->expired++;
 }
 
@@ -307,7 +318,8 @@ long baton_ct_count(int map_fd)
 	return ret ? ret : n;
 }
 
-long baton_ct_flush(int map_fd, struct be_stats *be_stats)
+long baton_ct_flush(int map_fd, struct be_stats *be_stats,
+		    baton_ct_deleted_fn fn, void *arg)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct ct_v4_key *keys;
@@ -336,8 +348,11 @@ long baton_ct_flush(int map_fd, struct be_stats *be_stats)
 		}
 		started = true;
 		memcpy(cursor, next, sizeof(cursor));
-		for (__u32 i = 0; i < count; i++)
+		for (__u32 i = 0; i < count; i++) {
 			uncount(be_stats, &vals[i]);
+			if (fn)
+				fn(&keys[i], &vals[i], arg);
+		}
 		total += count;
 	} while (!ret);
 out:
@@ -429,6 +444,13 @@ void baton_ct_gc_configure(struct baton_ct_gc *gc,
 	    uv_is_active((uv_handle_t *)&gc->timer))
 		uv_timer_start(&gc->timer, gc_tick, ms, 0);
 	gc->interval_ms = ms;
+}
+
+void baton_ct_gc_on_delete(struct baton_ct_gc *gc, baton_ct_deleted_fn fn,
+			   void *arg)
+{
+	gc->scan->on_delete = fn;
+	gc->scan->on_delete_arg = arg;
 }
 
 int baton_ct_gc_start(struct baton_ct_gc *gc)

@@ -73,6 +73,24 @@ int baton_ct_scan_all(int map_fd, struct be_stats *be_stats,
 
 typedef int (*baton_ct_visit_fn)(const struct ct_v4_key *key,
 				 const struct ct_v4_entry *e, void *arg);
+
+/* Told about every map entry the GC or a flush removed (as it was read). */
+typedef void (*baton_ct_deleted_fn)(const struct ct_v4_key *key,
+				    const struct ct_v4_entry *e, void *arg);
+
+/* A resumable walk over ct_v4_map in batches (bpf_map_lookup_batch). */
+struct baton_ct_cursor {
+	bool started;
+	__u64 cursor[2];
+	__u64 next[2];
+};
+
+/* One batch of at most `chunk` entries into keys/vals: 0 with *n entries
+ * (more follow), 1 with *n entries (that was the last), or -errno. A
+ * zeroed cursor starts at the beginning. */
+int baton_ct_cursor_next(int map_fd, struct baton_ct_cursor *c,
+			 struct ct_v4_key *keys, struct ct_v4_entry *vals,
+			 uint32_t chunk, uint32_t *n);
 /* Calls fn for every entry; a non-zero return from fn stops and is
  * returned. 0 or -errno. */
 int baton_ct_foreach(int map_fd, baton_ct_visit_fn fn, void *arg);
@@ -80,7 +98,8 @@ int baton_ct_foreach(int map_fd, baton_ct_visit_fn fn, void *arg);
 long baton_ct_count(int map_fd);
 /* Delete every entry, giving back be_stats active counts; returns the
  * number of entries deleted or -errno. */
-long baton_ct_flush(int map_fd, struct be_stats *be_stats);
+long baton_ct_flush(int map_fd, struct be_stats *be_stats,
+		    baton_ct_deleted_fn fn, void *arg);
 
 /* ---- GC on the loop ---------------------------------------------------- */
 
@@ -92,6 +111,8 @@ struct baton_ct_gc *baton_ct_gc_init(uv_loop_t *loop, int map_fd,
  * interval re-arms the timer (unless a pass is under way). */
 void baton_ct_gc_configure(struct baton_ct_gc *gc,
 			   const struct baton_config *cfg);
+void baton_ct_gc_on_delete(struct baton_ct_gc *gc, baton_ct_deleted_fn fn,
+			   void *arg);
 int baton_ct_gc_start(struct baton_ct_gc *gc);
 void baton_ct_gc_stop(struct baton_ct_gc *gc);
 /* Stops and closes; memory is freed in the close callback. NULL ok. */

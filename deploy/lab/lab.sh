@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# deploy/lab/lab.sh - the single-node Baton lab (see lib.sh for the topology).
+# deploy/lab/lab.sh - the Baton lab (see lib.sh for the topology): one LB
+# node, or N of them replicating conntrack to each other.
 #
 #   lab.sh up [--no-batond]   namespaces, backends, batond (root)
+#   lab.sh up --nodes N [--tls] [--no-sync] [--no-batond]
+#                             N LB nodes lb1..lbN (2..4), each with its own
+#                             batond syncing to all the others (tls+tcp://
+#                             with --tls; no sync section with --no-sync);
+#                             lb1 is active
 #   lab.sh down               remove everything the lab made (also after a
 #                             partial up); kills only the lab's own pids
 #   lab.sh status             what is up
 #   lab.sh traffic            the standard traffic mix, one JSON line each
-#   lab.sh ctl ARGS...        batonctl against the lab's batond
-#   lab.sh exec NODE CMD...   run CMD in a lab namespace (sw c lb b1 b2)
+#   lab.sh ctl [--node K] ARGS...   batonctl against the lab's (lbK's) batond
+#   lab.sh activate K         N nodes: move VIPs, gateway, SNAT address to lbK
+#   lab.sh exec NODE CMD...   run CMD in a lab namespace (sw c lb b1 b2; with
+#                             N nodes lb1..lbN)
 #
 # Environment: BATON_LAB_PREFIX (default btl) names everything the lab makes,
 # so labs with different prefixes coexist; BATON_BUILD the build dir (default
@@ -17,22 +25,53 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-	sed -n '4,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '5,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 cmd=${1:-}
 [ $# -gt 0 ] && shift
+
+# up's own options (the rest goes to lab_up).
+up_args=()
+if [ "$cmd" = up ]; then
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--nodes)
+			[ $# -ge 2 ] || { usage >&2; exit 2; }
+			LAB_NODES=$2
+			shift
+			;;
+		--tls) LAB_TLS=1 ;;
+		--no-sync) LAB_SYNC=0 ;;
+		--no-batond) up_args+=(--no-batond) ;;
+		*) usage >&2; exit 2 ;;
+		esac
+		shift
+	done
+	if [ "${LAB_NODES:-1}" = 1 ] &&
+		[ "${LAB_TLS:-0}" = 1 -o "${LAB_SYNC:-1}" = 0 ]; then
+		echo "lab.sh: --tls and --no-sync need --nodes 2..4" >&2
+		exit 2
+	fi
+fi
 lab_init "${BATON_LAB_PREFIX:-btl}" || exit 2
 
 case $cmd in
 up)
-	if ! lab_up "$@"; then
+	if ! lab_up "${up_args[@]}"; then
 		lab_err "up failed; removing what was made"
 		lab_down
 		exit 1
 	fi
-	echo "lab '$LAB_P' is up: client ns $LAB_NS_C, LB ns $LAB_NS_LB" \
-		"(config $LAB_CONFIG); 'lab.sh down' removes it"
+	if [ "$LAB_NODES" -ge 2 ]; then
+		echo "lab '$LAB_P' is up: client ns $LAB_NS_C, LB nodes" \
+			"${LAB_P}lb1..${LAB_P}lb$LAB_NODES (configs" \
+			"$LAB_STATE/lbK.yaml), active lb$LAB_ACTIVE;" \
+			"'lab.sh down' removes it"
+	else
+		echo "lab '$LAB_P' is up: client ns $LAB_NS_C, LB ns $LAB_NS_LB" \
+			"(config $LAB_CONFIG); 'lab.sh down' removes it"
+	fi
 	;;
 down)
 	lab_down
@@ -52,13 +91,32 @@ traffic)
 	exit $rc
 	;;
 ctl)
-	lab_ctl "$@"
+	if [ "${1:-}" = --node ]; then
+		[ "$LAB_NODES" -ge 2 ] && [[ ${2:-} =~ ^[1-4]$ ]] &&
+			[ "$2" -le "$LAB_NODES" ] || { usage >&2; exit 2; }
+		k=$2
+		shift 2
+		lab_node_ctl "$k" "$@"
+	else
+		lab_ctl "$@"
+	fi
+	;;
+activate)
+	[ "$LAB_NODES" -ge 2 ] || { echo "lab.sh: activate needs an" \
+		"N-node lab (up --nodes N)" >&2; exit 2; }
+	lab_activate "${1:-}"
 	;;
 exec)
 	node=${1:-}
-	shift
+	[ $# -gt 0 ] && shift
 	case $node in
-	sw | c | lb | b1 | b2) lab_ns "$LAB_P$node" "$@" ;;
+	sw | c | b1 | b2) lab_ns "$LAB_P$node" "$@" ;;
+	lb) lab_ns "$LAB_NS_LB" "$@" ;;
+	lb[1-4])
+		[ "${node#lb}" -le "$LAB_NODES" ] && [ "$LAB_NODES" -ge 2 ] ||
+			{ usage >&2; exit 2; }
+		lab_ns "$LAB_P$node" "$@"
+		;;
 	*) usage >&2; exit 2 ;;
 	esac
 	;;

@@ -319,7 +319,7 @@ static int cmd_unit(void)
 	      (unsigned long long)st.expired);
 	verify_fixture(fd, bs);
 	/* Flush empties the table and gives back the counted flow left. */
-	CHECK(baton_ct_flush(fd, bs) > 0, "flush deleted nothing");
+	CHECK(baton_ct_flush(fd, bs, NULL, NULL) > 0, "flush deleted nothing");
 	CHECK(baton_ct_count(fd) == 0, "entries left after flush");
 	CHECK(bs[baton_be_index(FIX_SVC, 2)].active == 0,
 	      "flush did not give back the counted flow");
@@ -412,7 +412,7 @@ static int cmd_bench(uint32_t n, const char *dir)
 	if (dir) {
 		if (open_pinned(dir, &fd, &bs))
 			return 1;
-		baton_ct_flush(fd, bs);
+		baton_ct_flush(fd, bs, NULL, NULL);
 	} else {
 		fd = make_ct_map(n);
 		if (fd < 0) {

@@ -234,3 +234,98 @@ nt_finish() {
 	nt_log "PASSED: $NT_CHECKS checks"
 	exit 0
 }
+
+# ---- conntrack sync, N-node lab ---------------------------------------------
+# For tests that run deploy/lab/lib.sh's N-node lab (LAB_NODES >= 2, lab_init
+# done): compare node copies with tests/tools/ct-compare, read sync status.
+#
+#   nt_require_sync              skip unless batonctl has "sync status"
+#   nt_ms                        monotonic-ish milliseconds (for durations)
+#   nt_sync_json K               `batonctl --json sync status` of lbK
+#   nt_sync_peer K PEER FILTER   jq FILTER on lbK's entry for PEER ("" if none)
+#   nt_copy_check A B            one comparison: is B's copy of A's flows
+#                                exact? (output in $NT_COPY_OUT)
+#   nt_copy_poll SECONDS A B     repeat nt_copy_check until it holds or
+#                                SECONDS pass; $NT_COPY_MS = time taken
+#   nt_assert_copy SECONDS A B WHAT  the same as an assertion (prints the
+#                                differences when it fails)
+#   nt_sync_diag K...            sync status, ct count and log tail of nodes
+
+NT_CT_COMPARE=$NT_SRC/tests/tools/ct-compare
+
+nt_require_sync() {
+	"$LAB_BATONCTL" --help 2>&1 | grep -q "sync status" ||
+		nt_skip "batonctl has no 'sync status' (sync not built)"
+	nt_require_file "$NT_CT_COMPARE"
+}
+
+nt_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+nt_sync_json() {
+	lab_node_ctl "$1" --json sync status 2>/dev/null
+}
+
+nt_sync_peer() {
+	nt_sync_json "$1" | jq -r --argjson id "$2" \
+		".peers[]? | select(.id == \$id) | $3" 2>/dev/null
+}
+
+NT_COPY_OUT=
+NT_COPY_MS=
+
+# nt_copy_check A B: B's replicated entries vs A's own (ct-compare).
+nt_copy_check() {
+	local a=$1 b=$2 dir
+	dir=$(mktemp -d /tmp/nt-copy.XXXXXX) || return 2
+	lab_node_ctl "$a" --json ct list >"$dir/a.json" 2>&1
+	lab_node_ctl "$b" --json ct list >"$dir/b.json" 2>&1
+	NT_COPY_OUT=$("$NT_CT_COMPARE" --owner "$a" "$dir/a.json" \
+		"$dir/b.json" 2>&1)
+	local rc=$?
+	rm -rf "$dir"
+	return $rc
+}
+
+nt_copy_poll() {
+	local t=$1 a=$2 b=$3 t0 now
+	t0=$(nt_ms)
+	while :; do
+		if nt_copy_check "$a" "$b"; then
+			NT_COPY_MS=$(($(nt_ms) - t0))
+			return 0
+		fi
+		now=$(nt_ms)
+		if [ $((now - t0)) -ge $((t * 1000)) ]; then
+			NT_COPY_MS=$((now - t0))
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+nt_assert_copy() {
+	local t=$1 a=$2 b=$3 what=$4
+	NT_CHECKS=$((NT_CHECKS + 1))
+	if nt_copy_poll "$t" "$a" "$b"; then
+		nt_pass "$what: lb$b holds an exact copy of lb$a's flows" \
+			"after ${NT_COPY_MS} ms ($(echo "$NT_COPY_OUT" |
+			tail -n 1 | sed 's/^ct-compare: owner [0-9]*: //'))"
+	else
+		echo "$NT_COPY_OUT" | sed 's/^/  /'
+		nt_fail "$what: lb$b is no exact copy of lb$a's flows within" \
+			"${t}s"
+	fi
+}
+
+nt_sync_diag() {
+	local k
+	for k in "$@"; do
+		echo "  -- lb$k: sync status"
+		nt_sync_json "$k" | jq -c . 2>/dev/null | sed 's/^/  /'
+		echo "  -- lb$k: $(lab_node_ctl "$k" ct count 2>&1)"
+		tail -n 15 "$(lab_node_log "$k")" 2>/dev/null |
+			sed "s/^/  lb$k.log: /"
+	done
+}

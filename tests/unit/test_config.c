@@ -78,10 +78,31 @@ static const char full_yaml[] =
 	"      - address: 10.1.0.11\n"			/* 56 */
 	"  - vip: 10.0.0.102\n"				/* 57 */
 	"    port: 443\n"
-	"    backends: []\n";
+	"    backends: []\n"
+	"sync:\n"					/* 60 */
+	"  listen: tls+tcp://10.2.0.1:7401\n"
+	"  peers:\n"
+	"    - id: 2\n"					/* 63 */
+	"      address: tls+tcp://lb2.example.net:7402\n"
+	"    - address: tls+tcp://[fd00::3]:65535\n"	/* 65 */
+	"      id: 0xffffffff\n"
+	"    - {id: 7, address: 'tls+tcp://10.2.0.7:1'}\n"	/* 67 */
+	"  tls:\n"
+	"    cert: /etc/baton/node1.pem\n"
+	"    key: /etc/baton/node1.key\n"			/* 70 */
+	"    ca: /etc/baton/ca.pem\n"
+	"  batch_ms: 100\n"
+	"  refresh_s: 3600\n"
+	"  queue: 1048576\n";
 
 /* Smallest valid file: lines 1-4 of every error row below. */
 #define HDR "node:\n  id: 1\ninterfaces:\n  - name: eth0\n"
+
+/* A sync peer (two lines), and a valid sync: section on lines 5-9 (its
+ * one peer on lines 8-9) that a row can extend from line 10. */
+#define PEER(id, url) "    - id: " id "\n      address: " url "\n"
+#define SYNC_TCP "sync:\n  listen: tcp://10.2.0.1:7400\n  peers:\n" \
+	PEER("2", "tcp://10.2.0.2:7400")
 
 static char err[512];
 
@@ -198,6 +219,26 @@ static void check_full(const struct baton_config *c, const char *path)
 	assert_int_equal(s->mode, BATON_MODE_DNAT);
 	assert_int_equal(s->algo, BATON_ALGO_MAGLEV);
 	assert_int_equal(s->nbackends, 0);
+
+	assert_true(c->sync.enabled);
+	assert_string_equal(c->sync.listen, "tls+tcp://10.2.0.1:7401");
+	assert_int_equal(c->sync.npeers, 3);
+	assert_int_equal(c->sync.peers[0].id, 2);
+	assert_string_equal(c->sync.peers[0].url,
+			    "tls+tcp://lb2.example.net:7402");
+	assert_int_equal(c->sync.peers[0].line, 63);
+	assert_int_equal(c->sync.peers[1].id, 0xffffffffu);
+	assert_string_equal(c->sync.peers[1].url, "tls+tcp://[fd00::3]:65535");
+	assert_int_equal(c->sync.peers[1].line, 65);
+	assert_int_equal(c->sync.peers[2].id, 7);
+	assert_string_equal(c->sync.peers[2].url, "tls+tcp://10.2.0.7:1");
+	assert_int_equal(c->sync.peers[2].line, 67);
+	assert_string_equal(c->sync.tls_cert, "/etc/baton/node1.pem");
+	assert_string_equal(c->sync.tls_key, "/etc/baton/node1.key");
+	assert_string_equal(c->sync.tls_ca, "/etc/baton/ca.pem");
+	assert_int_equal(c->sync.batch_ms, 100);
+	assert_int_equal(c->sync.refresh_s, 3600);
+	assert_int_equal(c->sync.queue, 1048576);
 }
 
 static void test_config_full_file_fills_every_field(void **state)
@@ -238,6 +279,13 @@ static void test_config_defaults_match_the_documented_ones(void **state)
 	assert_int_equal(d.udp_est_timeout_s, 120);
 	assert_int_equal(d.icmp_timeout_s, 30);
 	assert_int_equal(d.hash_seed, 0x5eed);
+	assert_false(d.sync.enabled);
+	assert_string_equal(d.sync.listen, "");
+	assert_int_equal(d.sync.npeers, 0);
+	assert_string_equal(d.sync.tls_cert, "");
+	assert_int_equal(d.sync.batch_ms, 2);
+	assert_int_equal(d.sync.refresh_s, 30);
+	assert_int_equal(d.sync.queue, 4096);
 	assert_int_equal(d.nservices, 0);
 	assert_null(d.services);
 
@@ -311,6 +359,16 @@ static void test_config_shipped_example_loads(void **state)
 	assert_string_equal(cfg.pin_path, d.pin_path);
 	assert_string_equal(cfg.ctl_path, d.ctl_path);
 	assert_string_equal(cfg.log_level, d.log_level);
+	/* sync: one plaintext peer, the documented defaults */
+	assert_true(cfg.sync.enabled);
+	assert_string_equal(cfg.sync.listen, "tcp://10.2.0.1:7400");
+	assert_int_equal(cfg.sync.npeers, 1);
+	assert_int_equal(cfg.sync.peers[0].id, 2);
+	assert_string_equal(cfg.sync.peers[0].url, "tcp://10.2.0.2:7400");
+	assert_string_equal(cfg.sync.tls_cert, "");
+	assert_int_equal(cfg.sync.batch_ms, d.sync.batch_ms);
+	assert_int_equal(cfg.sync.refresh_s, d.sync.refresh_s);
+	assert_int_equal(cfg.sync.queue, d.sync.queue);
 	baton_config_free(&cfg);
 }
 
@@ -371,7 +429,7 @@ static const struct bad bad_configs[] = {
 	  "id|epoch|pin_path|control_socket|keep_datapath|log_level" },
 	{ "unknown top-level key", HDR "bgp:\n  asn: 65000\n",
 	  "baton.yaml:5: bgp: ", "unknown key, expected one of node|"
-	  "interfaces|conntrack|lb|services" },
+	  "interfaces|conntrack|lb|sync|services" },
 	{ "unknown backend key", HDR "services:\n  - vip: 10.0.0.1\n"
 	  "    port: 80\n    backends:\n      - address: 10.1.0.1\n"
 	  "        wieght: 2\n",
@@ -571,6 +629,123 @@ static const struct bad bad_configs[] = {
 	  "required key missing (the file has no settings)" },
 	{ "only comments", "# nothing yet\n\n", "baton.yaml:1: node.id: ",
 	  "required key missing (the file has no settings)" },
+	/* sync: HDR is lines 1-4, "sync:" line 5, its first key line 6 */
+	{ "sync not a mapping", HDR "sync: tcp://10.2.0.1:7400\n",
+	  "baton.yaml:5: sync: ", "expected a mapping, got "
+	  "'tcp://10.2.0.1:7400'" },
+	{ "sync unknown key", HDR SYNC_TCP "  batch: 5\n",
+	  "baton.yaml:10: sync.batch: ", "unknown key, expected one of "
+	  "listen|peers|tls|batch_ms|refresh_s|queue" },
+	{ "sync without listen", HDR "sync:\n  peers:\n"
+	  PEER("2", "tcp://10.2.0.2:7400"), "baton.yaml:6: sync.listen: ",
+	  "required key missing" },
+	{ "sync listen not a URL", HDR "sync:\n"
+	  "  listen: http://10.2.0.1:7400\n  peers:\n"
+	  PEER("2", "tcp://10.2.0.2:7400"), "baton.yaml:6: sync.listen: ",
+	  "expected a URL tcp://HOST:PORT or tls+tcp://HOST:PORT, got "
+	  "'http://10.2.0.1:7400'" },
+	{ "sync listen without port", HDR "sync:\n"
+	  "  listen: tcp://10.2.0.1\n", "baton.yaml:6: sync.listen: ",
+	  "expected a URL tcp://HOST:PORT or tls+tcp://HOST:PORT, got "
+	  "'tcp://10.2.0.1'" },
+	{ "sync listen without host", HDR "sync:\n  listen: tcp://:7400\n",
+	  "baton.yaml:6: sync.listen: ", "expected a URL" },
+	{ "sync listen with a path", HDR "sync:\n"
+	  "  listen: tcp://10.2.0.1:7400/sync\n",
+	  "baton.yaml:6: sync.listen: ", "expected a URL" },
+	{ "sync IPv6 without brackets", HDR "sync:\n"
+	  "  listen: tcp://fd00::1:7400\n",
+	  "baton.yaml:6: sync.listen: ", "expected a URL" },
+	{ "sync peer port 65536", HDR SYNC_TCP
+	  "    - id: 3\n      address: tcp://10.2.0.3:65536\n",
+	  "baton.yaml:11: sync.peers[1].address: ", "expected a URL "
+	  "tcp://HOST:PORT or tls+tcp://HOST:PORT, got "
+	  "'tcp://10.2.0.3:65536'" },
+	{ "sync peer port 0", HDR "sync:\n  listen: tcp://10.2.0.1:7400\n"
+	  "  peers:\n" PEER("2", "tcp://10.2.0.2:0"),
+	  "baton.yaml:9: sync.peers[0].address: ", "expected a URL" },
+	{ "sync without peers", HDR "sync:\n  listen: tcp://10.2.0.1:7400\n",
+	  "baton.yaml:6: sync.peers: ", "required key missing" },
+	{ "sync empty peers", HDR "sync:\n  listen: tcp://10.2.0.1:7400\n"
+	  "  peers: []\n", "baton.yaml:7: sync.peers: ",
+	  "expected at least one peer, got none" },
+	{ "sync peers not a list", HDR "sync:\n"
+	  "  listen: tcp://10.2.0.1:7400\n  peers:\n    id: 2\n",
+	  "baton.yaml:8: sync.peers: ", "expected a list, got a mapping" },
+	{ "sync peer id 0", HDR "sync:\n  listen: tcp://10.2.0.1:7400\n"
+	  "  peers:\n" PEER("0", "tcp://10.2.0.2:7400"),
+	  "baton.yaml:8: sync.peers[0].id: ",
+	  "expected a number in 1..4294967295, got '0'" },
+	{ "sync peer without id", HDR "sync:\n"
+	  "  listen: tcp://10.2.0.1:7400\n  peers:\n"
+	  "    - address: tcp://10.2.0.2:7400\n",
+	  "baton.yaml:8: sync.peers[0].id: ", "required key missing" },
+	{ "sync peer without address", HDR "sync:\n"
+	  "  listen: tcp://10.2.0.1:7400\n  peers:\n    - id: 2\n",
+	  "baton.yaml:8: sync.peers[0].address: ", "required key missing" },
+	{ "sync peer is this node", HDR "sync:\n"
+	  "  listen: tcp://10.2.0.1:7400\n  peers:\n"
+	  PEER("1", "tcp://10.2.0.2:7400"),
+	  "baton.yaml:8: sync.peers[0].id: ",
+	  "expected another node's id, got this node's (node.id 1)" },
+	{ "sync duplicate peer id", HDR SYNC_TCP
+	  PEER("2", "tcp://10.2.0.3:7400"),
+	  "baton.yaml:10: sync.peers[1].id: ",
+	  "duplicate peer id 2, first at line 8" },
+	{ "sync duplicate peer address", HDR SYNC_TCP
+	  PEER("3", "tcp://10.2.0.2:7400"),
+	  "baton.yaml:10: sync.peers[1].address: ",
+	  "duplicate address 'tcp://10.2.0.2:7400', first at line 8" },
+	{ "sync peer address is listen", HDR "sync:\n"
+	  "  listen: tcp://10.2.0.1:7400\n  peers:\n"
+	  PEER("2", "tcp://10.2.0.1:7400"),
+	  "baton.yaml:8: sync.peers[0].address: ",
+	  "expected a peer's address, got this node's own (sync.listen)" },
+	{ "sync mixed schemes", HDR "sync:\n"
+	  "  listen: tls+tcp://10.2.0.1:7400\n  peers:\n"
+	  PEER("2", "tls+tcp://10.2.0.2:7400")
+	  PEER("3", "tcp://10.2.0.3:7400"),
+	  "baton.yaml:10: sync.peers[1].address: ",
+	  "expected tls+tcp:// like sync.listen (one scheme for every "
+	  "address), got 'tcp://10.2.0.3:7400'" },
+	{ "sync tls+tcp without tls", HDR "sync:\n"
+	  "  listen: tls+tcp://10.2.0.1:7400\n  peers:\n"
+	  PEER("2", "tls+tcp://10.2.0.2:7400"), "baton.yaml:6: sync.tls: ",
+	  "required (cert, key and ca) when the addresses use tls+tcp://" },
+	{ "sync partial tls", HDR "sync:\n"
+	  "  listen: tls+tcp://10.2.0.1:7400\n  peers:\n"
+	  PEER("2", "tls+tcp://10.2.0.2:7400")
+	  "  tls:\n    cert: /etc/baton/n1.pem\n    ca: /etc/baton/ca.pem\n",
+	  "baton.yaml:11: sync.tls: ",
+	  "expected cert, key and ca together, key missing" },
+	{ "sync tls with tcp", HDR SYNC_TCP "  tls:\n"
+	  "    cert: /etc/baton/n1.pem\n    key: /etc/baton/n1.key\n"
+	  "    ca: /etc/baton/ca.pem\n", "baton.yaml:11: sync.tls: ",
+	  "expected only with tls+tcp:// addresses, got tcp://" },
+	{ "sync tls relative path", HDR "sync:\n"
+	  "  listen: tls+tcp://10.2.0.1:7400\n  peers:\n"
+	  PEER("2", "tls+tcp://10.2.0.2:7400")
+	  "  tls:\n    cert: n1.pem\n",
+	  "baton.yaml:11: sync.tls.cert: ", "expected an absolute path "
+	  "shorter than 4096 bytes, got 'n1.pem'" },
+	{ "sync unknown tls key", HDR SYNC_TCP "  tls:\n    crt: /a\n",
+	  "baton.yaml:11: sync.tls.crt: ",
+	  "unknown key, expected one of cert|key|ca" },
+	{ "sync batch_ms 0", HDR SYNC_TCP "  batch_ms: 0\n",
+	  "baton.yaml:10: sync.batch_ms: ",
+	  "expected a number in 1..100, got '0'" },
+	{ "sync batch_ms 101", HDR SYNC_TCP "  batch_ms: 101\n",
+	  "baton.yaml:10: sync.batch_ms: ",
+	  "expected a number in 1..100, got '101'" },
+	{ "sync refresh_s 3601", HDR SYNC_TCP "  refresh_s: 3601\n",
+	  "baton.yaml:10: sync.refresh_s: ",
+	  "expected a number in 1..3600, got '3601'" },
+	{ "sync queue 15", HDR SYNC_TCP "  queue: 15\n",
+	  "baton.yaml:10: sync.queue: ",
+	  "expected a number in 16..1048576, got '15'" },
+	{ "sync queue 2^20 + 1", HDR SYNC_TCP "  queue: 1048577\n",
+	  "baton.yaml:10: sync.queue: ",
+	  "expected a number in 16..1048576, got '1048577'" },
 };
 
 static void check_rejected(const char *what, const char *yaml,
@@ -680,6 +855,190 @@ static void test_config_rejects_binary_garbage(void **state)
 		       "baton.yaml:2: YAML: ", "malformed");
 	check_rejected("NULL buffer, no length", NULL, 0,
 		       "baton.yaml:1: node.id: ", "required key missing");
+}
+
+/* sync: absent or empty is off; present takes defaults for what it omits. */
+static void test_config_sync_section_on_off_and_defaults(void **state)
+{
+	struct baton_config cfg, d;
+
+	baton_config_defaults(&d);
+	assert_int_equal(parse(HDR "sync:\n", &cfg), 0);
+	assert_false(cfg.sync.enabled);
+	assert_memory_equal(&cfg.sync, &d.sync, sizeof(d.sync));
+	baton_config_free(&cfg);
+	assert_int_equal(parse(HDR "sync: ~\n", &cfg), 0);
+	assert_false(cfg.sync.enabled);
+	baton_config_free(&cfg);
+
+	/* an empty mapping is a section: it must say where to listen */
+	check_rejected("sync {}", HDR "sync: {}\n", strlen(HDR) + 9,
+		       "baton.yaml:5: sync.listen: ", "required key missing");
+
+	assert_int_equal(parse(HDR SYNC_TCP, &cfg), 0);
+	assert_true(cfg.sync.enabled);
+	assert_string_equal(cfg.sync.listen, "tcp://10.2.0.1:7400");
+	assert_int_equal(cfg.sync.npeers, 1);
+	assert_int_equal(cfg.sync.peers[0].id, 2);
+	assert_int_equal(cfg.sync.peers[0].line, 8);
+	assert_string_equal(cfg.sync.tls_cert, "");
+	assert_string_equal(cfg.sync.tls_key, "");
+	assert_string_equal(cfg.sync.tls_ca, "");
+	assert_int_equal(cfg.sync.batch_ms, 2);
+	assert_int_equal(cfg.sync.refresh_s, 30);
+	assert_int_equal(cfg.sync.queue, 4096);
+	baton_config_free(&cfg);
+
+	/* host names, IPv6, the range ends */
+	assert_int_equal(parse(HDR "sync:\n  listen: tcp://[::]:1\n"
+			       "  peers:\n" PEER("3", "tcp://lb-3.dc1:65535")
+			       PEER("4", "tcp://[fd00::4]:7400")
+			       "  batch_ms: 1\n  refresh_s: 1\n  queue: 16\n",
+			       &cfg), 0);
+	assert_string_equal(cfg.sync.listen, "tcp://[::]:1");
+	assert_int_equal(cfg.sync.npeers, 2);
+	assert_string_equal(cfg.sync.peers[1].url, "tcp://[fd00::4]:7400");
+	assert_int_equal(cfg.sync.batch_ms, 1);
+	assert_int_equal(cfg.sync.refresh_s, 1);
+	assert_int_equal(cfg.sync.queue, 16);
+	baton_config_free(&cfg);
+}
+
+static void test_config_sync_rejects_more_than_16_peers(void **state)
+{
+	size_t i, len, cap = 256 + (BATON_MAX_PEERS + 1) * 64;
+	struct baton_config cfg;
+	char *s = malloc(cap);
+
+	assert_non_null(s);
+	len = snprintf(s, cap, HDR "sync:\n  listen: tcp://10.2.0.1:7400\n"
+		       "  peers:\n");
+	for (i = 0; i <= BATON_MAX_PEERS; i++)
+		len += snprintf(s + len, cap - len, "    - {id: %zu, address: "
+				"'tcp://10.2.1.%zu:7400'}\n", i + 2, i + 2);
+	/* line 8 + 16 holds the 17th */
+	check_rejected("too many peers", s, len, "baton.yaml:24: sync.peers: ",
+		       "expected at most 16 peers, got 17");
+
+	/* and 16 parse */
+	*strrchr(s, '-') = '\0';
+	*strrchr(s, '\n') = '\0';
+	assert_int_equal(parse(s, &cfg), 0);
+	assert_int_equal(cfg.sync.npeers, BATON_MAX_PEERS);
+	assert_int_equal(cfg.sync.peers[15].id, 17);
+	assert_string_equal(cfg.sync.peers[15].url, "tcp://10.2.1.17:7400");
+	baton_config_free(&cfg);
+	free(s);
+}
+
+/* A sync config changed in memory is judged by the same rules. */
+static void test_config_validate_judges_sync_without_lines(void **state)
+{
+	struct baton_config cfg, copy;
+	struct baton_sync_cfg *s = &cfg.sync;
+
+	assert_int_equal(parse(full_yaml, &cfg), 0);
+	s->peers[s->npeers].id = 9;
+	s->peers[s->npeers].line = 0;
+	snprintf(s->peers[s->npeers].url, BATON_URL_MAX, "tcp://10.2.0.9:1");
+	s->npeers++;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: sync.peers[3].address: "
+			    "expected tls+tcp:// like sync.listen (one scheme "
+			    "for every address), got 'tcp://10.2.0.9:1'");
+	snprintf(s->peers[3].url, BATON_URL_MAX, "tls+tcp://10.2.0.9");
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: sync.peers[3].address: expected "
+			    "a URL tcp://HOST:PORT or tls+tcp://HOST:PORT");
+	snprintf(s->peers[3].url, BATON_URL_MAX, "tls+tcp://10.2.0.9:1");
+	s->peers[3].id = 7;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: sync.peers[3].id: duplicate "
+			    "peer id 7, first as sync.peers[2]");
+	s->peers[3].id = 0;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: sync.peers[3].id: expected a "
+			    "number in 1..4294967295, got '0'");
+	s->peers[3].id = 9;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+
+	s->tls_key[0] = '\0';
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: sync.tls: expected cert, key "
+			    "and ca together, key missing");
+	s->tls_cert[0] = s->tls_ca[0] = '\0';
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: sync.tls: required (cert, key "
+			    "and ca) when the addresses use tls+tcp://");
+	snprintf(s->tls_cert, PATH_MAX, "cert.pem");
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: sync.tls.cert: expected an "
+			    "absolute path shorter than 4096 bytes");
+	snprintf(s->tls_cert, PATH_MAX, "/c");
+	snprintf(s->tls_key, PATH_MAX, "/k");
+	snprintf(s->tls_ca, PATH_MAX, "/a");
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+
+	s->queue = 1u << 21;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: sync.queue: expected a number "
+			    "in 16..1048576, got '2097152'");
+	s->queue = 16;
+	s->batch_ms = 0;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: sync.batch_ms: expected a "
+			    "number in 1..100, got '0'");
+	s->batch_ms = 1;
+	s->refresh_s = 0;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	s->refresh_s = 1;
+	s->npeers = BATON_MAX_PEERS + 1;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: sync.peers: expected 1..16 "
+			    "peers, got 17");
+	s->npeers = 0;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	s->npeers = 4;
+	memset(s->listen, 'x', sizeof(s->listen));	/* no NUL at all */
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: sync.listen: required, "
+			    "expected a URL tcp://HOST:PORT or "
+			    "tls+tcp://HOST:PORT");
+	snprintf(s->listen, sizeof(s->listen), "tls+tcp://10.2.0.1:7401");
+	cfg.node_id = 9;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: sync.peers[3].id: expected "
+			    "another node's id, got this node's (node.id 9)");
+	cfg.node_id = 1;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+
+	/* a copy carries sync along, by value */
+	assert_int_equal(baton_config_copy(&copy, &cfg), 0);
+	assert_memory_equal(&copy.sync, &cfg.sync, sizeof(cfg.sync));
+	s->peers[0].id = 42;
+	assert_int_equal(copy.sync.peers[0].id, 2);
+	baton_config_free(&copy);
+
+	/* sync off: what is left in the struct is not judged */
+	s->enabled = false;
+	s->batch_ms = 0;
+	s->listen[0] = '\0';
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+	baton_config_free(&cfg);
 }
 
 static void test_config_copy_is_deep(void **state)
@@ -862,6 +1221,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_config_rejects_more_than_64_backends),
 	cmocka_unit_test(test_config_rejects_more_than_256_services),
 	cmocka_unit_test(test_config_rejects_binary_garbage),
+	cmocka_unit_test(test_config_sync_section_on_off_and_defaults),
+	cmocka_unit_test(test_config_sync_rejects_more_than_16_peers),
+	cmocka_unit_test(test_config_validate_judges_sync_without_lines),
 	cmocka_unit_test(test_config_copy_is_deep),
 	cmocka_unit_test(test_config_find_service_matches_vip_port_and_proto),
 	cmocka_unit_test(test_config_validate_names_live_services_by_address),

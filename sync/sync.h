@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * sync.h - conntrack replication between batond peers over nng.
+ *
+ * Every node listens on one PULL socket (sync.listen) that every peer's
+ * PUSH socket dials: one PUSH socket per peer relationship carries this
+ * node's stream to that peer (updates, deletions, resyncs) and its
+ * acknowledgements of the peer's stream. nng delivers in order on a
+ * connection but promises nothing across reconnects, so each stream has
+ * its own session and sequence numbers: the receiver installs messages
+ * strictly in order, acknowledges the highest, and on a gap asks for a
+ * full resync; the sender keeps at most sync.queue messages unacknowledged
+ * and resyncs a peer that falls further behind - never a silent drop.
+ *
+ * A node sends only the flows it owns (ESTABLISHED or later, not
+ * CT_F_REMOTE): installed flows are marked CT_F_REMOTE, so a full mesh
+ * never loops, and the datapath takes a flow over when it carries it.
+ *
+ * Everything runs on the libuv loop: receiving through uv_poll on nng's
+ * receive fd, sending non-blocking; only nng's pipe (connect/disconnect)
+ * callbacks run on nng threads, and they hand over through uv_async.
+ */
+#ifndef BATON_SYNC_H
+#define BATON_SYNC_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "../bpf/baton.h"
+#include "../node/config.h"
+
+struct baton_services;
+struct baton_sync;
+
+/*
+ * Set up sockets and handles (nothing is sent before baton_sync_start).
+ * ct_fd: ct_v4_map; svcs: the running services (to re-base installed
+ * flows). NULL with errno and a message in err on failure.
+ */
+struct baton_sync *baton_sync_init(uv_loop_t *loop,
+				   const struct baton_config *cfg,
+				   uint32_t epoch, int ct_fd,
+				   const struct baton_services *svcs,
+				   char *err, size_t errlen);
+int baton_sync_start(struct baton_sync *s);
+/* Close sockets and handles; the struct is freed once they are closed
+ * (the loop must run on until then). Accepts NULL. */
+void baton_sync_stop(struct baton_sync *s);
+
+/* A datapath event (ring buffer). */
+void baton_sync_on_event(struct baton_sync *s, const struct ct_v4_event *ev);
+/* A map entry removed by the GC or a flush on this node. */
+void baton_sync_on_delete(struct baton_sync *s, const struct ct_v4_key *k,
+			  const struct ct_v4_entry *e);
+
+/* Full resync to one peer (id) or all (0). -ENOENT for an unknown id. */
+int baton_sync_resync(struct baton_sync *s, uint32_t peer_id);
+
+/* `batonctl sync status` (see README). New reference. */
+json_t *baton_sync_status(const struct baton_sync *s);
+
+#endif /* BATON_SYNC_H */
