@@ -12,7 +12,7 @@
 # Environment: BATON_SETUP_NO_BUILD=1 skips the build step.
 
 # Build dependencies, then runtime and test tools.
-BATON_BUILD_PKGS="cmake make gcc libc6-dev clang llvm pkg-config libbpf-dev \
+BATON_BUILD_PKGS="cmake make gcc libc6-dev clang llvm libclang-rt-14-dev pkg-config libbpf-dev \
 libelf-dev zlib1g-dev libuv1-dev libnng-dev libyaml-dev libjansson-dev \
 libcmocka-dev bpftool"
 BATON_RUN_PKGS="iproute2 nftables keepalived bird2 gnuplot-nox socat \
@@ -67,8 +67,11 @@ baton_setup_build() {
 	local gen=()
 	# Keep whatever generator an existing build dir was made with.
 	[ -f "$BATON_BUILD/CMakeCache.txt" ] || gen=(-G "Unix Makefiles")
+	# clang builds user space too, so the libFuzzer targets (sync decoder,
+	# config parser) are built and run by the test suite.
 	baton_setup_log "cmake configure" \
-		cmake -S "$BATON_REPO" -B "$BATON_BUILD" "${gen[@]}" || return 1
+		env CC=clang cmake -S "$BATON_REPO" -B "$BATON_BUILD" \
+		"${gen[@]}" -DBATON_FUZZ=ON || return 1
 	baton_setup_log "build" cmake --build "$BATON_BUILD" -j2
 }
 
