@@ -336,7 +336,9 @@ lab_batond_start() {
 	local i
 	for ((i = 0; i < 150; i++)); do
 		lab_batond_ready >/dev/null 2>&1 && return 0
-		lab_pid_alive "$LAB_STATE/pids/batond" || break
+		# kill -0, not lab_pid_alive: until setsid and nsenter have
+		# exec'd, the process is not batond yet, but it is no other.
+		kill -0 "$(lab_pid_of batond)" 2>/dev/null || break
 		sleep 0.1
 	done
 	if lab_pid_alive "$LAB_STATE/pids/batond"; then
@@ -562,7 +564,8 @@ lab_traffic() {
 # in $LAB_STATE/pki; per node K: LAB_NODE_SYNC[K]=off (no sync section on
 # that node), LAB_NODE_CERT[K]=node|rogue|none (its certificate: the lab
 # CA's, the rogue CA's, or none at all: plain tcp:// to everyone);
-# LAB_CT_MAX (ct_v4_map size, default 65536), LAB_CT_TIMEOUTS and per node
+# LAB_CT_MAX (ct_v4_map size, default 65536), LAB_GC_MS (conntrack
+# gc_interval_ms, default 1000), LAB_CT_TIMEOUTS and per node
 # LAB_NODE_CT_TIMEOUTS[K] ("tcp_time_wait: 4, tcp_closed: 2"),
 # LAB_SYNC_BATCH_MS, LAB_SYNC_REFRESH_S, LAB_SYNC_QUEUE (sync: keys, written
 # only if set). lab_node_write_config K rewrites a node's config from them
@@ -604,13 +607,13 @@ lab_node_ctl() {		# lab_node_ctl K ARGS...: batonctl against lbK
 	"$LAB_BATONCTL" -s "$(lab_node_sock "$k")" "$@"
 }
 
-# The URL node `from` uses for node `to` (and `to` listens on): tls+tcp://
-# only if the lab runs TLS and both of them have a certificate.
+# The URL node `from` dials node `to` at: with TLS, tls+tcp:// for every
+# node that has a certificate - a node without one cannot speak TLS and
+# uses tcp:// for everyone, and the others still expect TLS from it.
 lab_node_url() {
 	local from=$1 to=$2 scheme=tcp
 	if [ "${LAB_TLS:-0}" = 1 ] &&
-		[ "${LAB_NODE_CERT[$from]:-node}" != none ] &&
-		[ "${LAB_NODE_CERT[$to]:-node}" != none ]; then
+		[ "${LAB_NODE_CERT[$from]:-node}" != none ]; then
 		scheme=tls+tcp
 	fi
 	echo "$scheme://$(lab_node_sync "$to"):$LAB_SYNC_PORT"
@@ -682,7 +685,7 @@ interfaces:
 
 conntrack:
   max_entries: ${LAB_CT_MAX:-65536}
-  gc_interval_ms: 1000
+  gc_interval_ms: ${LAB_GC_MS:-1000}
 $(lab_node_timeouts_yaml "$k")
 lb:
   hash_seed: 0x5eed
@@ -715,7 +718,7 @@ lab_node_start() {
 		-c "$(lab_node_config "$k")" "$@"
 	for ((i = 0; i < 150; i++)); do
 		lab_node_ready "$k" >/dev/null 2>&1 && return 0
-		lab_pid_alive "$LAB_STATE/pids/lb$k" || break
+		kill -0 "$(lab_pid_of "lb$k")" 2>/dev/null || break
 		sleep 0.1
 	done
 	if lab_pid_alive "$LAB_STATE/pids/lb$k"; then

@@ -77,9 +77,9 @@ streams_up() {			# streams_up K OWNER N
 
 # counters K: "PEER:FIELD=VALUE ..." of lbK, for the log.
 counters() {
-	nt_sync_json "$1" | jq -r '[.peers[] | "to/from \(.id): sent_flows=' \
-		'\(.sent_flows) recv_flows=\(.recv_flows) msgs_sent=' \
-		'\(.msgs_sent) msgs_recv=\(.msgs_recv)"] | join("; ")' 2>/dev/null
+	nt_sync_json "$1" | jq -r '[.peers[] | "\(.id): sent_flows=\(
+		.sent_flows) recv_flows=\(.recv_flows) msgs_sent=\(
+		.msgs_sent) msgs_recv=\(.msgs_recv)"] | join("; ")' 2>/dev/null
 }
 
 traffic_through() {		# traffic_through TAG: streams + short flows
