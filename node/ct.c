@@ -364,7 +364,9 @@ out:
 /* ---- GC on the loop ---------------------------------------------------- */
 
 struct baton_ct_gc {
-	uv_timer_t timer;
+	uv_timer_t timer;	/* the interval between passes */
+	uv_idle_t idle;		/* a pass in progress: a slice per loop turn */
+	int handles;		/* open, for the close callbacks */
 	struct baton_ct_scan *scan;
 	struct baton_ct_timeouts t;
 	uint32_t interval_ms;
@@ -376,9 +378,23 @@ struct baton_ct_gc {
 	uint64_t last_pass_us;
 };
 
-static void gc_tick(uv_timer_t *timer)
+static void gc_tick(uv_timer_t *timer);
+static void gc_slice(struct baton_ct_gc *gc);
+
+static void gc_idle(uv_idle_t *idle)
 {
-	struct baton_ct_gc *gc = timer->data;
+	gc_slice(idle->data);
+}
+
+/*
+ * One slice of a pass. A pass continues from a uv_idle handle, not from a
+ * 0 ms timer: libuv runs a timer re-armed from its own callback again in
+ * the same pass over the timers, so a big table would hold the loop (and
+ * every socket) for the whole pass. An idle handle runs once per loop
+ * turn, after I/O has been polled.
+ */
+static void gc_slice(struct baton_ct_gc *gc)
+{
 	int ret;
 
 	if (!gc->in_pass) {
@@ -390,10 +406,10 @@ static void gc_tick(uv_timer_t *timer)
 	ret = baton_ct_scan_step(gc->scan, &gc->t, baton_ct_now_ns(),
 				 GC_SLICE_BUDGET, &gc->pass);
 	if (ret == 0) {
-		/* More to do: next slice after the loop has polled I/O. */
-		uv_timer_start(&gc->timer, gc_tick, 0, 0);
+		uv_idle_start(&gc->idle, gc_idle);
 		return;
 	}
+	uv_idle_stop(&gc->idle);
 	if (ret < 0)
 		log_warn(SUB, "gc scan of ct_v4_map: %s", strerror(-ret));
 	gc->in_pass = false;
@@ -413,6 +429,11 @@ static void gc_tick(uv_timer_t *timer)
 	uv_timer_start(&gc->timer, gc_tick, gc->interval_ms, 0);
 }
 
+static void gc_tick(uv_timer_t *timer)
+{
+	gc_slice(timer->data);
+}
+
 struct baton_ct_gc *baton_ct_gc_init(uv_loop_t *loop, int map_fd,
 				     struct be_stats *be_stats)
 {
@@ -429,6 +450,9 @@ struct baton_ct_gc *baton_ct_gc_init(uv_loop_t *loop, int map_fd,
 	gc->interval_ms = 1000;
 	uv_timer_init(loop, &gc->timer);
 	gc->timer.data = gc;
+	uv_idle_init(loop, &gc->idle);
+	gc->idle.data = gc;
+	gc->handles = 2;
 	return gc;
 }
 
@@ -461,6 +485,7 @@ int baton_ct_gc_start(struct baton_ct_gc *gc)
 void baton_ct_gc_stop(struct baton_ct_gc *gc)
 {
 	uv_timer_stop(&gc->timer);
+	uv_idle_stop(&gc->idle);
 	gc->in_pass = false;
 }
 
@@ -468,6 +493,8 @@ static void gc_closed(uv_handle_t *h)
 {
 	struct baton_ct_gc *gc = h->data;
 
+	if (--gc->handles)
+		return;
 	baton_ct_scan_free(gc->scan);
 	free(gc);
 }
@@ -476,8 +503,9 @@ void baton_ct_gc_free(struct baton_ct_gc *gc)
 {
 	if (!gc)
 		return;
-	uv_timer_stop(&gc->timer);
+	baton_ct_gc_stop(gc);
 	uv_close((uv_handle_t *)&gc->timer, gc_closed);
+	uv_close((uv_handle_t *)&gc->idle, gc_closed);
 }
 
 void baton_ct_gc_totals(const struct baton_ct_gc *gc,

@@ -31,8 +31,14 @@
 #define RESYNC_WINDOW 32
 /* Messages received per readable event before letting the loop breathe. */
 #define RX_BUDGET 256
-/* Unacknowledged data older than this marks the peer out of sync. */
-#define ACK_TIMEOUT_NS (5 * NS_PER_S)
+/* A stream whose acknowledgements stop for this long is redialled: TCP
+ * under loss backs its retransmissions off to seconds, and a fresh
+ * connection (and resync) is faster than waiting for it. */
+#define STALL_NS (1 * NS_PER_S)
+/* An idle stream sends an empty update this often, so that both
+ * directions of every peer relationship are always acknowledged and a
+ * stalled connection is noticed even when there is nothing to say. */
+#define HEARTBEAT_NS (250 * NS_PER_MS)
 /* Lag samples kept for the percentiles. */
 #define LAG_SAMPLES 4096
 /* nng's per-socket send buffer holds at most this many messages. */
@@ -76,7 +82,10 @@ struct peer {
 	char url[BATON_URL_MAX];
 	nng_socket push;
 	nng_dialer dialer;
+	nng_pipe pipe;		/* the current connection, if connected */
 	bool open;
+	uint64_t last_send_ns;
+	uint64_t redials;
 
 	/* Our stream to the peer. */
 	enum tx_state state;
@@ -114,6 +123,7 @@ struct peer {
 /* A connect/disconnect seen on an nng thread, for the loop. */
 struct pipe_event {
 	struct peer *p;
+	nng_pipe pipe;
 	bool up;
 };
 
@@ -141,7 +151,7 @@ struct baton_sync {
 	uv_async_t async;
 	uv_timer_t batch_timer;
 	uv_timer_t tick_timer;
-	uv_timer_t pump_timer;
+	uv_idle_t pump_idle;	/* bulk work pending: a chunk per loop turn */
 	int handles;		/* initialised, not yet closed */
 	bool stopping;
 
@@ -342,8 +352,9 @@ static int send_stream(struct peer *p, struct bsync_writer *w)
 						   : "send failed");
 		return ret;
 	}
+	p->last_send_ns = baton_ct_now_ns();
 	if (p->seq == p->acked)
-		p->unacked_since = baton_ct_now_ns();
+		p->unacked_since = p->last_send_ns;
 	p->seq++;
 	return 0;
 }
@@ -983,6 +994,7 @@ static void pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 	pthread_mutex_lock(&s->lock);
 	if (!s->closing && s->nevq < PIPE_EV_MAX) {
 		s->evq[s->nevq].p = p;
+		s->evq[s->nevq].pipe = pipe;
 		s->evq[s->nevq].up = ev == NNG_PIPE_EV_ADD_POST;
 		s->nevq++;
 		/* Under the lock: stop() cannot close the handle between. */
@@ -1007,11 +1019,14 @@ static void on_async(uv_async_t *a)
 		struct peer *p = evs[i].p;
 
 		if (evs[i].up) {
+			p->pipe = evs[i].pipe;
 			p->connected = true;
 			log_info(SUB, "peer %u: connected (%s)", p->id,
 				 p->url);
 			start_resync(p, "connected");
 		} else {
+			if (nng_pipe_id(evs[i].pipe) != nng_pipe_id(p->pipe))
+				continue;	/* an older connection */
 			p->connected = false;
 			p->state = TX_DOWN;
 			p->resync.active = false;
@@ -1022,9 +1037,12 @@ static void on_async(uv_async_t *a)
 
 /* ---- the pump: resyncs, refresh, stale sweeps, a chunk per turn --------- */
 
-static void pump(uv_timer_t *t)
+/* Bulk work runs from an idle handle, a chunk per loop turn after I/O has
+ * been polled (a 0 ms timer re-armed from its callback would run again in
+ * the same turn and starve the sockets). */
+static void pump(uv_idle_t *h)
 {
-	struct baton_sync *s = t->data;
+	struct baton_sync *s = h->data;
 	bool more = false;
 
 	if (s->stopping)
@@ -1034,14 +1052,14 @@ static void pump(uv_timer_t *t)
 		more |= sweep_step(&s->peers[i]);
 	}
 	more |= refresh_step(s);
-	if (more)
-		uv_timer_start(&s->pump_timer, pump, 0, 0);
+	if (!more)
+		uv_idle_stop(&s->pump_idle);
 }
 
 static void pump_kick(struct baton_sync *s)
 {
 	if (!s->stopping)
-		uv_timer_start(&s->pump_timer, pump, 0, 0);
+		uv_idle_start(&s->pump_idle, pump);
 }
 
 /* Every 100 ms: stalled peers, out-of-sync peers, the refresh cycle. */
@@ -1056,13 +1074,26 @@ static void tick(uv_timer_t *t)
 		if (!p->connected)
 			continue;
 		if (p->seq != p->acked && p->unacked_since &&
-		    now - p->unacked_since > ACK_TIMEOUT_NS)
-			mark_out_of_sync(p, "no acknowledgement for 5 s");
-		/* Resync once the backlog has drained (or given up). */
+		    now - p->unacked_since > STALL_NS) {
+			/* The new connection starts with a resync. */
+			peer_error(p, "no acknowledgement for 1 s: "
+				   "reconnecting");
+			p->redials++;
+			p->unacked_since = 0;
+			nng_pipe_close(p->pipe);
+			continue;
+		}
+		/* Resync once the backlog has drained. */
 		if (p->state == TX_OUT_OF_SYNC &&
-		    ((int32_t)(p->seq - p->acked) <= 0 ||
-		     now - p->unacked_since > ACK_TIMEOUT_NS))
+		    (int32_t)(p->seq - p->acked) <= 0)
 			start_resync(p, "was out of sync");
+		if (stream_open(p) && p->seq == p->acked &&
+		    now - p->last_send_ns > HEARTBEAT_NS) {
+			struct bsync_writer w;
+
+			writer_start(p, &w, BSYNC_UPDATE);
+			send_stream(p, &w);
+		}
 	}
 	if (!s->refresh.active &&
 	    now - s->refresh_last_ns >= (uint64_t)s->refresh_s * NS_PER_S) {
@@ -1199,8 +1230,8 @@ struct baton_sync *baton_sync_init(uv_loop_t *loop,
 	s->batch_timer.data = s;
 	uv_timer_init(loop, &s->tick_timer);
 	s->tick_timer.data = s;
-	uv_timer_init(loop, &s->pump_timer);
-	s->pump_timer.data = s;
+	uv_idle_init(loop, &s->pump_idle);
+	s->pump_idle.data = s;
 	s->handles = 5;
 	return s;
 nomem:
@@ -1285,7 +1316,7 @@ void baton_sync_stop(struct baton_sync *s)
 	uv_close((uv_handle_t *)&s->async, handle_closed);
 	uv_close((uv_handle_t *)&s->batch_timer, handle_closed);
 	uv_close((uv_handle_t *)&s->tick_timer, handle_closed);
-	uv_close((uv_handle_t *)&s->pump_timer, handle_closed);
+	uv_close((uv_handle_t *)&s->pump_idle, handle_closed);
 }
 
 int baton_sync_resync(struct baton_sync *s, uint32_t peer_id)
@@ -1339,7 +1370,7 @@ json_t *baton_sync_status(const struct baton_sync *s)
 		json_array_append_new(peers, json_pack(
 			"{s:I, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I,"
 			" s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-			" s:I, s:I, s:s}",
+			" s:I, s:I, s:I, s:s}",
 			"id", (json_int_t)p->id,
 			"url", p->url,
 			"connected", p->connected,
@@ -1360,6 +1391,7 @@ json_t *baton_sync_status(const struct baton_sync *s)
 			"resyncs_recv", (json_int_t)p->resyncs_recv,
 			"unacked", (json_int_t)(p->seq - p->acked),
 			"session", (json_int_t)p->session,
+			"redials", (json_int_t)p->redials,
 			"lag_p50_us", p50,
 			"lag_p99_us", p99,
 			"last_error", p->last_error));
