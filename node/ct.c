@@ -19,6 +19,7 @@
  * size (tests/netns/ct_gc_check bench: 1M entries in ~550 ms), and an
  * expired pair adds two deletes (~3.5 us). */
 #define GC_SLICE_BUDGET 4096
+#define GC_SLICE_GAP_MS 4
 
 void baton_ct_timeouts_from_config(struct baton_ct_timeouts *t,
 				   const struct baton_config *cfg)
@@ -364,9 +365,7 @@ out:
 /* ---- GC on the loop ---------------------------------------------------- */
 
 struct baton_ct_gc {
-	uv_timer_t timer;	/* the interval between passes */
-	uv_idle_t idle;		/* a pass in progress: a slice per loop turn */
-	int handles;		/* open, for the close callbacks */
+	uv_timer_t timer;	/* passes, and the slices of a pass */
 	struct baton_ct_scan *scan;
 	struct baton_ct_timeouts t;
 	uint32_t interval_ms;
@@ -379,19 +378,14 @@ struct baton_ct_gc {
 };
 
 static void gc_tick(uv_timer_t *timer);
-static void gc_slice(struct baton_ct_gc *gc);
-
-static void gc_idle(uv_idle_t *idle)
-{
-	gc_slice(idle->data);
-}
 
 /*
- * One slice of a pass. A pass continues from a uv_idle handle, not from a
- * 0 ms timer: libuv runs a timer re-armed from its own callback again in
- * the same pass over the timers, so a big table would hold the loop (and
- * every socket) for the whole pass. An idle handle runs once per loop
- * turn, after I/O has been polled.
+ * One slice of a pass (about 2 ms), then GC_SLICE_GAP_MS of rest before
+ * the next: a pass over a big table is paced to at most about a third of
+ * a core rather than taking the loop's whole time, and timeouts are
+ * seconds long anyway. (A 0 ms timer re-armed from its own callback would
+ * be worse still: libuv runs it again in the same pass over timers, and
+ * I/O would wait for the whole pass.)
  */
 static void gc_slice(struct baton_ct_gc *gc)
 {
@@ -406,10 +400,9 @@ static void gc_slice(struct baton_ct_gc *gc)
 	ret = baton_ct_scan_step(gc->scan, &gc->t, baton_ct_now_ns(),
 				 GC_SLICE_BUDGET, &gc->pass);
 	if (ret == 0) {
-		uv_idle_start(&gc->idle, gc_idle);
+		uv_timer_start(&gc->timer, gc_tick, GC_SLICE_GAP_MS, 0);
 		return;
 	}
-	uv_idle_stop(&gc->idle);
 	if (ret < 0)
 		log_warn(SUB, "gc scan of ct_v4_map: %s", strerror(-ret));
 	gc->in_pass = false;
@@ -450,9 +443,6 @@ struct baton_ct_gc *baton_ct_gc_init(uv_loop_t *loop, int map_fd,
 	gc->interval_ms = 1000;
 	uv_timer_init(loop, &gc->timer);
 	gc->timer.data = gc;
-	uv_idle_init(loop, &gc->idle);
-	gc->idle.data = gc;
-	gc->handles = 2;
 	return gc;
 }
 
@@ -485,7 +475,6 @@ int baton_ct_gc_start(struct baton_ct_gc *gc)
 void baton_ct_gc_stop(struct baton_ct_gc *gc)
 {
 	uv_timer_stop(&gc->timer);
-	uv_idle_stop(&gc->idle);
 	gc->in_pass = false;
 }
 
@@ -493,8 +482,6 @@ static void gc_closed(uv_handle_t *h)
 {
 	struct baton_ct_gc *gc = h->data;
 
-	if (--gc->handles)
-		return;
 	baton_ct_scan_free(gc->scan);
 	free(gc);
 }
@@ -505,7 +492,6 @@ void baton_ct_gc_free(struct baton_ct_gc *gc)
 		return;
 	baton_ct_gc_stop(gc);
 	uv_close((uv_handle_t *)&gc->timer, gc_closed);
-	uv_close((uv_handle_t *)&gc->idle, gc_closed);
 }
 
 void baton_ct_gc_totals(const struct baton_ct_gc *gc,

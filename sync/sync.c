@@ -29,8 +29,10 @@
 #define DUMP_CHUNK 4096
 /* Resync messages in flight before waiting for acknowledgements. */
 #define RESYNC_WINDOW 32
-/* Messages received per readable event before letting the loop breathe. */
+/* Messages, and time, spent receiving per readable event before the loop
+ * gets to its other work (events, timers). */
 #define RX_BUDGET 256
+#define RX_BUDGET_NS (5 * NS_PER_MS)
 /* A stream whose acknowledgements stop for this long is redialled: TCP
  * under loss backs its retransmissions off to seconds, and a fresh
  * connection (and resync) is faster than waiting for it. */
@@ -186,6 +188,7 @@ struct baton_sync {
 	uint8_t txbuf[BSYNC_MAX_MSG];
 
 	uint64_t rx_garbage, rx_replayed, rx_unknown_peer;
+	uint64_t rx_drained_ns;	/* when the receive queue was last empty */
 };
 
 static void pump_kick(struct baton_sync *s);
@@ -958,17 +961,24 @@ static void handle_msg(struct baton_sync *s, const void *buf, size_t len)
 static void rx_ready(uv_poll_t *h, int status, int events)
 {
 	struct baton_sync *s = h->data;
+	uint64_t t0;
 	int i;
 
 	if (status < 0 || s->stopping)
 		return;
+	t0 = baton_ct_now_ns();
+
 	for (i = 0; i < RX_BUDGET; i++) {
 		nng_msg *m;
 
-		if (nng_recvmsg(s->pull, &m, NNG_FLAG_NONBLOCK))
+		if (nng_recvmsg(s->pull, &m, NNG_FLAG_NONBLOCK)) {
+			s->rx_drained_ns = baton_ct_now_ns();
 			break;
+		}
 		handle_msg(s, nng_msg_body(m), nng_msg_len(m));
 		nng_msg_free(m);
+		if (baton_ct_now_ns() - t0 > RX_BUDGET_NS)
+			break;
 	}
 	/* One cumulative acknowledgement per stream per turn. */
 	for (size_t j = 0; j < s->npeers; j++) {
@@ -1073,8 +1083,13 @@ static void tick(uv_timer_t *t)
 
 		if (!p->connected)
 			continue;
+		/* Stalled: no acknowledgement for STALL_NS although this
+		 * node is keeping up with what it receives - an ack waiting
+		 * in our own backlog (a big resync from that peer) is not
+		 * the peer's fault. */
 		if (p->seq != p->acked && p->unacked_since &&
-		    now - p->unacked_since > STALL_NS) {
+		    now - p->unacked_since > STALL_NS &&
+		    now - s->rx_drained_ns < STALL_NS / 4) {
 			/* The new connection starts with a resync. */
 			peer_error(p, "no acknowledgement for 1 s: "
 				   "reconnecting");

@@ -14,11 +14,13 @@
 #    the complete resync). Figures: flows/s and map entries/s end to end,
 #    bytes on the wire per flow (lb1's bytes_sent / sent_flows to lb2 over
 #    the resync, nng framing included, TCP/IP and TLS not), messages.
-# 2. Incremental lag under load: the client opens short TCP connections
-#    through lb1 continuously for SECONDS (default 10), P (default 10) at a
-#    time; lb1's lag_p50_us / lag_p99_us toward lb2 (event on lb1 -> lb2
+# 2. Incremental lag under load, twice: before the fill (an ordinary
+#    table) and after the resync (FLOWS more flows in each table, which
+#    the GCs keep scanning): the client opens short TCP connections through
+#    lb1 continuously for SECONDS (default 10), P (default 10) at a time;
+#    lb1's lag_p50_us / lag_p99_us toward lb2 (event on lb1 -> lb2
 #    acknowledged installing it; over the last 4096 messages) is read at
-#    the end, with the connection rate reached.
+#    the end of each, with the connection rate reached.
 #
 # --tls runs the sync over tls+tcp:// (deploy/pki/gen.sh certificates).
 # --gc-ms sets conntrack.gc_interval_ms on both nodes (default 1000): a GC
@@ -74,6 +76,11 @@ cleanup() {
 	trap - EXIT INT TERM HUP
 	[ -n "$LOAD_PID" ] && kill "$LOAD_PID" 2>/dev/null &&
 		wait "$LOAD_PID" 2>/dev/null
+	# BATON_BENCH_LOGS=DIR keeps the nodes' batond logs there.
+	if [ -n "${BATON_BENCH_LOGS:-}" ]; then
+		mkdir -p "$BATON_BENCH_LOGS" &&
+			cp "$LAB_STATE"/lb*.log* "$BATON_BENCH_LOGS"/ 2>/dev/null
+	fi
 	lab_down
 }
 trap 'rc=$?; cleanup; exit $rc' EXIT
@@ -86,6 +93,39 @@ peer() {			# peer K PEER FILTER: from lbK's sync status
 }
 die() { echo "sync_run.sh: $*" >&2; exit 1; }
 
+# lag_phase TAG VIP: short connections to VIP:80 through lb1 for LOAD_S s
+# (the two phases use different VIPs: the second through the fullNAT one,
+# whose source ports give the backends tuples the first phase did not
+# leave in their TIME_WAIT, which would delay new SYNs by a second); sets
+# CONNS_TAG, FAILED_TAG, P50_TAG, P99_TAG, UPD_TAG. The lag percentiles are
+# over lb1's last 4096 messages to lb2, which this phase fills.
+lag_phase() {
+	local tag=$1 vip=$2 lf0 lf1 p50 p99 st
+	(
+		end=$((SECONDS + LOAD_S))
+		while [ "$SECONDS" -lt "$end" ]; do
+			ip netns exec "$LAB_NS_C" "$LAB_TRAFFIC" client \
+				--tcp "$vip:80" --conns $((PAR * 20)) \
+				--parallel "$PAR" --timeout-ms 10000
+		done
+	) >"$LAB_STATE/load-$tag.json" 2>&1 &
+	LOAD_PID=$!
+	lf0=$(peer 1 2 .sent_flows)
+	wait "$LOAD_PID"
+	LOAD_PID=
+	sleep 0.5		# the last acknowledgements
+	read -r p50 p99 lf1 st < <(peer 1 2 \
+		'"\(.lag_p50_us) \(.lag_p99_us) \(.sent_flows) \(.state)"')
+	printf -v "CONNS_$tag" '%s' \
+		"$(jq -s 'map(.ok) | add' "$LAB_STATE/load-$tag.json")"
+	printf -v "FAILED_$tag" '%s' \
+		"$(jq -s 'map(.failed) | add' "$LAB_STATE/load-$tag.json")"
+	printf -v "P50_$tag" '%s' "$p50"
+	printf -v "P99_$tag" '%s' "$p99"
+	printf -v "UPD_$tag" '%s' "$((lf1 - lf0))"
+	printf -v "STATE_$tag" '%s' "$st"
+}
+
 echo "== lab: 2 nodes, sync $([ "$TLS" = 1 ] && echo tls+tcp || echo tcp)," \
 	"ct_v4_map $LAB_CT_MAX entries per node, gc_interval_ms" \
 	"${LAB_GC_MS:-1000} (prefix $LAB_P)"
@@ -96,6 +136,17 @@ for i in $(seq 100); do
 	sleep 0.1
 done
 [ "$(peer 1 2 .state)" = in_sync ] || die "lb1 -> lb2 not in_sync"
+
+echo "== incremental lag, ordinary table: short connections through lb1" \
+	"for $LOAD_S s ($PAR at a time)"
+lag_phase small $LAB_VIP_DNAT
+# Its TIME_WAIT pairs would take room the fill needs (the table is sized
+# for the fill): flush lb1, whose deletions reach lb2 through sync.
+lab_node_ctl 1 ct flush >/dev/null || die "ct flush on lb1 failed"
+for i in $(seq 100); do
+	[ "$(lab_node_ctl 2 --json ct count | jq .entries)" = 0 ] && break
+	sleep 0.1
+done
 
 echo "== fill lb1: $FLOWS established DNAT pairs (ct-fill)"
 "$CTFILL" "$(lab_node_pin 1)" "$FLOWS" || die "ct-fill failed"
@@ -138,24 +189,9 @@ echo "   lb2 installed all $FLOWS flows after $INST_MS ms; in_sync after" \
 [ "$n2" -ge $((2 * FLOWS)) ] ||
 	echo "   WARNING: lb2 holds $n2 entries, expected $((2 * FLOWS))"
 
-echo "== incremental lag: short connections through lb1 for $LOAD_S s" \
-	"($PAR at a time)"
-(
-	end=$((SECONDS + LOAD_S))
-	while [ "$SECONDS" -lt "$end" ]; do
-		ip netns exec "$LAB_NS_C" "$LAB_TRAFFIC" client \
-			--tcp $LAB_VIP_DNAT:80 --conns $((PAR * 20)) \
-			--parallel "$PAR" --timeout-ms 10000
-	done
-) >"$LAB_STATE/load.json" 2>&1 &
-LOAD_PID=$!
-lf0=$(peer 1 2 .sent_flows)
-wait "$LOAD_PID"
-LOAD_PID=
-sleep 0.5			# the last acknowledgements
-conns=$(jq -s 'map(.ok) | add' "$LAB_STATE/load.json")
-failed=$(jq -s 'map(.failed) | add' "$LAB_STATE/load.json")
-read -r p50 p99 lf1 st < <(peer 1 2 '"\(.lag_p50_us) \(.lag_p99_us) \(.sent_flows) \(.state)"')
+echo "== incremental lag with $FLOWS flows in each table: short" \
+	"connections through lb1 for $LOAD_S s ($PAR at a time)"
+lag_phase big $LAB_VIP_FULLNAT
 
 echo
 echo "RESULTS (sync $([ "$TLS" = 1 ] && echo tls+tcp || echo tcp)," \
@@ -170,8 +206,13 @@ printf '  %-44s %s\n' \
 	"  flows sent / messages / bytes" "$RS_FLOWS / $RS_MSGS / $RS_BYTES" \
 	"  bytes on the wire per flow" "$(awk -v b="$RS_BYTES" -v f="$RS_FLOWS" \
 		'BEGIN { printf "%.2f", f ? b / f : 0 }')" \
-	"incremental, under load" "$conns short connections in $LOAD_S s" \
-	"  connections/s (failed)" "$((conns / LOAD_S)) ($failed)" \
-	"  flow updates sent to lb2" "$((lf1 - lf0))" \
-	"  lag p50 / p99 (event -> peer acked)" "$p50 us / $p99 us" \
-	"  lb1 -> lb2 state at the end" "$st"
+	"incremental, ordinary table" "$CONNS_small short connections in $LOAD_S s" \
+	"  connections/s (failed)" "$((CONNS_small / LOAD_S)) ($FAILED_small)" \
+	"  flow updates sent to lb2" "$UPD_small" \
+	"  lag p50 / p99 (event -> peer acked)" "$P50_small us / $P99_small us" \
+	"incremental, $FLOWS more flows per table" \
+	"$CONNS_big short connections in $LOAD_S s" \
+	"  connections/s (failed)" "$((CONNS_big / LOAD_S)) ($FAILED_big)" \
+	"  flow updates sent to lb2" "$UPD_big" \
+	"  lag p50 / p99 (event -> peer acked)" "$P50_big us / $P99_big us" \
+	"  lb1 -> lb2 state at the end" "$STATE_big"
