@@ -193,40 +193,30 @@ lab_link() {
 	lab_sysctl "$ns" "net.ipv4.conf.$ifn.rp_filter=0"
 }
 
-lab_topology() {
-	local ns
-	for ns in $LAB_NS_SW $LAB_NS_C $LAB_NS_LB $LAB_NS_B1 $LAB_NS_B2; do
-		lab_ns_add "$ns" || return 1
+# The switch/router namespace: bridges brf (front, 10.0.0.254) and brb
+# (back, 10.1.0.254), plus any further BRIDGE:ADDRESS given, routing
+# between them (DSR replies take this way back to the client).
+lab_switch() {
+	local i sys=(net.ipv4.ip_forward=1)
+	for i in brf:10.0.0.254 brb:10.1.0.254 "$@"; do
+		ip -n "$LAB_NS_SW" link add "${i%%:*}" type bridge &&
+		ip -n "$LAB_NS_SW" addr add "${i#*:}/24" dev "${i%%:*}" &&
+		ip -n "$LAB_NS_SW" link set "${i%%:*}" up || return 1
+		sys+=("net.ipv4.conf.${i%%:*}.rp_filter=0")
 	done
+	lab_sysctl "$LAB_NS_SW" "${sys[@]}"
+}
 
-	# Switch/router.
-	ip -n "$LAB_NS_SW" link add brf type bridge &&
-	ip -n "$LAB_NS_SW" link add brb type bridge &&
-	ip -n "$LAB_NS_SW" addr add 10.0.0.254/24 dev brf &&
-	ip -n "$LAB_NS_SW" addr add 10.1.0.254/24 dev brb &&
-	ip -n "$LAB_NS_SW" link set brf up &&
-	ip -n "$LAB_NS_SW" link set brb up &&
-	lab_sysctl "$LAB_NS_SW" net.ipv4.ip_forward=1 \
-		net.ipv4.conf.brf.rp_filter=0 net.ipv4.conf.brb.rp_filter=0 ||
-		return 1
-
-	# Client.
+# The client on the front bridge.
+lab_client_link() {
 	lab_link "$LAB_NS_C" eth0 c brf &&
-	ip -n "$LAB_NS_C" addr add $LAB_CLIENT/24 dev eth0 || return 1
+	ip -n "$LAB_NS_C" addr add $LAB_CLIENT/24 dev eth0
+}
 
-	# LB node.
-	lab_link "$LAB_NS_LB" eth0 lbf brf &&
-	lab_link "$LAB_NS_LB" eth1 lbb brb &&
-	ip -n "$LAB_NS_LB" addr add $LAB_LB_FRONT/24 dev eth0 &&
-	ip -n "$LAB_NS_LB" addr add $LAB_VIP_DNAT/32 dev eth0 &&
-	ip -n "$LAB_NS_LB" addr add $LAB_VIP_FULLNAT/32 dev eth0 &&
-	ip -n "$LAB_NS_LB" addr add $LAB_VIP_DSR/32 dev eth0 &&
-	ip -n "$LAB_NS_LB" addr add $LAB_LB_BACK/24 dev eth1 &&
-	ip -n "$LAB_NS_LB" addr add $LAB_SNAT/32 dev eth1 &&
-	lab_sysctl "$LAB_NS_LB" net.ipv4.ip_forward=1 || return 1
-
-	# Backends.
-	local i addr
+# The backends on the back bridge: default route via the LB's back address
+# (two-arm DNAT replies), the DSR VIP on lo answered through the switch.
+lab_backends() {
+	local i ns addr
 	for i in 1 2; do
 		ns=${LAB_P}b$i
 		addr=10.1.0.1$i
@@ -242,6 +232,27 @@ lab_topology() {
 		ip -n "$ns" route add default via 10.1.0.254 table 100 ||
 			return 1
 	done
+}
+
+lab_topology() {
+	local ns
+	for ns in $LAB_NS_SW $LAB_NS_C $LAB_NS_LB $LAB_NS_B1 $LAB_NS_B2; do
+		lab_ns_add "$ns" || return 1
+	done
+	lab_switch && lab_client_link || return 1
+
+	# LB node.
+	lab_link "$LAB_NS_LB" eth0 lbf brf &&
+	lab_link "$LAB_NS_LB" eth1 lbb brb &&
+	ip -n "$LAB_NS_LB" addr add $LAB_LB_FRONT/24 dev eth0 &&
+	ip -n "$LAB_NS_LB" addr add $LAB_VIP_DNAT/32 dev eth0 &&
+	ip -n "$LAB_NS_LB" addr add $LAB_VIP_FULLNAT/32 dev eth0 &&
+	ip -n "$LAB_NS_LB" addr add $LAB_VIP_DSR/32 dev eth0 &&
+	ip -n "$LAB_NS_LB" addr add $LAB_LB_BACK/24 dev eth1 &&
+	ip -n "$LAB_NS_LB" addr add $LAB_SNAT/32 dev eth1 &&
+	lab_sysctl "$LAB_NS_LB" net.ipv4.ip_forward=1 || return 1
+
+	lab_backends
 }
 
 # ---- batond -----------------------------------------------------------------
@@ -751,23 +762,13 @@ lab_node_stop() {
 }
 
 lab_multi_topology() {
-	local ns k i addr
+	local ns k
 	for ns in $LAB_ALL_NS; do
 		lab_ns_add "$ns" || return 1
 	done
 
-	# Switch/router: front, back and sync bridges.
-	for i in brf:10.0.0.254 brb:10.1.0.254 brs:10.2.0.254; do
-		ip -n "$LAB_NS_SW" link add "${i%%:*}" type bridge &&
-		ip -n "$LAB_NS_SW" addr add "${i#*:}/24" dev "${i%%:*}" &&
-		ip -n "$LAB_NS_SW" link set "${i%%:*}" up || return 1
-	done
-	lab_sysctl "$LAB_NS_SW" net.ipv4.ip_forward=1 \
-		net.ipv4.conf.brf.rp_filter=0 net.ipv4.conf.brb.rp_filter=0 ||
-		return 1
-
-	lab_link "$LAB_NS_C" eth0 c brf &&
-	ip -n "$LAB_NS_C" addr add $LAB_CLIENT/24 dev eth0 || return 1
+	# Switch/router with a third bridge for the sync network.
+	lab_switch brs:10.2.0.254 && lab_client_link || return 1
 
 	for ((k = 1; k <= LAB_NODES; k++)); do
 		ns=$(lab_node_ns "$k")
@@ -784,21 +785,7 @@ lab_multi_topology() {
 			net.ipv4.conf.all.arp_announce=2 || return 1
 	done
 
-	for i in 1 2; do
-		ns=${LAB_P}b$i
-		addr=10.1.0.1$i
-		lab_link "$ns" eth0 b$i brb &&
-		ip -n "$ns" addr add "$addr/24" dev eth0 &&
-		ip -n "$ns" route add default via $LAB_LB_BACK &&
-		ip -n "$ns" addr add $LAB_VIP_DSR/32 dev lo &&
-		lab_sysctl "$ns" net.ipv4.conf.all.arp_ignore=1 \
-			net.ipv4.conf.all.arp_announce=2 \
-			net.ipv4.conf.eth0.arp_ignore=1 \
-			net.ipv4.conf.eth0.arp_announce=2 &&
-		ip -n "$ns" rule add from $LAB_VIP_DSR lookup 100 &&
-		ip -n "$ns" route add default via 10.1.0.254 table 100 ||
-			return 1
-	done
+	lab_backends
 }
 
 # The addresses that float with the active node: "IFACE ADDRESS" lines.

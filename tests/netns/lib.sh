@@ -225,6 +225,43 @@ batond_kill() {
 	BATOND_PID=
 }
 
+# ---- tests on the lab (deploy/lab/lib.sh) -----------------------------------
+# The caller sets TMP (a directory of its own) and PIDS=() and registers
+# nt_lab_cleanup with nt_cleanup.
+
+# Stop our clients (only those: the lab's daemons are children of this
+# shell too, and lab_down stops them), tear the lab down, remove TMP.
+nt_lab_cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	lab_down
+	rm -rf "$TMP"
+}
+
+# bg_client NAME ARGS...: baton-traffic client in the client namespace, in
+# the background; its JSON summary in $TMP/NAME.json, its pid in $BG_PID.
+bg_client() {
+	local name=$1
+	shift
+	ip netns exec "$LAB_NS_C" "$LAB_TRAFFIC" client "$@" \
+		>"$TMP/$name.json" 2>&1 &
+	BG_PID=$!
+	PIDS+=("$BG_PID")
+}
+
+# client_ok WHAT JSON_OR_FILE: every flow of a client run succeeded.
+client_ok() {
+	local what=$1 j=$2
+	[ -f "$j" ] && j=$(cat "$j")
+	echo "  $what: $(echo "$j" | jq -c '{total, ok, failed, max_pause_ms}
+		| with_entries(select(.value != null))' 2>/dev/null ||
+		echo "$j" | head -c 300)"
+	nt_assert_eq "$(echo "$j" | jq -r .failed 2>/dev/null)" 0 \
+		"$what: flows failed"
+}
+
 nt_finish() {
 	echo
 	if [ "$NT_FAILS" -gt 0 ]; then

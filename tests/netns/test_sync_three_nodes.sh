@@ -32,33 +32,7 @@ nt_require_sync
 TMP=$(mktemp -d /tmp/nt-sync3.XXXXXX)
 PIDS=()
 
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	lab_down
-	rm -rf "$TMP"
-}
-nt_cleanup cleanup
-
-bg_client() {			# bg_client NAME ARGS...: background client
-	local name=$1
-	shift
-	ip netns exec "$LAB_NS_C" "$LAB_TRAFFIC" client "$@" \
-		>"$TMP/$name.json" 2>&1 &
-	BG_PID=$!
-	PIDS+=("$BG_PID")
-}
-
-client_ok() {			# client_ok WHAT JSON_OR_FILE
-	local what=$1 j=$2
-	[ -f "$j" ] && j=$(cat "$j")
-	echo "  $what: $(echo "$j" | jq -c '{total, ok, failed}' 2>/dev/null ||
-		echo "$j" | head -c 300)"
-	nt_assert_eq "$(echo "$j" | jq -r .failed 2>/dev/null)" 0 \
-		"$what: flows failed"
-}
+nt_cleanup nt_lab_cleanup
 
 peer_state_is() {		# peer_state_is K PEER STATE
 	[ "$(nt_sync_peer "$1" "$2" .state)" = "$3" ]

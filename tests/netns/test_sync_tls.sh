@@ -41,25 +41,7 @@ nt_require_sync
 TMP=$(mktemp -d /tmp/nt-synctls.XXXXXX)
 PIDS=()
 
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	lab_down
-	rm -rf "$TMP"
-}
-nt_cleanup cleanup
-
-client_ok() {			# client_ok WHAT JSON_OR_FILE
-	local what=$1 j=$2
-	[ -f "$j" ] && j=$(cat "$j")
-	echo "  $what: $(echo "$j" | jq -c '{total, ok, failed, max_pause_ms}
-		| with_entries(select(.value != null))' 2>/dev/null ||
-		echo "$j" | head -c 300)"
-	nt_assert_eq "$(echo "$j" | jq -r .failed 2>/dev/null)" 0 \
-		"$what: flows failed"
-}
+nt_cleanup nt_lab_cleanup
 
 peer_state_is() {		# peer_state_is K PEER STATE
 	[ "$(nt_sync_peer "$1" "$2" .state)" = "$3" ]

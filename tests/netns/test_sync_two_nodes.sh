@@ -42,41 +42,9 @@ LAB_NODE_CT_TIMEOUTS[1]="tcp_time_wait: 4, tcp_closed: 2"
 TMP=$(mktemp -d /tmp/nt-sync2.XXXXXX)
 PIDS=()
 
-cleanup() {
-	local p
-	# Only our clients: the lab's daemons are children of this shell too,
-	# and lab_down stops those.
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	lab_down
-	rm -rf "$TMP"
-}
-nt_cleanup cleanup
+nt_cleanup nt_lab_cleanup
 
 # ---- helpers ------------------------------------------------------------------
-
-# bg_client NAME ARGS...: baton-traffic client in the client namespace, in
-# the background; JSON in $TMP/NAME.json, pid in $BG_PID.
-bg_client() {
-	local name=$1
-	shift
-	ip netns exec "$LAB_NS_C" "$LAB_TRAFFIC" client "$@" \
-		>"$TMP/$name.json" 2>&1 &
-	BG_PID=$!
-	PIDS+=("$BG_PID")
-}
-
-# client_ok WHAT FILE_OR_JSON: every flow of a client run succeeded.
-client_ok() {
-	local what=$1 j=$2
-	[ -f "$j" ] && j=$(cat "$j")
-	echo "  $what: $(echo "$j" | jq -c '{total, ok, failed, max_pause_ms}
-		| with_entries(select(.value != null))' 2>/dev/null ||
-		echo "$j" | head -c 300)"
-	nt_assert_eq "$(echo "$j" | jq -r '.failed' 2>/dev/null)" 0 \
-		"$what: flows failed"
-}
 
 # short_batch TAG: short TCP connections (DNAT, fullNAT), UDP exchanges and
 # ICMP echoes through the active node, all checked.

@@ -36,6 +36,7 @@
 #include <bpf/bpf.h>
 
 #include "baton.h"
+#include "flow.h"
 
 #define CLIENT_BASE	0x0a400000u	/* 10.64.0.0 */
 #define PORTS_PER_IP	60000u
@@ -150,61 +151,33 @@ out:
 	return ret;
 }
 
-/* Flow i as the datapath's slow path builds it, then the first reply
- * (SYN-ACK) and the handshake's last ACK made it ESTABLISHED. */
+/* Flow i, ESTABLISHED, built by the code sync uses to rebuild a peer's
+ * flows exactly as the datapath's slow path does (sync/flow.c), but as
+ * this node's own: CT_F_REMOTE cleared (not counted on a backend). */
 static void make_pair(const struct target *t, uint64_t i, uint64_t now,
 		      struct ct_v4_key *fk, struct ct_v4_entry *fwd,
 		      struct ct_v4_key *rk, struct ct_v4_entry *rev)
 {
 	uint32_t b = (uint32_t)(i % t->nbe);
 	const struct lb_v4_backend *be = &t->be[b];
-	uint32_t caddr = htonl(CLIENT_BASE + (uint32_t)(i / PORTS_PER_IP));
-	uint16_t cport = htons((uint16_t)(PORT_MIN + i % PORTS_PER_IP));
+	struct bsync_flow f = {
+		.proto = IPPROTO_TCP,
+		.mode = BATON_MODE_DNAT,
+		.state = CT_STATE_ESTABLISHED,
+		.epoch = t->epoch,
+		.caddr = CLIENT_BASE + (uint32_t)(i / PORTS_PER_IP),
+		.cport = (uint16_t)(PORT_MIN + i % PORTS_PER_IP),
+		.vip = ntohl(t->vip),
+		.vport = ntohs(t->vport),
+		.baddr = ntohl(be->addr),
+		.bport = ntohs(be->port),
+	};
 
-	memset(fk, 0, sizeof(*fk));
-	memset(rk, 0, sizeof(*rk));
-	memset(fwd, 0, sizeof(*fwd));
-	fk->saddr = caddr;
-	fk->daddr = t->vip;
-	fk->sport = cport;
-	fk->dport = t->vport;
-	fk->proto = IPPROTO_TCP;
-
-	fwd->vip = t->vip;
-	fwd->vport = t->vport;
-	fwd->vproto = IPPROTO_TCP;
-	fwd->mode = BATON_MODE_DNAT;
-	fwd->dir = CT_DIR_FWD;
-	fwd->state = CT_STATE_ESTABLISHED;
-	fwd->svc_id = t->svc_id;
-	fwd->be_id = t->be_id[b];
-	fwd->owner = t->owner;
-	fwd->epoch = t->epoch;
-	fwd->created_ns = now;
-	fwd->last_seen_ns = now;
-	fwd->packets = 2;
-	fwd->bytes = 120;
-	fwd->nat_saddr = caddr;
-	fwd->nat_sport = cport;
-	fwd->nat_daddr = be->addr;
-	fwd->nat_dport = be->port;
-
-	rk->saddr = be->addr;
-	rk->daddr = caddr;
-	rk->sport = be->port;
-	rk->dport = cport;
-	rk->proto = IPPROTO_TCP;
-
-	*rev = *fwd;
-	rev->dir = CT_DIR_REV;
-	rev->packets = 1;
-	rev->bytes = 60;
-	rev->nat_saddr = t->vip;
-	rev->nat_sport = t->vport;
-	rev->nat_daddr = caddr;
-	rev->nat_dport = cport;
-	rev->peer = *fk;
-	fwd->peer = *rk;
+	if (bsync_flow_to_ct(&f, t->owner, t->svc_id, t->be_id[b], false, now,
+			     fk, fwd, rk, rev) != 1)
+		abort();	/* the service read from the node is invalid */
+	fwd->flags &= ~CT_F_REMOTE;
+	rev->flags &= ~CT_F_REMOTE;
 }
 
 static void usage(FILE *f)
