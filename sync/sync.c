@@ -88,6 +88,7 @@ struct peer {
 	bool open;
 	uint64_t last_send_ns;
 	uint64_t redials;
+	uint64_t down_since_ns;	/* when it was last connected (or start) */
 
 	/* Our stream to the peer. */
 	enum tx_state state;
@@ -1031,6 +1032,7 @@ static void on_async(uv_async_t *a)
 		if (evs[i].up) {
 			p->pipe = evs[i].pipe;
 			p->connected = true;
+			p->last_error[0] = '\0';
 			log_info(SUB, "peer %u: connected (%s)", p->id,
 				 p->url);
 			start_resync(p, "connected");
@@ -1038,6 +1040,7 @@ static void on_async(uv_async_t *a)
 			if (nng_pipe_id(evs[i].pipe) != nng_pipe_id(p->pipe))
 				continue;	/* an older connection */
 			p->connected = false;
+			p->down_since_ns = baton_ct_now_ns();
 			p->state = TX_DOWN;
 			p->resync.active = false;
 			log_info(SUB, "peer %u: disconnected", p->id);
@@ -1081,8 +1084,18 @@ static void tick(uv_timer_t *t)
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = &s->peers[i];
 
-		if (!p->connected)
+		if (!p->connected) {
+			/* nng reports neither a refused connection nor a
+			 * failed TLS handshake: say how long it has been. */
+			if (now - p->down_since_ns > 3 * NS_PER_S &&
+			    !p->last_error[0])
+				peer_error(p, "cannot connect to %s for 3 s "
+					   "(peer down or unreachable%s)",
+					   p->url, is_tls(p->url) ?
+					   ", or its certificate or ours "
+					   "refused" : "");
 			continue;
+		}
 		/* Stalled: no acknowledgement for STALL_NS although this
 		 * node is keeping up with what it receives - an ack waiting
 		 * in our own backlog (a big resync from that peer) is not
@@ -1227,6 +1240,7 @@ struct baton_sync *baton_sync_init(uv_loop_t *loop,
 
 		p->s = s;
 		p->id = c->peers[i].id;
+		p->down_since_ns = baton_ct_now_ns();
 		snprintf(p->url, sizeof(p->url), "%s", c->peers[i].url);
 		s->npeers++;
 		if (open_peer(s, p, c, i, err, errlen))
