@@ -536,6 +536,8 @@ static int cmd_ct_flush(struct batond *d, json_t *req, json_t **data,
 		return (int)n;
 	}
 	log_info(SUB, "conntrack flushed: %ld entries", n);
+	/* Peers' flows were in the table too: get them back. */
+	baton_sync_request_all(d->sync, "conntrack flushed here");
 	*data = json_pack("{s:I}", "deleted", (json_int_t)n);
 	return 0;
 }

@@ -276,6 +276,10 @@ static int datapath_start(struct batond *d, char *err, size_t errlen)
 	if (ret)
 		goto out_release;
 	d->epoch = d->cfg.epoch ? d->cfg.epoch : (uint32_t)time(NULL);
+	/* Epochs only grow: peers take a lower one for a replay. A clock
+	 * stepped back must not make this life look older than the last. */
+	if (!d->cfg.epoch && d->ld.reused && old.epoch >= d->epoch)
+		d->epoch = old.epoch + 1;
 	ret = baton_loader_write_cfg(&d->ld, d->cfg.node_id, d->epoch,
 				     d->cfg.hash_seed);
 	if (ret) {
@@ -327,14 +331,36 @@ static void on_ct_deleted(const struct ct_v4_key *k,
 	baton_sync_on_delete(d->sync, k, e);
 }
 
+/* A live flow must be re-sent well within its timeout, or standbys age
+ * out flows their owner still carries. Not an error: a drill may want
+ * exactly that. */
+static void sync_check_refresh(const struct baton_config *c)
+{
+	uint32_t t[] = { c->timeout_s[CT_STATE_ESTABLISHED],
+			 c->timeout_s[CT_STATE_FIN_WAIT],
+			 c->timeout_s[CT_STATE_CLOSE_WAIT],
+			 c->udp_est_timeout_s, c->icmp_timeout_s };
+	uint32_t min = t[0];
+
+	for (size_t i = 1; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i] < min)
+			min = t[i];
+	if ((uint64_t)c->sync.refresh_s * 2 > min)
+		log_warn("sync", "sync.refresh_s %u is more than half the "
+			 "shortest timeout of a live flow (%u s): standbys may "
+			 "expire flows their owner still carries",
+			 c->sync.refresh_s, min);
+}
+
 /* Conntrack replication, if configured: fed by the datapath's events and
  * by what the GC (and batonctl ct flush) deletes. */
 static int sync_start(struct batond *d, char *err, size_t errlen)
 {
 	if (!d->cfg.sync.enabled)
 		return 0;
+	sync_check_refresh(&d->cfg);
 	d->sync = baton_sync_init(d->loop, &d->cfg, d->epoch, d->ld.ct_fd,
-				  d->svcs, err, errlen);
+				  d->ld.pkt_stats_fd, d->svcs, err, errlen);
 	if (!d->sync)
 		return -EINVAL;
 	baton_events_set_handler(d->ev, on_ct_event, d);

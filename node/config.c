@@ -462,7 +462,7 @@ void baton_config_defaults(struct baton_config *cfg)
 	cfg->icmp_timeout_s = 30;
 	cfg->hash_seed = 0x5eed;
 	cfg->sync.batch_ms = 2;
-	cfg->sync.refresh_s = 30;
+	cfg->sync.refresh_s = 10;
 	cfg->sync.queue = 4096;
 }
 

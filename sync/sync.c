@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <nng/nng.h>
@@ -17,6 +18,7 @@
 #include "../node/ct.h"
 #include "../node/log.h"
 #include "../node/services.h"
+#include "../node/stats.h"
 #include "flow.h"
 #include "sync.h"
 #include "wire.h"
@@ -43,8 +45,10 @@
 #define HEARTBEAT_NS (250 * NS_PER_MS)
 /* Lag samples kept for the percentiles. */
 #define LAG_SAMPLES 4096
-/* nng's per-socket send buffer holds at most this many messages. */
-#define NNG_SENDBUF_MAX 8192
+/* Messages nng may hold for a peer that does not take them: up to 64 KiB
+ * each, so a stuck peer costs at most 8 MiB; beyond, the peer is out of
+ * sync and gets a resync once it moves again. */
+#define NNG_SENDBUF_MAX 128
 
 enum tx_state {
 	TX_DOWN,		/* no connection to the peer */
@@ -85,6 +89,10 @@ struct peer {
 	nng_socket push;
 	nng_dialer dialer;
 	nng_pipe pipe;		/* the current connection, if connected */
+	/* The latest connect/disconnect seen on an nng thread, under
+	 * s->lock: only the latest matters, so none can be lost. */
+	bool ev_pending, ev_up;
+	nng_pipe ev_pipe;
 	bool open;
 	uint64_t last_send_ns;
 	uint64_t redials;
@@ -117,20 +125,12 @@ struct peer {
 
 	/* Counters. */
 	uint64_t sent_flows, sent_deletes, recv_flows, recv_deletes;
-	uint64_t installed, no_service, rejected, removed_stale;
+	uint64_t installed, no_service, rejected, removed_stale, conflicts;
 	uint64_t msgs_sent, msgs_recv, bytes_sent, bytes_recv;
 	uint64_t resyncs_sent, resyncs_recv;
 	char last_error[128];
 };
 
-/* A connect/disconnect seen on an nng thread, for the loop. */
-struct pipe_event {
-	struct peer *p;
-	nng_pipe pipe;
-	bool up;
-};
-
-#define PIPE_EV_MAX 64
 
 struct baton_sync {
 	uv_loop_t *loop;
@@ -141,6 +141,8 @@ struct baton_sync {
 	uint32_t refresh_s;
 	uint32_t queue;
 	int ct_fd;
+	int stats_fd;		/* pkt_stats: ST_EV_LOST */
+	uint64_t ev_lost;	/* as last seen */
 	const struct baton_services *svcs;
 	bool tls;
 
@@ -158,10 +160,8 @@ struct baton_sync {
 	int handles;		/* initialised, not yet closed */
 	bool stopping;
 
-	pthread_mutex_t lock;	/* guards evq and closing */
+	pthread_mutex_t lock;	/* guards the peers' ev_* and closing */
 	bool closing;		/* nng callbacks must not wake the loop */
-	struct pipe_event evq[PIPE_EV_MAX];
-	unsigned int nevq;
 
 	size_t npeers;
 	struct peer peers[BATON_MAX_PEERS];
@@ -188,8 +188,15 @@ struct baton_sync {
 	struct ct_v4_entry ins_vals[2 * BSYNC_MAX_RECORDS];
 	uint8_t txbuf[BSYNC_MAX_MSG];
 
-	uint64_t rx_garbage, rx_replayed, rx_unknown_peer;
-	uint64_t rx_drained_ns;	/* when the receive queue was last empty */
+	uint64_t rx_garbage, rx_replayed, rx_unknown_peer, rx_wrong_sender;
+
+	/* Incoming connections and the node each one speaks for. */
+	struct {
+		uint32_t pipe;
+		uint32_t node;
+	} pipe_node[2 * BATON_MAX_PEERS];
+	unsigned int pipe_next;
+	bool rx_backlogged;	/* the last receive turn left messages queued */
 };
 
 static void pump_kick(struct baton_sync *s);
@@ -208,6 +215,14 @@ static void peer_error(struct peer *p, const char *fmt, ...)
 	vsnprintf(p->last_error, sizeof(p->last_error), fmt, ap);
 	va_end(ap);
 	log_warn(SUB, "peer %u: %s", p->id, p->last_error);
+}
+
+static uint32_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 static struct peer *peer_by_id(struct baton_sync *s, uint32_t id)
@@ -580,13 +595,29 @@ static int dump_step(struct baton_sync *s, struct dump *d,
 	if (ret < 0)
 		return ret;
 	for (uint32_t i = 0; i < n; i++) {
+		const struct ct_v4_entry *e = &s->vals[i];
+		struct ct_v4_entry fwd;
 		struct bsync_flow f;
 
-		if (!replicable(&s->keys[i], &s->vals[i], s->node_id))
+		if (d->since_ns && e->dir == CT_DIR_REV) {
+			/* Refresh: a flow whose replies alone kept it alive
+			 * (a server-only UDP stream) is refreshed through its
+			 * reply half, with that half's idle time. */
+			if (e->last_seen_ns < d->since_ns ||
+			    bpf_map_lookup_elem(s->ct_fd, &e->peer, &fwd) ||
+			    !replicable(&e->peer, &fwd, s->node_id) ||
+			    fwd.last_seen_ns >= d->since_ns)
+				continue;
+			fwd.last_seen_ns = e->last_seen_ns;
+			if (!bsync_flow_from_ct(&e->peer, &fwd, now, &f))
+				emit(s, arg, &f);
 			continue;
-		if (d->since_ns && s->vals[i].last_seen_ns < d->since_ns)
+		}
+		if (!replicable(&s->keys[i], e, s->node_id))
 			continue;
-		if (!bsync_flow_from_ct(&s->keys[i], &s->vals[i], now, &f))
+		if (d->since_ns && e->last_seen_ns < d->since_ns)
+			continue;
+		if (!bsync_flow_from_ct(&s->keys[i], e, now, &f))
 			emit(s, arg, &f);
 	}
 	return ret;
@@ -690,14 +721,8 @@ static bool refresh_step(struct baton_sync *s)
 
 	if (!s->refresh.active)
 		return false;
-	for (size_t i = 0; i < s->npeers; i++) {
-		struct peer *p = &s->peers[i];
-
-		/* Let a peer far behind catch up before adding load. */
-		if (p->connected && p->state == TX_IN_SYNC &&
-		    (int32_t)(p->seq - p->acked) >= RESYNC_WINDOW)
-			return false;
-	}
+	/* No waiting for a slow peer: that would stop the refresh of every
+	 * peer; one that falls sync.queue behind is resynced instead. */
 	ret = dump_step(s, &s->refresh, emit_refresh, &c);
 	emit_flush(s, &c);
 	if (ret == 0)
@@ -708,6 +733,37 @@ static bool refresh_step(struct baton_sync *s)
 
 /* ---- receiving ---------------------------------------------------------- */
 
+/*
+ * Whether a flow from p may be written over what this node holds:
+ *  - a forward half this node owns (it took the flow over, or made it) is
+ *    replaced only if the sender saw the flow more recently: two nodes
+ *    that both carried a flow converge on the one that carried it last,
+ *    instead of each marking the other's copy remote and both dropping
+ *    it later;
+ *  - a reverse half that belongs to another flow (the same fullNAT reply
+ *    tuple chosen on two nodes) is never replaced: that flow would break,
+ *    as the datapath itself refuses (DROP_CT_COLLISION).
+ */
+static bool install_allowed(struct peer *p, const struct ct_v4_key *fk,
+			    const struct ct_v4_entry *fwd,
+			    const struct ct_v4_key *rk, bool has_rev)
+{
+	struct ct_v4_entry cur;
+
+	if (!bpf_map_lookup_elem(p->s->ct_fd, fk, &cur)) {
+		if (!(cur.flags & CT_F_REMOTE) &&
+		    cur.last_seen_ns > fwd->last_seen_ns)
+			return false;
+		/* The same flow: its reverse key is ours to replace. */
+		if (!memcmp(&cur.peer, rk, sizeof(*rk)))
+			return true;
+	}
+	if (has_rev && !bpf_map_lookup_elem(p->s->ct_fd, rk, &cur) &&
+	    memcmp(&cur.peer, fk, sizeof(*fk)))
+		return false;
+	return true;
+}
+
 /* Install the flows of an UPDATE from p, both halves, in one batch. */
 static void install_flows(struct peer *p, const struct bsync_flow *flows,
 			  size_t n)
@@ -715,11 +771,12 @@ static void install_flows(struct peer *p, const struct bsync_flow *flows,
 	struct baton_sync *s = p->s;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
 	uint64_t now = baton_ct_now_ns();
-	__u32 count = 0;
+	__u32 count = 0, done, i;
+	size_t flows_in = 0;
 	int ret;
 
-	for (size_t i = 0; i < n; i++) {
-		const struct bsync_flow *f = &flows[i];
+	for (size_t j = 0; j < n; j++) {
+		const struct bsync_flow *f = &flows[j];
 		int svc, be;
 
 		svc = baton_services_find(s->svcs, f->vip, f->vport, f->proto);
@@ -740,21 +797,36 @@ static void install_flows(struct peer *p, const struct bsync_flow *flows,
 			p->rejected++;
 			continue;
 		}
+		if (!install_allowed(p, &s->ins_keys[count],
+				     &s->ins_vals[count],
+				     &s->ins_keys[count + 1], ret == 1)) {
+			p->conflicts++;
+			continue;
+		}
 		s->ins_vals[count].sync_gen = p->rx_gen;
 		if (ret == 1)
 			s->ins_vals[count + 1].sync_gen = p->rx_gen;
 		count += ret == 1 ? 2 : 1;
+		flows_in++;
 	}
 	if (!count)
 		return;
-	ret = bpf_map_update_batch(s->ct_fd, s->ins_keys, s->ins_vals, &count,
+	done = count;
+	ret = bpf_map_update_batch(s->ct_fd, s->ins_keys, s->ins_vals, &done,
 				   &opts);
-	/* count: how many were written, also on error. */
-	p->installed += count;
-	if (ret) {
-		p->rejected++;
-		peer_error(p, "install: %s (ct_v4_map full?)", strerror(-ret));
+	if (!ret) {
+		p->installed += flows_in;
+		return;
 	}
+	/* The batch stops at the first failure (a full table): install the
+	 * rest one by one, so what fits is in and stamped with this
+	 * resync's generation, and count every entry that is not. */
+	for (i = done; i < count; i++)
+		if (bpf_map_update_elem(s->ct_fd, &s->ins_keys[i],
+					&s->ins_vals[i], BPF_ANY))
+			p->rejected++;
+	p->installed += flows_in;
+	peer_error(p, "install: %s (ct_v4_map full?)", strerror(-ret));
 }
 
 /* Delete a flow the owner removed: only if it is still the owner's. */
@@ -935,13 +1007,37 @@ static void handle_control(struct peer *p, struct bsync_msg *m)
 	pump_kick(p->s);
 }
 
-static void handle_msg(struct baton_sync *s, const void *buf, size_t len)
+/*
+ * Whether a message claiming to come from `sender` may come over `pipe`:
+ * an incoming connection speaks for the first node it names, and for no
+ * other. (nng 1.5 does not tell a listener the name in the client's
+ * certificate, so with TLS the cluster CA is the trust boundary: a node
+ * without a certificate of it cannot connect at all, and one with a
+ * certificate cannot switch identities on a connection.)
+ */
+static bool sender_bound(struct baton_sync *s, nng_pipe pipe, uint32_t sender)
+{
+	uint32_t id = nng_pipe_id(pipe);
+	unsigned int i, n = sizeof(s->pipe_node) / sizeof(s->pipe_node[0]);
+
+	for (i = 0; i < n; i++)
+		if (s->pipe_node[i].pipe == id)
+			return s->pipe_node[i].node == sender;
+	s->pipe_node[s->pipe_next % n].pipe = id;
+	s->pipe_node[s->pipe_next % n].node = sender;
+	s->pipe_next++;
+	return true;
+}
+
+static void handle_msg(struct baton_sync *s, nng_msg *msg)
 {
 	struct bsync_msg m;
 	struct peer *p;
+	size_t len = nng_msg_len(msg);
 	int ret;
 
-	ret = bsync_decode(buf, len, &m, s->rx_flows, s->rx_keys);
+	ret = bsync_decode(nng_msg_body(msg), len, &m, s->rx_flows,
+			   s->rx_keys);
 	if (ret) {
 		s->rx_garbage++;
 		return;
@@ -949,6 +1045,10 @@ static void handle_msg(struct baton_sync *s, const void *buf, size_t len)
 	p = peer_by_id(s, m.hdr.sender);
 	if (!p || m.hdr.sender == s->node_id) {
 		s->rx_unknown_peer++;
+		return;
+	}
+	if (!sender_bound(s, nng_msg_get_pipe(msg), m.hdr.sender)) {
+		s->rx_wrong_sender++;
 		return;
 	}
 	p->msgs_recv++;
@@ -969,14 +1069,15 @@ static void rx_ready(uv_poll_t *h, int status, int events)
 		return;
 	t0 = baton_ct_now_ns();
 
+	s->rx_backlogged = true;	/* unless the queue runs dry */
 	for (i = 0; i < RX_BUDGET; i++) {
 		nng_msg *m;
 
 		if (nng_recvmsg(s->pull, &m, NNG_FLAG_NONBLOCK)) {
-			s->rx_drained_ns = baton_ct_now_ns();
+			s->rx_backlogged = false;
 			break;
 		}
-		handle_msg(s, nng_msg_body(m), nng_msg_len(m));
+		handle_msg(s, m);
 		nng_msg_free(m);
 		if (baton_ct_now_ns() - t0 > RX_BUDGET_NS)
 			break;
@@ -996,18 +1097,17 @@ static void rx_ready(uv_poll_t *h, int status, int events)
 
 /* ---- connections -------------------------------------------------------- */
 
-/* nng thread: queue the change for the loop. */
+/* nng thread: record the change for the loop. */
 static void pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 {
 	struct peer *p = arg;
 	struct baton_sync *s = p->s;
 
 	pthread_mutex_lock(&s->lock);
-	if (!s->closing && s->nevq < PIPE_EV_MAX) {
-		s->evq[s->nevq].p = p;
-		s->evq[s->nevq].pipe = pipe;
-		s->evq[s->nevq].up = ev == NNG_PIPE_EV_ADD_POST;
-		s->nevq++;
+	if (!s->closing) {
+		p->ev_pending = true;
+		p->ev_up = ev == NNG_PIPE_EV_ADD_POST;
+		p->ev_pipe = pipe;
 		/* Under the lock: stop() cannot close the handle between. */
 		uv_async_send(&s->async);
 	}
@@ -1017,28 +1117,31 @@ static void pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 static void on_async(uv_async_t *a)
 {
 	struct baton_sync *s = a->data;
-	struct pipe_event evs[PIPE_EV_MAX];
-	unsigned int n;
 
-	pthread_mutex_lock(&s->lock);
-	n = s->nevq;
-	memcpy(evs, s->evq, n * sizeof(evs[0]));
-	s->nevq = 0;
-	pthread_mutex_unlock(&s->lock);
+	for (size_t i = 0; i < s->npeers && !s->stopping; i++) {
+		struct peer *p = &s->peers[i];
+		nng_pipe pipe;
+		bool pending, up;
 
-	for (unsigned int i = 0; i < n && !s->stopping; i++) {
-		struct peer *p = evs[i].p;
-
-		if (evs[i].up) {
-			p->pipe = evs[i].pipe;
+		pthread_mutex_lock(&s->lock);
+		pending = p->ev_pending;
+		up = p->ev_up;
+		pipe = p->ev_pipe;
+		p->ev_pending = false;
+		pthread_mutex_unlock(&s->lock);
+		if (!pending)
+			continue;
+		if (up) {
+			/* New connection (maybe after a disconnect whose
+			 * event this one superseded): a fresh stream. */
+			p->pipe = pipe;
 			p->connected = true;
 			p->last_error[0] = '\0';
 			log_info(SUB, "peer %u: connected (%s)", p->id,
 				 p->url);
 			start_resync(p, "connected");
-		} else {
-			if (nng_pipe_id(evs[i].pipe) != nng_pipe_id(p->pipe))
-				continue;	/* an older connection */
+		} else if (nng_pipe_id(pipe) >= nng_pipe_id(p->pipe)) {
+			/* (An older connection's end changes nothing.) */
 			p->connected = false;
 			p->down_since_ns = baton_ct_now_ns();
 			p->state = TX_DOWN;
@@ -1075,6 +1178,27 @@ static void pump_kick(struct baton_sync *s)
 		uv_idle_start(&s->pump_idle, pump);
 }
 
+/*
+ * The datapath could not deliver events (ring buffer full while the loop
+ * was busy): established flows or takeovers may never have been sent, and
+ * nothing else would tell. Resync every peer.
+ */
+static void ev_lost_check(struct baton_sync *s)
+{
+	uint64_t st[ST_MAX];
+
+	if (s->stats_fd < 0 || baton_stats_sum(s->stats_fd, st, ST_MAX))
+		return;
+	if (st[ST_EV_LOST] > s->ev_lost) {
+		log_warn(SUB, "%llu datapath events lost: resyncing every "
+			 "peer", (unsigned long long)(st[ST_EV_LOST] -
+						     s->ev_lost));
+		for (size_t i = 0; i < s->npeers; i++)
+			start_resync(&s->peers[i], "datapath events lost");
+	}
+	s->ev_lost = st[ST_EV_LOST];
+}
+
 /* Every 100 ms: stalled peers, out-of-sync peers, the refresh cycle. */
 static void tick(uv_timer_t *t)
 {
@@ -1096,13 +1220,12 @@ static void tick(uv_timer_t *t)
 					   "refused" : "");
 			continue;
 		}
-		/* Stalled: no acknowledgement for STALL_NS although this
-		 * node is keeping up with what it receives - an ack waiting
-		 * in our own backlog (a big resync from that peer) is not
-		 * the peer's fault. */
+		/* Stalled: no acknowledgement for STALL_NS - unless this
+		 * node has a receive backlog, where the ack may be waiting
+		 * behind a big resync from that peer. A quiet peer leaves
+		 * no backlog, so a dead link is always redialled. */
 		if (p->seq != p->acked && p->unacked_since &&
-		    now - p->unacked_since > STALL_NS &&
-		    now - s->rx_drained_ns < STALL_NS / 4) {
+		    now - p->unacked_since > STALL_NS && !s->rx_backlogged) {
 			/* The new connection starts with a resync. */
 			peer_error(p, "no acknowledgement for 1 s: "
 				   "reconnecting");
@@ -1123,6 +1246,7 @@ static void tick(uv_timer_t *t)
 			send_stream(p, &w);
 		}
 	}
+	ev_lost_check(s);
 	if (!s->refresh.active &&
 	    now - s->refresh_last_ns >= (uint64_t)s->refresh_s * NS_PER_S) {
 		memset(&s->refresh, 0, sizeof(s->refresh));
@@ -1179,7 +1303,7 @@ static int open_peer(struct baton_sync *s, struct peer *p,
 
 struct baton_sync *baton_sync_init(uv_loop_t *loop,
 				   const struct baton_config *cfg,
-				   uint32_t epoch, int ct_fd,
+				   uint32_t epoch, int ct_fd, int stats_fd,
 				   const struct baton_services *svcs,
 				   char *err, size_t errlen)
 {
@@ -1199,7 +1323,15 @@ struct baton_sync *baton_sync_init(uv_loop_t *loop,
 	s->node_id = cfg->node_id;
 	s->epoch = epoch;
 	s->ct_fd = ct_fd;
+	s->stats_fd = stats_fd;
 	s->svcs = svcs;
+	if (stats_fd >= 0) {
+		/* Losses of an earlier life are not ours to repair. */
+		uint64_t st[ST_MAX];
+
+		if (!baton_stats_sum(stats_fd, st, ST_MAX))
+			s->ev_lost = st[ST_EV_LOST];
+	}
 	s->batch_ms = c->batch_ms ? c->batch_ms : 2;
 	s->refresh_s = c->refresh_s ? c->refresh_s : 30;
 	s->queue = c->queue ? c->queue : 4096;
@@ -1241,6 +1373,13 @@ struct baton_sync *baton_sync_init(uv_loop_t *loop,
 		p->s = s;
 		p->id = c->peers[i].id;
 		p->down_since_ns = baton_ct_now_ns();
+		/* Sessions count from the wall clock in ms: a restarted batond
+		 * (even with the same epoch) opens newer streams than its
+		 * previous life, which its peers would otherwise ignore as
+		 * replays. Generations start anywhere, so entries pinned by
+		 * an earlier life never match the first resync's. */
+		p->session = wall_ms();
+		p->rx_gen = (uint16_t)(wall_ms() * 2654435761u) | 1;
 		snprintf(p->url, sizeof(p->url), "%s", c->peers[i].url);
 		s->npeers++;
 		if (open_peer(s, p, c, i, err, errlen))
@@ -1348,6 +1487,18 @@ void baton_sync_stop(struct baton_sync *s)
 	uv_close((uv_handle_t *)&s->pump_idle, handle_closed);
 }
 
+void baton_sync_request_all(struct baton_sync *s, const char *why)
+{
+	for (size_t i = 0; s && i < s->npeers; i++) {
+		struct peer *p = &s->peers[i];
+
+		if (!p->rx_epoch && !p->rx_session)
+			continue;	/* nothing received yet: it will send */
+		p->req_sent = false;
+		request_resync(p, p->rx_epoch, p->rx_session, why);
+	}
+}
+
 int baton_sync_resync(struct baton_sync *s, uint32_t peer_id)
 {
 	struct peer *p;
@@ -1399,7 +1550,7 @@ json_t *baton_sync_status(const struct baton_sync *s)
 		json_array_append_new(peers, json_pack(
 			"{s:I, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I,"
 			" s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-			" s:I, s:I, s:I, s:s}",
+			" s:I, s:I, s:I, s:I, s:s}",
 			"id", (json_int_t)p->id,
 			"url", p->url,
 			"connected", p->connected,
@@ -1411,6 +1562,7 @@ json_t *baton_sync_status(const struct baton_sync *s)
 			"installed", (json_int_t)p->installed,
 			"no_service", (json_int_t)p->no_service,
 			"rejected", (json_int_t)p->rejected,
+			"conflicts", (json_int_t)p->conflicts,
 			"removed_stale", (json_int_t)p->removed_stale,
 			"msgs_sent", (json_int_t)p->msgs_sent,
 			"msgs_recv", (json_int_t)p->msgs_recv,
@@ -1425,7 +1577,7 @@ json_t *baton_sync_status(const struct baton_sync *s)
 			"lag_p99_us", p99,
 			"last_error", p->last_error));
 	}
-	return json_pack("{s:b, s:I, s:I, s:s, s:b, s:o, s:I, s:I, s:I}",
+	return json_pack("{s:b, s:I, s:I, s:s, s:b, s:o, s:I, s:I, s:I, s:I}",
 			 "enabled", s != NULL,
 			 "node_id", (json_int_t)(s ? s->node_id : 0),
 			 "epoch", (json_int_t)(s ? s->epoch : 0),
@@ -1435,5 +1587,7 @@ json_t *baton_sync_status(const struct baton_sync *s)
 			 "rx_garbage", (json_int_t)(s ? s->rx_garbage : 0),
 			 "rx_replayed", (json_int_t)(s ? s->rx_replayed : 0),
 			 "rx_unknown_peer",
-			 (json_int_t)(s ? s->rx_unknown_peer : 0));
+			 (json_int_t)(s ? s->rx_unknown_peer : 0),
+			 "rx_wrong_sender",
+			 (json_int_t)(s ? s->rx_wrong_sender : 0));
 }

@@ -36,12 +36,13 @@ struct baton_sync;
 
 /*
  * Set up sockets and handles (nothing is sent before baton_sync_start).
- * ct_fd: ct_v4_map; svcs: the running services (to re-base installed
- * flows). NULL with errno and a message in err on failure.
+ * ct_fd: ct_v4_map; stats_fd: pkt_stats (lost events mean a resync), or
+ * -1; svcs: the running services (to re-base installed flows). NULL with
+ * errno and a message in err on failure.
  */
 struct baton_sync *baton_sync_init(uv_loop_t *loop,
 				   const struct baton_config *cfg,
-				   uint32_t epoch, int ct_fd,
+				   uint32_t epoch, int ct_fd, int stats_fd,
 				   const struct baton_services *svcs,
 				   char *err, size_t errlen);
 int baton_sync_start(struct baton_sync *s);
@@ -54,6 +55,10 @@ void baton_sync_on_event(struct baton_sync *s, const struct ct_v4_event *ev);
 /* A map entry removed by the GC or a flush on this node. */
 void baton_sync_on_delete(struct baton_sync *s, const struct ct_v4_key *k,
 			  const struct ct_v4_entry *e);
+
+/* Ask every peer for a full resync of its flows (our copies are gone,
+ * e.g. after ct flush). Accepts NULL. */
+void baton_sync_request_all(struct baton_sync *s, const char *why);
 
 /* Full resync to one peer (id) or all (0). -ENOENT for an unknown id. */
 int baton_sync_resync(struct baton_sync *s, uint32_t peer_id);

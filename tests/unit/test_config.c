@@ -284,7 +284,7 @@ static void test_config_defaults_match_the_documented_ones(void **state)
 	assert_int_equal(d.sync.npeers, 0);
 	assert_string_equal(d.sync.tls_cert, "");
 	assert_int_equal(d.sync.batch_ms, 2);
-	assert_int_equal(d.sync.refresh_s, 30);
+	assert_int_equal(d.sync.refresh_s, 10);
 	assert_int_equal(d.sync.queue, 4096);
 	assert_int_equal(d.nservices, 0);
 	assert_null(d.services);
@@ -885,7 +885,7 @@ static void test_config_sync_section_on_off_and_defaults(void **state)
 	assert_string_equal(cfg.sync.tls_key, "");
 	assert_string_equal(cfg.sync.tls_ca, "");
 	assert_int_equal(cfg.sync.batch_ms, 2);
-	assert_int_equal(cfg.sync.refresh_s, 30);
+	assert_int_equal(cfg.sync.refresh_s, 10);
 	assert_int_equal(cfg.sync.queue, 4096);
 	baton_config_free(&cfg);
 
