@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "batond.h"
+#include "role.h"
 #include "log.h"
 #include "stats.h"
 #include "svcspec.h"
@@ -551,6 +552,15 @@ static int cmd_sync_status(struct batond *d, json_t *req, json_t **data,
 	return *data ? 0 : -ENOMEM;
 }
 
+/* ---- ha ----------------------------------------------------------------- */
+
+static int cmd_ha_status(struct batond *d, json_t *req, json_t **data,
+			 char *err, size_t errlen)
+{
+	*data = baton_ha_status(d->ha);
+	return *data ? 0 : -ENOMEM;
+}
+
 static int cmd_sync_resync(struct batond *d, json_t *req, json_t **data,
 			   char *err, size_t errlen)
 {
@@ -583,6 +593,38 @@ static int cmd_sync_resync(struct batond *d, json_t *req, json_t **data,
 
 /* ---- stats and status -------------------------------------------------- */
 
+/* The HA role as numbers (`stats`): the counters, plus ready (0/1), the
+ * track value last decided, and one 0/1 gauge per keepalived state. */
+static json_t *ha_metrics(const struct baton_ha *h)
+{
+	json_t *st = baton_ha_status(h), *m, *v;
+	const char *state;
+	char key[48];
+
+	if (!st)
+		return json_null();
+	m = json_deep_copy(json_object_get(st, "counters"));
+	if (!m)
+		m = json_object();
+	json_object_set_new(m, "ready",
+			    json_integer(json_is_true(json_object_get(st,
+								    "ready"))));
+	v = json_object_get(st, "track");
+	if (json_is_integer(v))
+		json_object_set_new(m, "track", json_integer(
+					    json_integer_value(v)));
+	state = json_string_value(json_object_get(st, "keepalived_state"));
+	for (unsigned int i = 0; i < BATON_HA_STATE_MAX; i++) {
+		const char *n = baton_ha_state_name(i);
+
+		snprintf(key, sizeof(key), "state_%s", n);
+		json_object_set_new(m, key, json_integer(state &&
+							 !strcmp(state, n)));
+	}
+	json_decref(st);
+	return m;
+}
+
 static int cmd_stats(struct batond *d, json_t *req, json_t **data, char *err,
 		     size_t errlen)
 {
@@ -607,6 +649,8 @@ static int cmd_stats(struct batond *d, json_t *req, json_t **data, char *err,
 			json_object_set_new(dj, baton_drop_name(i),
 					    json_integer((json_int_t)dr[i]));
 	*data = json_pack("{s:o, s:o}", "counters", c, "drops", dj);
+	if (*data && d->ha)
+		json_object_set_new(*data, "ha", ha_metrics(d->ha));
 	return 0;
 }
 
@@ -728,6 +772,7 @@ static const struct {
 	{ "ct.flush", cmd_ct_flush, true },
 	{ "sync.status", cmd_sync_status, false },
 	{ "sync.resync", cmd_sync_resync, true },
+	{ "ha.status", cmd_ha_status, false },
 	{ "stats", cmd_stats, false },
 	{ "status", cmd_status, false },
 };

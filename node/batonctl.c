@@ -48,6 +48,7 @@ static const char usage_text[] =
 	"  status\n"
 	"  sync status\n"
 	"  sync resync [PEER_ID]\n"
+	"  ha status\n"
 	"\n"
 	"  ICMP services are written VIP/icmp. --json prints batond's data as\n"
 	"  JSON. Default socket: " BATON_DEFAULT_CTL_PATH "\n";
@@ -304,6 +305,18 @@ static json_t *build_sync(int argc, char **argv)
 	USAGE("sync: unknown subcommand '%s'", argv[0]);
 }
 
+static json_t *build_ha(int argc, char **argv)
+{
+	if (argc < 1)
+		USAGE("ha: expected status");
+	if (!strcmp(argv[0], "status")) {
+		if (argc != 1)
+			USAGE("ha status takes no arguments");
+		return req_new("ha.status");
+	}
+	USAGE("ha: unknown subcommand '%s'", argv[0]);
+}
+
 static json_t *build_request(int argc, char **argv)
 {
 	if (argc < 1)
@@ -316,6 +329,8 @@ static json_t *build_request(int argc, char **argv)
 		return build_ct(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "sync"))
 		return build_sync(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "ha"))
+		return build_ha(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "stats") || !strcmp(argv[0], "status")) {
 		if (argc != 1)
 			USAGE("%s takes no arguments", argv[0]);
@@ -682,6 +697,61 @@ static void print_sync(json_t *data)
 	       fs(data, "rx_unknown_peer", buf + 20, 12));
 }
 
+static void print_ha(json_t *data)
+{
+	static const char *const h[] = { "PEER", "COPY", "EVER-COMPLETE",
+					 NULL };
+	char b[8][48];
+	struct table t = {};
+	json_t *o;
+	size_t i;
+
+	if (!json_is_true(json_object_get(data, "enabled"))) {
+		printf("ha: not configured\n");
+		return;
+	}
+	printf("following %s \"%s\"\n",
+	       fs(data, "follow_type", b[0], 48),
+	       fs(data, "follow", b[1], 48));
+	printf("keepalived state %s (priority %s)%s, role %s%s\n",
+	       fs(data, "keepalived_state", b[0], 48),
+	       fs(data, "priority", b[1], 48),
+	       json_is_true(json_object_get(data, "state_restored")) ?
+		       " restored at start" : "",
+	       fs(data, "role", b[2], 48),
+	       json_is_true(json_object_get(data, "incumbent")) ?
+		       " (incumbent)" : "");
+	if (json_is_true(json_object_get(data, "ready")))
+		printf("ready: yes\n");
+	else if (json_is_integer(json_object_get(data, "wait_peer")))
+		printf("ready: no (%s, peer %s)\n",
+		       fs(data, "wait", b[0], 48),
+		       fs(data, "wait_peer", b[1], 48));
+	else
+		printf("ready: no (%s)\n", fs(data, "wait", b[0], 48));
+	printf("datapath %s, track %s written to %s%s\n",
+	       fs(data, "datapath", b[0], 48),
+	       fs(data, "track_written", b[1], 48),
+	       fs(data, "track_file", b[2], 48),
+	       json_is_true(json_object_get(data, "track_pending")) ?
+		       " (a newer value is pending: write failed)" : "");
+	printf("role changes %s, last change %s (%s ms ago, from %s)\n",
+	       fs(data, "role_changes", b[0], 48),
+	       fs(data, "last_change", b[1], 48),
+	       fs(data, "last_change_ago_ms", b[2], 48),
+	       fs(data, "last_change_from", b[3], 48));
+	if (json_array_size(json_object_get(data, "peers"))) {
+		tbl_header(&t, h);
+		json_array_foreach(json_object_get(data, "peers"), i, o) {
+			cell(&t, o, "id");
+			cell(&t, o, "state");
+			cell(&t, o, "ever_complete");
+		}
+		tbl_print(&t);
+	}
+	print_counters(json_object_get(data, "counters"), "COUNTER");
+}
+
 static void print_human(const char *cmd, json_t *data)
 {
 	char buf[32];
@@ -703,10 +773,16 @@ static void print_human(const char *cmd, json_t *data)
 		print_counters(json_object_get(data, "counters"), "COUNTER");
 		printf("\n");
 		print_counters(json_object_get(data, "drops"), "DROP");
+		if (json_object_get(data, "ha")) {
+			printf("\n");
+			print_counters(json_object_get(data, "ha"), "HA");
+		}
 	} else if (!strcmp(cmd, "status"))
 		print_status(data);
 	else if (!strcmp(cmd, "sync.status"))
 		print_sync(data);
+	else if (!strcmp(cmd, "ha.status"))
+		print_ha(data);
 	/* Changes print nothing when they succeed. */
 }
 

@@ -73,6 +73,20 @@ static bool sync_changed(const struct baton_sync_cfg *a,
 	return false;
 }
 
+/* Whether two ha sections differ in anything but line numbers. */
+static bool ha_changed(const struct baton_ha_cfg *a,
+		       const struct baton_ha_cfg *b)
+{
+	return a->enabled != b->enabled ||
+	       strcmp(a->notify_fifo, b->notify_fifo) ||
+	       strcmp(a->track_file, b->track_file) ||
+	       a->follow_type != b->follow_type ||
+	       strcmp(a->follow, b->follow) ||
+	       a->grace_forever != b->grace_forever ||
+	       a->grace_ms != b->grace_ms ||
+	       a->resume_master != b->resume_master;
+}
+
 static int reload_refused(const struct baton_config *cur,
 			  const struct baton_config *next, char *err,
 			  size_t errlen)
@@ -80,6 +94,11 @@ static int reload_refused(const struct baton_config *cur,
 	if (sync_changed(&cur->sync, &next->sync)) {
 		snprintf(err, errlen, "sync: section changed; restart batond "
 			 "to apply (its peers resync it on reconnect)");
+		return -EINVAL;
+	}
+	if (ha_changed(&cur->ha, &next->ha)) {
+		snprintf(err, errlen, "ha: section changed; restart batond "
+			 "to apply");
 		return -EINVAL;
 	}
 	if (cur->sync.enabled && cur->node_id != next->node_id) {
@@ -176,6 +195,12 @@ static void stop(struct batond *d)
 	if (d->stopping)
 		return;
 	d->stopping = true;
+	/* A datapath about to be removed cannot forward: keepalived must
+	 * move the VIP now (track FAULT), not when the programs are gone. */
+	if (!(d->keep_datapath_arg || d->cfg.keep_datapath))
+		baton_ha_datapath(d->ha, false);
+	baton_ha_stop(d->ha);
+	d->ha = NULL;
 	baton_sync_stop(d->sync);
 	d->sync = NULL;
 	baton_ctl_free(d->ctl);
@@ -363,6 +388,9 @@ static int sync_start(struct batond *d, char *err, size_t errlen)
 				  d->ld.pkt_stats_fd, d->svcs, err, errlen);
 	if (!d->sync)
 		return -EINVAL;
+	/* Before start: no peer event may be missed. */
+	if (d->ha)
+		baton_sync_set_peer_hook(d->sync, baton_ha_sync_hook, d->ha);
 	baton_events_set_handler(d->ev, on_ct_event, d);
 	baton_ct_gc_on_delete(d->gc, on_ct_deleted, d);
 	if (baton_sync_start(d->sync)) {
@@ -371,6 +399,16 @@ static int sync_start(struct batond *d, char *err, size_t errlen)
 		return -EADDRINUSE;
 	}
 	return 0;
+}
+
+/* keepalived integration, if configured: before sync, whose peer events
+ * it follows. */
+static int ha_start(struct batond *d, char *err, size_t errlen)
+{
+	if (!d->cfg.ha.enabled)
+		return 0;
+	d->ha = baton_ha_start(d->loop, &d->cfg, d->ld.reused, err, errlen);
+	return d->ha ? 0 : -EINVAL;
 }
 
 static int loop_start(struct batond *d, char *err, size_t errlen)
@@ -385,9 +423,13 @@ static int loop_start(struct batond *d, char *err, size_t errlen)
 		return ret;
 	}
 	baton_ct_gc_configure(d->gc, &d->cfg);
-	ret = sync_start(d, err, errlen);
+	ret = ha_start(d, err, errlen);
+	if (!ret)
+		ret = sync_start(d, err, errlen);
 	if (ret)
 		return ret;
+	/* datapath_start() attached it. */
+	baton_ha_datapath(d->ha, true);
 	ret = baton_ct_gc_start(d->gc);
 	if (!ret)
 		ret = baton_events_start(d->ev);

@@ -20,6 +20,7 @@
 #include "loader.h"
 #include "services.h"
 #include "../sync/sync.h"
+#include "../ha/ha.h"
 
 struct batond {
 	uv_loop_t *loop;
@@ -35,6 +36,7 @@ struct batond {
 	struct baton_events *ev;
 	struct baton_ctl *ctl;
 	struct baton_sync *sync;	/* NULL without a sync: section */
+	struct baton_ha *ha;		/* NULL without an ha: section */
 
 	uv_signal_t sig_term;
 	uv_signal_t sig_int;

@@ -55,6 +55,8 @@
 #define SYNC_REFRESH_MAX 3600u
 #define SYNC_QUEUE_MIN	16u
 #define SYNC_QUEUE_MAX	(1u << 20)
+#define HA_GRACE_DEFAULT 30000u
+#define FOLLOW_TYPE_CHOICES "group|instance"
 
 /* A config with 256 x 64 backends is ~1.5 MB; refuse anything absurd. */
 #define CONFIG_MAX_BYTES	(16u << 20)
@@ -464,6 +466,8 @@ void baton_config_defaults(struct baton_config *cfg)
 	cfg->sync.batch_ms = 2;
 	cfg->sync.refresh_s = 10;
 	cfg->sync.queue = 4096;
+	cfg->ha.follow_type = BATON_HA_FOLLOW_GROUP;
+	cfg->ha.grace_ms = HA_GRACE_DEFAULT;
 }
 
 void baton_config_free(struct baton_config *cfg)
@@ -817,6 +821,66 @@ static int validate_sync(const struct baton_config *cfg, char *err,
 	return 0;
 }
 
+/* A name keepalived can write: 1..1023 bytes, no control character. */
+static bool ha_name_ok(const char *s, size_t max)
+{
+	size_t len = strnlen(s, max + 1);
+
+	if (!len || len > BATON_HA_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* Rules of the ha: section (config.h, deploy/baton.yaml). The parser
+ * checks the same where it knows the lines. */
+static int validate_ha(const struct baton_config *cfg, char *err,
+		       size_t errlen)
+{
+	const struct baton_ha_cfg *h = &cfg->ha;
+	const char *f = cfg_name(cfg);
+	const char *paths[] = { h->notify_fifo, h->track_file };
+	const char *names[] = { "notify_fifo", "track_file" };
+
+	if (!h->enabled)
+		return 0;
+	for (size_t i = 0; i < ARRAY_LEN(paths); i++) {
+		if (!memchr(paths[i], 0, PATH_MAX) ||
+		    !path_ok(paths[i], strlen(paths[i]), PATH_MAX - 8)) {
+			bprintf(err, errlen, "%s: ha.%s: expected an absolute "
+				"path shorter than %d bytes", f, names[i],
+				PATH_MAX - 8);
+			return -EINVAL;
+		}
+	}
+	if (!strcmp(h->notify_fifo, h->track_file)) {
+		bprintf(err, errlen, "%s: ha.track_file: expected a path "
+			"other than ha.notify_fifo", f);
+		return -EINVAL;
+	}
+	if (h->follow_type != BATON_HA_FOLLOW_GROUP &&
+	    h->follow_type != BATON_HA_FOLLOW_INSTANCE) {
+		bprintf(err, errlen, "%s: ha.follow_type: expected one of "
+			FOLLOW_TYPE_CHOICES, f);
+		return -EINVAL;
+	}
+	if (!ha_name_ok(h->follow, sizeof(h->follow) - 1)) {
+		bprintf(err, errlen, "%s: ha.follow: expected a keepalived "
+			"name of 1..%d bytes without control characters", f,
+			BATON_HA_NAME_MAX);
+		return -EINVAL;
+	}
+	if (!h->grace_forever && h->grace_ms > BATON_HA_GRACE_MS_MAX) {
+		bprintf(err, errlen, "%s: ha.grace_ms: expected a number in "
+			"0..%u or 'forever', got '%" PRIu32 "'", f,
+			BATON_HA_GRACE_MS_MAX, h->grace_ms);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int validate_backends(const struct baton_config *cfg, size_t si,
 			     char *err, size_t errlen)
 {
@@ -988,6 +1052,9 @@ int baton_config_validate(const struct baton_config *cfg, char *err,
 	if (ret)
 		return ret;
 	ret = validate_sync(cfg, err, errlen);
+	if (ret)
+		return ret;
+	ret = validate_ha(cfg, err, errlen);
 	if (ret)
 		return ret;
 	if (cfg->nservices > BATON_MAX_SERVICES) {
@@ -1596,6 +1663,97 @@ static int parse_sync(struct parser *p, yaml_node_t *n)
 	return 0;
 }
 
+enum { H_FIFO, H_TRACK, H_FOLLOW, H_FOLLOW_TYPE, H_GRACE, H_RESUME, H_MAX };
+static const char *const ha_keys[H_MAX] = {
+	[H_FIFO] = "notify_fifo",
+	[H_TRACK] = "track_file",
+	[H_FOLLOW] = "follow",
+	[H_FOLLOW_TYPE] = "follow_type",
+	[H_GRACE] = "grace_ms",
+	[H_RESUME] = "resume_master",
+};
+
+static int follow_type_from_str(const char *s)
+{
+	if (!strcmp(s, "group"))
+		return BATON_HA_FOLLOW_GROUP;
+	if (!strcmp(s, "instance"))
+		return BATON_HA_FOLLOW_INSTANCE;
+	return -1;
+}
+
+/*
+ * ha: present means on; absent or empty means off, like sync:.
+ * notify_fifo, track_file and follow are required.
+ */
+static int parse_ha(struct parser *p, yaml_node_t *n)
+{
+	struct baton_ha_cfg *h = &p->cfg->ha;
+	yaml_node_t *v[H_MAX];
+	const char *s;
+	char what[64];
+	int ret, line, x = 0;
+
+	ret = map_fields(p, n, "ha", ha_keys, H_MAX, v);
+	if (ret || !n || is_null(n))
+		return ret;
+	h->enabled = true;
+	line = node_line(n);
+	h->line = line;
+	if (!v[H_FIFO])
+		return perr(p, line, "ha.notify_fifo", "required key missing");
+	if (!v[H_TRACK])
+		return perr(p, line, "ha.track_file", "required key missing");
+	if (!v[H_FOLLOW])
+		return perr(p, line, "ha.follow", "required key missing");
+	ret = get_path(p, v[H_FIFO], "ha.notify_fifo", PATH_MAX - 8,
+		       h->notify_fifo);
+	if (!ret)
+		ret = get_path(p, v[H_TRACK], "ha.track_file", PATH_MAX - 8,
+			       h->track_file);
+	if (!ret && !strcmp(h->notify_fifo, h->track_file))
+		return perr(p, node_line(v[H_TRACK]), "ha.track_file",
+			    "expected a path other than ha.notify_fifo");
+	if (!ret) {
+		snprintf(what, sizeof(what), "a keepalived name of 1..%d "
+			 "bytes without control characters", BATON_HA_NAME_MAX);
+		ret = scalar(p, v[H_FOLLOW], "ha.follow", what, &s);
+		if (!ret && (v[H_FOLLOW]->data.scalar.length >
+				     BATON_HA_NAME_MAX ||
+			     !ha_name_ok(s, BATON_HA_NAME_MAX)))
+			return expect(p, v[H_FOLLOW], "ha.follow", what);
+		if (!ret)
+			memcpy(h->follow, s, v[H_FOLLOW]->data.scalar.length + 1);
+	}
+	if (!ret && v[H_FOLLOW_TYPE]) {
+		ret = get_choice(p, v[H_FOLLOW_TYPE], "ha.follow_type",
+				 FOLLOW_TYPE_CHOICES, follow_type_from_str, &x);
+		if (!ret)
+			h->follow_type = (uint8_t)x;
+	}
+	if (!ret && v[H_GRACE]) {
+		if (v[H_GRACE]->type == YAML_SCALAR_NODE &&
+		    !strcmp((const char *)v[H_GRACE]->data.scalar.value,
+			    "forever")) {
+			h->grace_forever = true;
+		} else {
+			ret = get_u32(p, v[H_GRACE], "ha.grace_ms", 0,
+				      BATON_HA_GRACE_MS_MAX, &h->grace_ms);
+			if (ret)	/* say that 'forever' is allowed too */
+				ret = expect(p, v[H_GRACE], "ha.grace_ms",
+					     "a number in 0..86400000 or "
+					     "'forever'");
+		}
+	}
+	if (!ret && v[H_RESUME]) {
+		ret = get_choice(p, v[H_RESUME], "ha.resume_master",
+				 BOOL_CHOICES, bool_from_str, &x);
+		if (!ret)
+			h->resume_master = x == 1;
+	}
+	return ret;
+}
+
 enum { B_ADDR, B_PORT, B_WEIGHT, B_MAX };
 static const char *const be_keys[B_MAX] = {
 	[B_ADDR] = "address",
@@ -1764,13 +1922,15 @@ static int parse_services(struct parser *p, yaml_node_t *n)
 	return 0;
 }
 
-enum { T_NODE, T_IFACES, T_CONNTRACK, T_LB, T_SYNC, T_SERVICES, T_MAX };
+enum { T_NODE, T_IFACES, T_CONNTRACK, T_LB, T_SYNC, T_HA, T_SERVICES,
+       T_MAX };
 static const char *const top_keys[T_MAX] = {
 	[T_NODE] = "node",
 	[T_IFACES] = "interfaces",
 	[T_CONNTRACK] = "conntrack",
 	[T_LB] = "lb",
 	[T_SYNC] = "sync",
+	[T_HA] = "ha",
 	[T_SERVICES] = "services",
 };
 
@@ -1797,6 +1957,8 @@ static int parse_document(struct parser *p)
 		ret = parse_lb(p, v[T_LB]);
 	if (!ret)
 		ret = parse_sync(p, v[T_SYNC]);
+	if (!ret)
+		ret = parse_ha(p, v[T_HA]);
 	if (!ret)
 		ret = parse_services(p, v[T_SERVICES]);
 	return ret;

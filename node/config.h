@@ -79,6 +79,24 @@ struct baton_sync_cfg {
 	uint32_t queue;			/* messages a peer may lag behind */
 };
 
+/* keepalived integration (ha:, see ha/role.h and deploy/baton.yaml). */
+#define BATON_HA_FOLLOW_INSTANCE 1	/* = BATON_NOTIFY_INSTANCE */
+#define BATON_HA_FOLLOW_GROUP	 2	/* = BATON_NOTIFY_GROUP */
+#define BATON_HA_NAME_MAX	 1023	/* = BATON_NOTIFY_NAME_MAX */
+#define BATON_HA_GRACE_MS_MAX	 86400000u	/* a day */
+
+struct baton_ha_cfg {
+	bool enabled;			/* an ha: section exists */
+	char notify_fifo[PATH_MAX];	/* keepalived's notify_fifo */
+	char track_file[PATH_MAX];	/* keepalived's track_file */
+	uint8_t follow_type;		/* BATON_HA_FOLLOW_* */
+	char follow[BATON_HA_NAME_MAX + 1];	/* its name in keepalived.conf */
+	bool grace_forever;		/* grace_ms: forever */
+	uint32_t grace_ms;		/* unseen peers block this long */
+	bool resume_master;		/* see struct baton_ha_config */
+	int line;			/* of its first key, 0 if not from a file */
+};
+
 struct baton_config {
 	char path[PATH_MAX];	/* the file it came from ("" if none) */
 	uint32_t node_id;
@@ -101,6 +119,7 @@ struct baton_config {
 	uint32_t hash_seed;
 
 	struct baton_sync_cfg sync;
+	struct baton_ha_cfg ha;
 
 	size_t nservices;
 	struct baton_service_cfg *services;	/* malloc'd array */

@@ -121,6 +121,8 @@ struct peer {
 	uint16_t rx_gen;	/* sync_gen of its current resync */
 	bool rx_ack_due;
 	struct dump sweep;	/* after RESYNC_END: drop stale copies */
+	bool rx_complete;	/* HA hook: swept after RESYNC_END, stream
+				 * unbroken since */
 	uint64_t rx_resync_flows;
 
 	/* Counters. */
@@ -197,9 +199,36 @@ struct baton_sync {
 	} pipe_node[2 * BATON_MAX_PEERS];
 	unsigned int pipe_next;
 	bool rx_backlogged;	/* the last receive turn left messages queued */
+
+	/* HA hook (baton_sync_set_peer_hook). */
+	baton_sync_peer_hook_fn peer_hook;
+	void *peer_hook_arg;
 };
 
 static void pump_kick(struct baton_sync *s);
+
+/* ---- HA hook (ha/ha.c): per-peer completeness events -------------------- */
+
+void baton_sync_set_peer_hook(struct baton_sync *s, baton_sync_peer_hook_fn fn,
+			      void *arg)
+{
+	if (!s)
+		return;
+	s->peer_hook = fn;
+	s->peer_hook_arg = arg;
+}
+
+static void peer_hook(struct peer *p, enum baton_sync_peer_event ev)
+{
+	struct baton_sync *s = p->s;
+
+	if (ev == BATON_SYNC_PEER_INCOMPLETE)
+		p->rx_complete = false;
+	else if (ev == BATON_SYNC_PEER_COMPLETE)
+		p->rx_complete = true;
+	if (s->peer_hook && !s->stopping)
+		s->peer_hook(s->peer_hook_arg, p->id, ev);
+}
 static void start_resync(struct peer *p, const char *why);
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -870,6 +899,8 @@ static bool sweep_step(struct peer *p)
 	if (ret == 0)
 		return true;
 	p->sweep.active = false;
+	if (p->rx_valid)	/* HA hook: not if the stream broke meanwhile */
+		peer_hook(p, BATON_SYNC_PEER_COMPLETE);
 	return false;
 }
 
@@ -878,6 +909,8 @@ static void request_resync(struct peer *p, uint32_t epoch, uint32_t session,
 			   const char *why)
 {
 	p->rx_valid = false;
+	if (p->rx_complete)	/* HA hook */
+		peer_hook(p, BATON_SYNC_PEER_INCOMPLETE);
 	if (p->req_sent && p->rx_epoch == epoch && p->rx_session == session)
 		return;	/* asked already; its ack timeout backs us up */
 	p->rx_epoch = epoch;
@@ -919,6 +952,7 @@ static void handle_stream(struct peer *p, struct bsync_msg *m)
 		p->rx_resync_flows = 0;
 		p->sweep.active = false;
 		p->resyncs_recv++;
+		peer_hook(p, BATON_SYNC_PEER_INCOMPLETE);	/* HA hook */
 		p->rx_ack_due = true;
 		return;
 	}
@@ -1140,6 +1174,13 @@ static void on_async(uv_async_t *a)
 			log_info(SUB, "peer %u: connected (%s)", p->id,
 				 p->url);
 			start_resync(p, "connected");
+			/* HA hook: a copy from an unbroken stream of the
+			 * peer's stays complete across our reconnect (one
+			 * event: CONNECTED then COMPLETE would flap the
+			 * track file). */
+			peer_hook(p, p->rx_complete && p->rx_valid ?
+				  BATON_SYNC_PEER_COMPLETE :
+				  BATON_SYNC_PEER_CONNECTED);
 		} else if (nng_pipe_id(pipe) >= nng_pipe_id(p->pipe)) {
 			/* (An older connection's end changes nothing.) */
 			p->connected = false;
@@ -1147,6 +1188,7 @@ static void on_async(uv_async_t *a)
 			p->state = TX_DOWN;
 			p->resync.active = false;
 			log_info(SUB, "peer %u: disconnected", p->id);
+			peer_hook(p, BATON_SYNC_PEER_DISCONNECTED); /* HA */
 		}
 	}
 }

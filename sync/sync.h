@@ -63,6 +63,31 @@ void baton_sync_request_all(struct baton_sync *s, const char *why);
 /* Full resync to one peer (id) or all (0). -ENOENT for an unknown id. */
 int baton_sync_resync(struct baton_sync *s, uint32_t peer_id);
 
+/*
+ * Per-peer events for the HA role machine (ha/ha.c). Called on the loop
+ * thread, never after baton_sync_stop(). What we hold of a peer's flows:
+ *   CONNECTED     our connection to it is up; a resync of its flows is
+ *                 due (COMPLETE instead if the copy we hold from its
+ *                 current, unbroken stream is already complete: its
+ *                 stream to us runs on a connection of its own);
+ *   INCOMPLETE    our copy is behind again: a new resync begun, its
+ *                 stream lost or a gap (a resync requested);
+ *   COMPLETE      RESYNC_END received and the sweep of our stale copies of
+ *                 its flows has finished;
+ *   DISCONNECTED  our connection to it is down.
+ */
+enum baton_sync_peer_event {
+	BATON_SYNC_PEER_CONNECTED = 1,
+	BATON_SYNC_PEER_INCOMPLETE,
+	BATON_SYNC_PEER_COMPLETE,
+	BATON_SYNC_PEER_DISCONNECTED,
+};
+typedef void (*baton_sync_peer_hook_fn)(void *arg, uint32_t peer_id,
+					enum baton_sync_peer_event ev);
+/* One hook (NULL: none). Accepts a NULL s. */
+void baton_sync_set_peer_hook(struct baton_sync *s, baton_sync_peer_hook_fn fn,
+			      void *arg);
+
 /* `batonctl sync status` (see README). New reference. */
 json_t *baton_sync_status(const struct baton_sync *s);
 

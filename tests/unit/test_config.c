@@ -101,6 +101,9 @@ static const char full_yaml[] =
 /* A sync peer (two lines), and a valid sync: section on lines 5-9 (its
  * one peer on lines 8-9) that a row can extend from line 10. */
 #define PEER(id, url) "    - id: " id "\n      address: " url "\n"
+/* A valid ha: section on lines 5-8 that a row can extend from line 9. */
+#define HA_MIN "ha:\n  notify_fifo: /run/b/fifo\n  track_file: /run/b/track\n" \
+	"  follow: VG_1\n"
 #define SYNC_TCP "sync:\n  listen: tcp://10.2.0.1:7400\n  peers:\n" \
 	PEER("2", "tcp://10.2.0.2:7400")
 
@@ -429,7 +432,7 @@ static const struct bad bad_configs[] = {
 	  "id|epoch|pin_path|control_socket|keep_datapath|log_level" },
 	{ "unknown top-level key", HDR "bgp:\n  asn: 65000\n",
 	  "baton.yaml:5: bgp: ", "unknown key, expected one of node|"
-	  "interfaces|conntrack|lb|sync|services" },
+	  "interfaces|conntrack|lb|sync|ha|services" },
 	{ "unknown backend key", HDR "services:\n  - vip: 10.0.0.1\n"
 	  "    port: 80\n    backends:\n      - address: 10.1.0.1\n"
 	  "        wieght: 2\n",
@@ -746,6 +749,52 @@ static const struct bad bad_configs[] = {
 	{ "sync queue 2^20 + 1", HDR SYNC_TCP "  queue: 1048577\n",
 	  "baton.yaml:10: sync.queue: ",
 	  "expected a number in 16..1048576, got '1048577'" },
+	/* ha: HDR is lines 1-4, "ha:" line 5 */
+	{ "ha not a mapping", HDR "ha: /run/b/fifo\n",
+	  "baton.yaml:5: ha: ", "expected a mapping, got '/run/b/fifo'" },
+	{ "ha unknown key", HDR HA_MIN "  grace: 5\n",
+	  "baton.yaml:9: ha.grace: ", "unknown key, expected one of "
+	  "notify_fifo|track_file|follow|follow_type|grace_ms|resume_master" },
+	{ "ha without notify_fifo", HDR "ha:\n  track_file: /run/b/t\n"
+	  "  follow: VG_1\n", "baton.yaml:6: ha.notify_fifo: ",
+	  "required key missing" },
+	{ "ha without track_file", HDR "ha:\n  notify_fifo: /run/b/f\n"
+	  "  follow: VG_1\n", "baton.yaml:6: ha.track_file: ",
+	  "required key missing" },
+	{ "ha without follow", HDR "ha:\n  notify_fifo: /run/b/f\n"
+	  "  track_file: /run/b/t\n", "baton.yaml:6: ha.follow: ",
+	  "required key missing" },
+	{ "ha relative fifo", HDR "ha:\n  notify_fifo: b/f\n"
+	  "  track_file: /run/b/t\n  follow: VG_1\n",
+	  "baton.yaml:6: ha.notify_fifo: ", "expected an absolute path "
+	  "shorter than 4088 bytes, got 'b/f'" },
+	{ "ha track_file is the fifo", HDR "ha:\n  notify_fifo: /run/b/f\n"
+	  "  track_file: /run/b/f\n  follow: VG_1\n",
+	  "baton.yaml:7: ha.track_file: ",
+	  "expected a path other than ha.notify_fifo" },
+	{ "ha follow empty", HDR "ha:\n  notify_fifo: /run/b/f\n"
+	  "  track_file: /run/b/t\n  follow: \"\"\n",
+	  "baton.yaml:8: ha.follow: ", "expected a keepalived name of "
+	  "1..1023 bytes without control characters, got" },
+	{ "ha follow with a tab", HDR "ha:\n  notify_fifo: /run/b/f\n"
+	  "  track_file: /run/b/t\n  follow: \"a\\tb\"\n",
+	  "baton.yaml:8: ha.follow: ", "expected a keepalived name of "
+	  "1..1023 bytes without control characters, got" },
+	{ "ha follow a list", HDR "ha:\n  notify_fifo: /run/b/f\n"
+	  "  track_file: /run/b/t\n  follow: [a]\n",
+	  "baton.yaml:8: ha.follow: ", "expected a keepalived name" },
+	{ "ha follow_type", HDR HA_MIN "  follow_type: sync_group\n",
+	  "baton.yaml:9: ha.follow_type: ",
+	  "expected one of group|instance, got 'sync_group'" },
+	{ "ha grace_ms too big", HDR HA_MIN "  grace_ms: 86400001\n",
+	  "baton.yaml:9: ha.grace_ms: ",
+	  "expected a number in 0..86400000 or 'forever', got '86400001'" },
+	{ "ha grace_ms never", HDR HA_MIN "  grace_ms: never\n",
+	  "baton.yaml:9: ha.grace_ms: ",
+	  "expected a number in 0..86400000 or 'forever', got 'never'" },
+	{ "ha resume_master yes", HDR HA_MIN "  resume_master: yes\n",
+	  "baton.yaml:9: ha.resume_master: ",
+	  "expected one of true|false, got 'yes'" },
 };
 
 static void check_rejected(const char *what, const char *yaml,
@@ -1041,6 +1090,117 @@ static void test_config_validate_judges_sync_without_lines(void **state)
 	baton_config_free(&cfg);
 }
 
+static void test_config_ha_section_on_off_and_defaults(void **state)
+{
+	struct baton_config cfg, d;
+	char *big;
+
+	baton_config_defaults(&d);
+	assert_false(d.ha.enabled);
+	assert_int_equal(d.ha.follow_type, BATON_HA_FOLLOW_GROUP);
+	assert_int_equal(d.ha.grace_ms, 30000);
+	assert_false(d.ha.grace_forever);
+	assert_false(d.ha.resume_master);
+	assert_int_equal(parse(HDR "ha:\n", &cfg), 0);
+	assert_false(cfg.ha.enabled);
+	assert_memory_equal(&cfg.ha, &d.ha, sizeof(d.ha));
+	baton_config_free(&cfg);
+	check_rejected("ha {}", HDR "ha: {}\n", strlen(HDR) + 7,
+		       "baton.yaml:5: ha.notify_fifo: ",
+		       "required key missing");
+
+	assert_int_equal(parse(HDR HA_MIN, &cfg), 0);
+	assert_true(cfg.ha.enabled);
+	assert_int_equal(cfg.ha.line, 6);	/* its first key */
+	assert_string_equal(cfg.ha.notify_fifo, "/run/b/fifo");
+	assert_string_equal(cfg.ha.track_file, "/run/b/track");
+	assert_string_equal(cfg.ha.follow, "VG_1");
+	assert_int_equal(cfg.ha.follow_type, BATON_HA_FOLLOW_GROUP);
+	assert_int_equal(cfg.ha.grace_ms, 30000);
+	assert_false(cfg.ha.grace_forever);
+	assert_false(cfg.ha.resume_master);
+	baton_config_free(&cfg);
+
+	/* every option, names keepalived allows (spaces, quotes) */
+	assert_int_equal(parse(HDR "ha:\n  notify_fifo: /run/b/fifo\n"
+			       "  track_file: /run/b/track\n"
+			       "  follow: 'VI 1 \"x\"'\n"
+			       "  follow_type: instance\n  grace_ms: forever\n"
+			       "  resume_master: true\n", &cfg), 0);
+	assert_string_equal(cfg.ha.follow, "VI 1 \"x\"");
+	assert_int_equal(cfg.ha.follow_type, BATON_HA_FOLLOW_INSTANCE);
+	assert_true(cfg.ha.grace_forever);
+	assert_true(cfg.ha.resume_master);
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+	baton_config_free(&cfg);
+	assert_int_equal(parse(HDR HA_MIN "  grace_ms: 0\n", &cfg), 0);
+	assert_int_equal(cfg.ha.grace_ms, 0);
+	baton_config_free(&cfg);
+	assert_int_equal(parse(HDR HA_MIN "  grace_ms: 86400000\n", &cfg), 0);
+	assert_int_equal(cfg.ha.grace_ms, 86400000);
+	baton_config_free(&cfg);
+
+	/* the longest name keepalived can write, and one byte more */
+	big = malloc(strlen(HDR) + 2048);
+	assert_non_null(big);
+	for (int extra = 0; extra <= 1; extra++) {
+		int n = snprintf(big, strlen(HDR) + 2048, "%sha:\n  notify_fifo:"
+				 " /f\n  track_file: /t\n  follow: ", HDR);
+
+		memset(big + n, 'a', 1023 + extra);
+		memcpy(big + n + 1023 + extra, "\n", 2);
+		if (!extra) {
+			assert_int_equal(parse(big, &cfg), 0);
+			assert_int_equal(strlen(cfg.ha.follow), 1023);
+			baton_config_free(&cfg);
+		} else {
+			check_rejected("ha follow 1024 bytes", big, strlen(big),
+				       "baton.yaml:8: ha.follow: ",
+				       "expected a keepalived name");
+		}
+	}
+	free(big);
+}
+
+static void test_config_validate_judges_ha_without_lines(void **state)
+{
+	struct baton_config cfg;
+
+	assert_int_equal(parse(HDR HA_MIN, &cfg), 0);
+	cfg.ha.follow[0] = '\0';
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ha.follow: expected a keepalived "
+			    "name of 1..1023 bytes without control characters");
+	snprintf(cfg.ha.follow, sizeof(cfg.ha.follow), "VG_1");
+	cfg.ha.follow_type = 3;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ha.follow_type: expected one of "
+			    "group|instance");
+	cfg.ha.follow_type = BATON_HA_FOLLOW_INSTANCE;
+	snprintf(cfg.ha.track_file, sizeof(cfg.ha.track_file), "%s",
+		 cfg.ha.notify_fifo);
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ha.track_file: expected a path "
+			    "other than ha.notify_fifo");
+	snprintf(cfg.ha.track_file, sizeof(cfg.ha.track_file), "track");
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ha.track_file: expected an "
+			    "absolute path shorter than 4088 bytes");
+	snprintf(cfg.ha.track_file, sizeof(cfg.ha.track_file), "/t");
+	cfg.ha.grace_ms = 86400001;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ha.grace_ms: expected a number "
+			    "in 0..86400000 or 'forever', got '86400001'");
+	cfg.ha.grace_forever = true;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+	baton_config_free(&cfg);
+}
+
 static void test_config_copy_is_deep(void **state)
 {
 	struct baton_config a, b;
@@ -1224,6 +1384,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_config_sync_section_on_off_and_defaults),
 	cmocka_unit_test(test_config_sync_rejects_more_than_16_peers),
 	cmocka_unit_test(test_config_validate_judges_sync_without_lines),
+	cmocka_unit_test(test_config_ha_section_on_off_and_defaults),
+	cmocka_unit_test(test_config_validate_judges_ha_without_lines),
 	cmocka_unit_test(test_config_copy_is_deep),
 	cmocka_unit_test(test_config_find_service_matches_vip_port_and_proto),
 	cmocka_unit_test(test_config_validate_names_live_services_by_address),

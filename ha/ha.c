@@ -1,0 +1,589 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * ha.c - keepalived integration inside batond (see ha.h): the FIFO, the
+ * track file, the timers and the status around the pure role machine.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ha.h"
+#include "log.h"
+#include "notify.h"
+#include "role.h"
+
+#define SUB "ha"
+#define RETRY_MS 1000		/* a failed track file write */
+#define BAD_LINES_LOGGED 10	/* then only counted */
+
+struct baton_ha {
+	uv_loop_t *loop;
+	struct baton_ha_role role;
+	char fifo_path[PATH_MAX];
+	char track_path[PATH_MAX];
+	char follow[BATON_NOTIFY_NAME_MAX + 1];
+	uint8_t follow_type;
+	bool resume_master;	/* configured */
+	bool resumed;		/* and applied at start */
+
+	int rfd, wfd;
+	uv_poll_t poll;
+	uv_timer_t timer;	/* the machine's grace deadline */
+	uv_timer_t retry;	/* a failed track file write */
+	int handles;		/* initialised, not yet closed */
+	bool poll_on;
+	bool stopping;
+
+	/* The line being read. */
+	char line[BATON_NOTIFY_LINE_MAX];
+	size_t len;
+	bool overlong;		/* dropping up to the next '\n' */
+
+	/* What was applied. */
+	bool track_dirty;	/* role.track not (yet) in the file */
+	bool track_written;	/* some value is in the file */
+	int track_file_value;
+	uint64_t track_errors;
+	uint64_t last_change_ms;	/* monotonic, 0 never */
+	time_t last_change_wall;
+	uint8_t last_from;
+	uint8_t saved_state;	/* in TRACK_FILE.state */
+	bool saved_incumbent, saved_valid;
+
+	/* Counters. */
+	uint64_t lines, no_role_lines, bad_lines, overlong_lines;
+	uint64_t fifo_errors;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+/* Write text to path atomically: path.tmp, then rename over path. */
+static int write_atomic(const char *path, const char *text)
+{
+	char tmp[PATH_MAX];
+	size_t len = strlen(text);
+	ssize_t n;
+	int fd, ret = 0;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	if (n < 0)
+		ret = -errno;
+	else if ((size_t)n != len)
+		ret = -EIO;
+	if (close(fd) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+static void state_path(const struct baton_ha *h, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.state", h->track_path);
+}
+
+/* TRACK_FILE.state: "STATE incumbent|-\n", for resume_master. */
+static void save_state(struct baton_ha *h)
+{
+	const struct baton_ha_role *r = &h->role;
+	char path[PATH_MAX + 8], text[64];
+	int ret;
+
+	if (h->saved_valid && h->saved_state == r->state &&
+	    h->saved_incumbent == r->incumbent)
+		return;
+	state_path(h, path, sizeof(path));
+	snprintf(text, sizeof(text), "%s %s\n", baton_ha_state_name(r->state),
+		 r->incumbent ? "incumbent" : "-");
+	ret = write_atomic(path, text);
+	if (ret) {
+		log_warn(SUB, "write %s: %s", path, strerror(-ret));
+		return;
+	}
+	h->saved_valid = true;
+	h->saved_state = r->state;
+	h->saved_incumbent = r->incumbent;
+}
+
+/* Whether TRACK_FILE.state says this node was an incumbent MASTER. */
+static bool was_incumbent_master(const struct baton_ha *h)
+{
+	char path[PATH_MAX + 8], buf[64] = "";
+	ssize_t n;
+	int fd;
+
+	state_path(h, path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 && !strcmp(buf, "MASTER incumbent\n");
+}
+
+static void on_retry(uv_timer_t *t);
+
+static void write_track(struct baton_ha *h)
+{
+	char text[16];
+	int ret;
+
+	snprintf(text, sizeof(text), "%d\n", h->role.track);
+	ret = write_atomic(h->track_path, text);
+	if (ret) {
+		h->track_errors++;
+		log_err(SUB, "write track file %s: %s (retrying)",
+			h->track_path, strerror(-ret));
+		h->track_dirty = true;
+		uv_timer_start(&h->retry, on_retry, RETRY_MS, 0);
+		return;
+	}
+	h->track_dirty = false;
+	h->track_written = true;
+	h->track_file_value = h->role.track;
+}
+
+/* ---- the machine -------------------------------------------------------- */
+
+static void on_timer(uv_timer_t *t);
+static void arm_timer(struct baton_ha *h, uint64_t deadline, uint64_t now);
+
+static void apply(struct baton_ha *h, const struct baton_ha_actions *act,
+		  uint64_t now)
+{
+	if (act->flags & BATON_HA_ACT_LOG)
+		log_info(SUB, "%s", act->log);
+	if (act->flags & BATON_HA_ACT_ROLE) {
+		h->last_change_ms = now;
+		h->last_change_wall = time(NULL);
+		h->last_from = act->from;
+	}
+	if (act->flags & BATON_HA_ACT_TRACK)
+		write_track(h);
+	if (act->flags & BATON_HA_ACT_TIMER) {
+		if (!act->timer_ms)
+			uv_timer_stop(&h->timer);
+		else
+			arm_timer(h, act->timer_ms, now);
+	}
+	save_state(h);
+}
+
+static int step(struct baton_ha *h, struct baton_ha_event *ev)
+{
+	struct baton_ha_actions act;
+	int ret;
+
+	if (h->stopping)
+		return 0;
+	ev->now_ms = now_ms();
+	ret = baton_ha_role_step(&h->role, ev, &act);
+	if (!ret)
+		apply(h, &act, ev->now_ms);
+	return ret;
+}
+
+static void arm_timer(struct baton_ha *h, uint64_t deadline, uint64_t now)
+{
+	/* The loop's cached time may be stale (a step before uv_run, or
+	 * after a long callback): timeouts count from uv_now. */
+	uv_update_time(h->loop);
+	uv_timer_start(&h->timer, on_timer, deadline > now ? deadline - now : 0,
+		       0);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct baton_ha_event ev = { .type = BATON_HA_EV_TICK };
+	struct baton_ha *h = t->data;
+	uint64_t now;
+
+	step(h, &ev);
+	/* Fired early (clocks differ by rounding): the machine keeps the
+	 * same deadline and asks for nothing, so re-arm it here. */
+	now = now_ms();
+	if (!h->stopping && h->role.timer_ms && h->role.timer_ms > now &&
+	    !uv_is_active((uv_handle_t *)&h->timer))
+		arm_timer(h, h->role.timer_ms, now);
+}
+
+static void on_retry(uv_timer_t *t)
+{
+	struct baton_ha *h = t->data;
+
+	if (h->track_dirty && !h->stopping)
+		write_track(h);
+}
+
+void baton_ha_datapath(struct baton_ha *h, bool attached)
+{
+	struct baton_ha_event ev = { .type = BATON_HA_EV_DATAPATH,
+				     .attached = attached };
+
+	if (h)
+		step(h, &ev);
+}
+
+void baton_ha_sync_hook(void *arg, uint32_t peer_id,
+			enum baton_sync_peer_event sev)
+{
+	struct baton_ha_event ev = { .peer = peer_id };
+
+	switch (sev) {
+	case BATON_SYNC_PEER_CONNECTED:
+		ev.type = BATON_HA_EV_PEER_UP;
+		break;
+	case BATON_SYNC_PEER_INCOMPLETE:
+		ev.type = BATON_HA_EV_PEER_RESYNC;
+		break;
+	case BATON_SYNC_PEER_COMPLETE:
+		ev.type = BATON_HA_EV_PEER_COMPLETE;
+		break;
+	case BATON_SYNC_PEER_DISCONNECTED:
+		ev.type = BATON_HA_EV_PEER_DOWN;
+		break;
+	default:
+		return;
+	}
+	step(arg, &ev);
+}
+
+/* ---- the FIFO ----------------------------------------------------------- */
+
+static void on_line(struct baton_ha *h, const char *line, size_t len)
+{
+	static struct baton_notify n;	/* 1 KiB: not on the stack */
+	struct baton_ha_event ev = { .type = BATON_HA_EV_NOTIFY,
+				     .notify = &n };
+	int ret;
+
+	h->lines++;
+	ret = baton_notify_parse(line, len, &n);
+	if (ret == -ENOENT) {
+		h->no_role_lines++;	/* VS/RS lines, {UNKNOWN} */
+		return;
+	}
+	if (ret) {
+		if (h->bad_lines++ < BAD_LINES_LOGGED)
+			log_warn(SUB, "notify fifo: malformed line (%zu bytes) "
+				 "ignored", len);
+		return;
+	}
+	/* -ENOENT: another instance or group, counted by the machine. */
+	step(h, &ev);
+}
+
+static void fifo_feed(struct baton_ha *h, const char *buf, size_t n)
+{
+	while (n) {
+		const char *nl = memchr(buf, '\n', n);
+		size_t take = nl ? (size_t)(nl - buf) + 1 : n;
+
+		if (h->overlong) {
+			/* dropping the rest of an over-long line */
+		} else if (h->len + take > sizeof(h->line)) {
+			h->overlong = true;
+			h->overlong_lines++;
+			log_warn(SUB, "notify fifo: line longer than %zu bytes "
+				 "dropped", sizeof(h->line));
+		} else {
+			memcpy(h->line + h->len, buf, take);
+			h->len += take;
+		}
+		if (nl) {
+			if (!h->overlong)
+				on_line(h, h->line, h->len);
+			h->len = 0;
+			h->overlong = false;
+		}
+		buf += take;
+		n -= take;
+	}
+}
+
+static void on_readable(uv_poll_t *p, int status, int events)
+{
+	struct baton_ha *h = p->data;
+	char buf[4096];
+	ssize_t n;
+
+	if (status < 0) {
+		h->fifo_errors++;
+		log_err(SUB, "notify fifo: %s", uv_strerror(status));
+		uv_poll_stop(p);
+		return;
+	}
+	/* Bounded per turn; the poll fires again if more is queued. */
+	for (int i = 0; i < 16 && !h->stopping; i++) {
+		n = read(h->rfd, buf, sizeof(buf));
+		if (n > 0) {
+			fifo_feed(h, buf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN) {
+			h->fifo_errors++;
+			log_err(SUB, "notify fifo read: %s", strerror(errno));
+		}
+		/* n == 0 cannot last: our own write end stays open. */
+		break;
+	}
+}
+
+static int fifo_open(struct baton_ha *h, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (mkfifo(h->fifo_path, 0600) && errno != EEXIST) {
+		snprintf(err, errlen, "ha.notify_fifo %.300s: mkfifo: %s",
+			 h->fifo_path, strerror(errno));
+		return -errno;
+	}
+	h->rfd = open(h->fifo_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (h->rfd < 0) {
+		snprintf(err, errlen, "ha.notify_fifo %.300s: %s",
+			 h->fifo_path, strerror(errno));
+		return -errno;
+	}
+	if (fstat(h->rfd, &st) || !S_ISFIFO(st.st_mode)) {
+		snprintf(err, errlen, "ha.notify_fifo %.300s: exists and is "
+			 "not a FIFO", h->fifo_path);
+		return -EINVAL;
+	}
+	/* Our own writer: with none, a closed keepalived end means EOF,
+	 * readable forever. Opening it also never blocks (a reader is open). */
+	h->wfd = open(h->fifo_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (h->wfd < 0) {
+		snprintf(err, errlen, "ha.notify_fifo %.300s: open for "
+			 "writing: %s", h->fifo_path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+static void handle_closed(uv_handle_t *hd)
+{
+	struct baton_ha *h = hd->data;
+
+	if (--h->handles == 0)
+		free(h);
+}
+
+void baton_ha_stop(struct baton_ha *h)
+{
+	if (!h || h->stopping)
+		return;
+	h->stopping = true;
+	if (h->poll_on)
+		uv_close((uv_handle_t *)&h->poll, handle_closed);
+	uv_close((uv_handle_t *)&h->timer, handle_closed);
+	uv_close((uv_handle_t *)&h->retry, handle_closed);
+	/* The poll handle is closed (uv_close stops it) before the fds. */
+	if (h->rfd >= 0)
+		close(h->rfd);
+	if (h->wfd >= 0)
+		close(h->wfd);
+	h->rfd = h->wfd = -1;
+}
+
+struct baton_ha *baton_ha_start(uv_loop_t *loop, const struct baton_config *cfg,
+				bool datapath_reused, char *err,
+				size_t errlen)
+{
+	const struct baton_ha_cfg *c = &cfg->ha;
+	struct baton_ha_config rc = {};
+	struct baton_ha *h;
+	int ret;
+
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		snprintf(err, errlen, "ha: out of memory");
+		return NULL;
+	}
+	h->loop = loop;
+	h->rfd = h->wfd = -1;
+	snprintf(h->fifo_path, sizeof(h->fifo_path), "%s", c->notify_fifo);
+	snprintf(h->track_path, sizeof(h->track_path), "%s", c->track_file);
+	snprintf(h->follow, sizeof(h->follow), "%s", c->follow);
+	h->follow_type = c->follow_type;
+	h->resume_master = c->resume_master;
+	uv_timer_init(loop, &h->timer);
+	uv_timer_init(loop, &h->retry);
+	h->timer.data = h->retry.data = h;
+	h->handles = 2;
+
+	rc.type = c->follow_type == BATON_HA_FOLLOW_INSTANCE ?
+			  BATON_NOTIFY_INSTANCE : BATON_NOTIFY_GROUP;
+	rc.name = h->follow;
+	rc.grace_ms = c->grace_forever ? BATON_HA_GRACE_FOREVER : c->grace_ms;
+	if (cfg->sync.enabled)
+		for (size_t i = 0; i < cfg->sync.npeers &&
+				   i < BATON_HA_MAX_PEERS; i++)
+			rc.peers[rc.npeers++] = cfg->sync.peers[i].id;
+	/* resume_master only where the datapath (and its flows) survived
+	 * and the last batond left an incumbent MASTER behind. */
+	h->resumed = c->resume_master && datapath_reused &&
+		     was_incumbent_master(h);
+	rc.resume_master = h->resumed;
+	if (baton_ha_role_init(&h->role, &rc, now_ms())) {
+		snprintf(err, errlen, "ha: bad configuration for the role "
+			 "machine");
+		goto out_stop;
+	}
+	if (h->resumed)
+		log_info(SUB, "resuming as incumbent MASTER of %s (%.64s)",
+			 baton_notify_type_name(rc.type), h->follow);
+
+	ret = fifo_open(h, err, errlen);
+	if (ret)
+		goto out_stop;
+	ret = uv_poll_init(loop, &h->poll, h->rfd);
+	if (ret) {
+		snprintf(err, errlen, "ha: poll: %s", uv_strerror(ret));
+		goto out_stop;
+	}
+	h->poll.data = h;
+	h->poll_on = true;
+	h->handles++;
+	ret = uv_poll_start(&h->poll, UV_READABLE, on_readable);
+	if (ret) {
+		snprintf(err, errlen, "ha: poll: %s", uv_strerror(ret));
+		goto out_stop;
+	}
+	log_info(SUB, "following %s \"%.64s\" via %s, track file %s, %u "
+		 "sync peers", baton_notify_type_name(rc.type), h->follow,
+		 h->fifo_path, h->track_path, rc.npeers);
+	return h;
+
+out_stop:
+	baton_ha_stop(h);
+	return NULL;
+}
+
+/* ---- status ------------------------------------------------------------- */
+
+/* What the node is, for an operator: keepalived's state as the track
+ * value lets it stand. */
+static const char *effective_role(const struct baton_ha *h)
+{
+	const struct baton_ha_role *r = &h->role;
+
+	switch (r->state) {
+	case BATON_HA_MASTER:
+		if (r->track_set && r->track != BATON_HA_TRACK_READY)
+			return "master_demoting";
+		return "master";
+	case BATON_HA_BACKUP:
+		return "backup";
+	case BATON_HA_FAULT:
+		return "fault";
+	case BATON_HA_STOP:
+		return "stopped";
+	default:
+		return "unknown";
+	}
+}
+
+json_t *baton_ha_status(const struct baton_ha *h)
+{
+	const struct baton_ha_role *r;
+	json_t *o, *peers;
+	uint64_t now;
+
+	if (!h)
+		return json_pack("{s:b}", "enabled", 0);
+	r = &h->role;
+	now = now_ms();
+	peers = json_array();
+	for (unsigned int i = 0; peers && i < r->npeers; i++)
+		json_array_append_new(peers, json_pack(
+			"{s:I, s:s, s:b}", "id", (json_int_t)r->peers[i].id,
+			"state", baton_ha_peer_state_name(r->peers[i].state),
+			"ever_complete", r->peers[i].ever_complete));
+	o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:s, s:s, "
+		      "s:b, s:b, s:o}",
+		      "enabled", 1,
+		      "follow", h->follow,
+		      "follow_type", h->follow_type == BATON_HA_FOLLOW_INSTANCE ?
+				"instance" : "group",
+		      "notify_fifo", h->fifo_path,
+		      "track_file", h->track_path,
+		      "keepalived_state", baton_ha_state_name(r->state),
+		      "priority", (int)r->priority,
+		      "state_restored", r->state_restored,
+		      "role", effective_role(h),
+		      "datapath", r->datapath < 0 ? "unknown" :
+				  r->datapath ? "attached" : "detached",
+		      "ready", r->ready,
+		      "incumbent", r->incumbent,
+		      "peers", peers ? peers : json_array());
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "wait", json_string(baton_ha_wait_name(r->wait)));
+	json_object_set_new(o, "wait_peer", r->wait_peer ?
+				    json_integer(r->wait_peer) : json_null());
+	json_object_set_new(o, "track", r->track_set ? json_integer(r->track) :
+						      json_null());
+	json_object_set_new(o, "track_written", h->track_written ?
+				    json_integer(h->track_file_value) :
+				    json_null());
+	json_object_set_new(o, "track_pending", json_boolean(h->track_dirty));
+	json_object_set_new(o, "grace_ms", r->grace_ms == BATON_HA_GRACE_FOREVER ?
+				    json_string("forever") :
+				    json_integer((json_int_t)r->grace_ms));
+	json_object_set_new(o, "resume_master", json_boolean(h->resume_master));
+	json_object_set_new(o, "resumed", json_boolean(h->resumed));
+	json_object_set_new(o, "role_changes",
+			    json_integer((json_int_t)r->role_changes));
+	if (h->last_change_ms) {
+		json_object_set_new(o, "last_change",
+				    json_integer((json_int_t)h->last_change_wall));
+		json_object_set_new(o, "last_change_ago_ms",
+				    json_integer((json_int_t)(now -
+						 h->last_change_ms)));
+		json_object_set_new(o, "last_change_from", json_string(
+				    baton_ha_state_name(h->last_from)));
+	} else {
+		json_object_set_new(o, "last_change", json_null());
+		json_object_set_new(o, "last_change_ago_ms", json_null());
+		json_object_set_new(o, "last_change_from", json_null());
+	}
+	json_object_set_new(o, "counters", json_pack(
+		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"role_changes", (json_int_t)r->role_changes,
+		"track_writes", (json_int_t)r->track_writes,
+		"track_errors", (json_int_t)h->track_errors,
+		"lines", (json_int_t)h->lines,
+		"notifies", (json_int_t)r->notifies,
+		"ignored", (json_int_t)r->ignored,
+		"no_role_lines", (json_int_t)h->no_role_lines,
+		"bad_lines", (json_int_t)h->bad_lines,
+		"overlong_lines", (json_int_t)h->overlong_lines,
+		"fifo_errors", (json_int_t)h->fifo_errors,
+		"lower_pri_adverts", (json_int_t)r->lower_pri_adverts));
+	return o;
+}
