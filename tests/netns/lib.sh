@@ -183,6 +183,31 @@ ctl() {
 	"$BATONCTL" -s "$SOCK" "$@"
 }
 
+# nt_daemon_init TAG: the set-up of a test that runs its own batond in a
+# namespace NS: BATOND, BATONCTL, P, NS, PIN (a pin dir of its own), TMP,
+# SOCK and CFG. The test creates NS and the config; nt_daemon_cleanup
+# (register it, or call it from the test's own cleanup) removes it all.
+nt_daemon_init() {
+	BATOND=$NT_BUILD/node/batond
+	BATONCTL=$NT_BUILD/node/batonctl
+	nt_require_file "$BATOND" "$BATONCTL"
+	P=$(nt_prefix "$1")
+	NS=${P}n
+	PIN=/sys/fs/bpf/baton-test-$1-$$
+	TMP=$(mktemp -d "/tmp/nt-$1.XXXXXX")
+	SOCK=$TMP/batond.sock
+	CFG=$TMP/baton.yaml
+	BATOND_PID=
+}
+
+nt_daemon_cleanup() {
+	batond_kill
+	ip netns del "$NS" 2>/dev/null
+	# Unlinking pins on a bpffs releases the maps.
+	[ -d "$PIN" ] && rm -rf "$PIN"
+	rm -rf "$TMP"
+}
+
 # batond_start NAME [ARGS...]: start batond, log to $TMP/NAME.log, wait
 # (bounded) until it answers on the control socket.
 batond_start() {

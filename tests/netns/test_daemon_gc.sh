@@ -21,26 +21,11 @@ nt_require_root
 nt_require_cmd ip bpftool nsenter jq
 nt_require_netns
 
-BATOND=$NT_BUILD/node/batond
-BATONCTL=$NT_BUILD/node/batonctl
+nt_daemon_init gc
 GCCHECK=$NT_BUILD/node/baton_ct_gc_check
-nt_require_file "$BATOND" "$BATONCTL" "$GCCHECK"
+nt_require_file "$GCCHECK"
 
-P=$(nt_prefix bg)
-NS=${P}n
-PIN=/sys/fs/bpf/baton-test-$$
-TMP=$(mktemp -d /tmp/bzd-gc.XXXXXX)
-SOCK=$TMP/batond.sock
-CFG=$TMP/baton.yaml
-BATOND_PID=
-
-cleanup() {
-	batond_kill
-	ip netns del "$NS" 2>/dev/null
-	[ -d "$PIN" ] && rm -rf "$PIN"
-	rm -rf "$TMP"
-}
-nt_cleanup cleanup
+nt_cleanup nt_daemon_cleanup
 
 # write_config GC_INTERVAL_MS [CT_MAX]; timeouts are ct_gc_check's fixture's.
 write_config() {

@@ -25,30 +25,14 @@ nt_require_root
 nt_require_cmd ip tc bpftool nsenter jq
 nt_require_netns
 
-BATOND=$NT_BUILD/node/batond
-BATONCTL=$NT_BUILD/node/batonctl
+nt_daemon_init lifecycle
 GCCHECK=$NT_BUILD/node/baton_ct_gc_check
-nt_require_file "$BATOND" "$BATONCTL" "$GCCHECK"
-
-P=$(nt_prefix bz)
-NS=${P}n
-PIN=/sys/fs/bpf/baton-test-$$
-TMP=$(mktemp -d /tmp/bzd-lifecycle.XXXXXX)
-SOCK=$TMP/batond.sock
-CFG=$TMP/baton.yaml
-BATOND_PID=
+nt_require_file "$GCCHECK"
 W2=1				# weight of 10.1.0.12 in 10.0.0.100:80/tcp
 
 # ---- helpers ----------------------------------------------------------------
 
-cleanup() {
-	batond_kill
-	ip netns del "$NS" 2>/dev/null
-	# Unlinking pins on a bpffs releases the maps.
-	[ -d "$PIN" ] && rm -rf "$PIN"
-	rm -rf "$TMP"
-}
-nt_cleanup cleanup
+nt_cleanup nt_daemon_cleanup
 
 # nat_v4_map as sorted lines "VIP:PORT/PROTO id=N slot=S gen=G" (bpftool
 # prints the network-order fields as little-endian integers).

@@ -27,31 +27,18 @@ nt_require_root
 nt_require_cmd ip nsenter jq timeout
 nt_require_netns
 
-BATOND=$NT_BUILD/node/batond
-BATONCTL=$NT_BUILD/node/batonctl
-nt_require_file "$BATOND" "$BATONCTL"
-
-P=$(nt_prefix ha)
-NS=${P}n
-PIN=/sys/fs/bpf/baton-test-ha-$$
-TMP=$(mktemp -d /tmp/bzd-ha.XXXXXX)
-SOCK=$TMP/batond.sock
-CFG=$TMP/baton.yaml
+nt_daemon_init ha
 FIFO=$TMP/notify.fifo
 TRACK=$TMP/track
-BATOND_PID=
 PIN2=/sys/fs/bpf/baton-test-ha2-$$
 SOCK2=$TMP/batond2.sock
 CFG2=$TMP/baton2.yaml
 PID2=
 
 cleanup() {
-	batond_kill
 	[ -n "$PID2" ] && kill -KILL "$PID2" 2>/dev/null && wait "$PID2"
 	[ -d "$PIN2" ] && rm -rf "$PIN2"
-	ip netns del "$NS" 2>/dev/null
-	[ -d "$PIN" ] && rm -rf "$PIN"
-	rm -rf "$TMP"
+	nt_daemon_cleanup
 }
 nt_cleanup cleanup
 
