@@ -59,6 +59,9 @@ struct baton_ha {
 	/* Counters. */
 	uint64_t lines, no_role_lines, bad_lines, overlong_lines;
 	uint64_t fifo_errors;
+	uint64_t resync_requests;	/* BATON_HA_ACT_RESYNC applied */
+
+	struct baton_sync *sync;	/* baton_ha_set_sync; NULL: none */
 };
 
 static uint64_t now_ms(void)
@@ -181,6 +184,10 @@ static void apply(struct baton_ha *h, const struct baton_ha_actions *act,
 	}
 	if (act->flags & BATON_HA_ACT_TRACK)
 		write_track(h);
+	if (act->flags & BATON_HA_ACT_RESYNC) {
+		h->resync_requests++;
+		baton_sync_request_all(h->sync, "left FAULT");
+	}
 	if (act->flags & BATON_HA_ACT_TIMER) {
 		if (!act->timer_ms)
 			uv_timer_stop(&h->timer);
@@ -234,6 +241,12 @@ static void on_retry(uv_timer_t *t)
 
 	if (h->track_dirty && !h->stopping)
 		write_track(h);
+}
+
+void baton_ha_set_sync(struct baton_ha *h, struct baton_sync *s)
+{
+	if (h)
+		h->sync = s;
 }
 
 void baton_ha_datapath(struct baton_ha *h, bool attached)
@@ -521,9 +534,10 @@ json_t *baton_ha_status(const struct baton_ha *h)
 	peers = json_array();
 	for (unsigned int i = 0; peers && i < r->npeers; i++)
 		json_array_append_new(peers, json_pack(
-			"{s:I, s:s, s:b}", "id", (json_int_t)r->peers[i].id,
+			"{s:I, s:s, s:b, s:b}", "id", (json_int_t)r->peers[i].id,
 			"state", baton_ha_peer_state_name(r->peers[i].state),
-			"ever_complete", r->peers[i].ever_complete));
+			"ever_complete", r->peers[i].ever_complete,
+			"stale", r->peers[i].stale));
 	o = json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:i, s:b, s:s, s:s, "
 		      "s:b, s:b, s:o}",
 		      "enabled", 1,
@@ -573,8 +587,11 @@ json_t *baton_ha_status(const struct baton_ha *h)
 		json_object_set_new(o, "last_change_from", json_null());
 	}
 	json_object_set_new(o, "counters", json_pack(
-		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+		"s:I}",
 		"role_changes", (json_int_t)r->role_changes,
+		"faults", (json_int_t)r->faults,
+		"resync_requests", (json_int_t)h->resync_requests,
 		"track_writes", (json_int_t)r->track_writes,
 		"track_errors", (json_int_t)h->track_errors,
 		"lines", (json_int_t)h->lines,

@@ -46,6 +46,10 @@ struct baton_ha *baton_ha_start(uv_loop_t *loop, const struct baton_config *cfg,
  * Accepts NULL. The track file is left as last written. */
 void baton_ha_stop(struct baton_ha *h);
 
+/* The sync engine to ask for resyncs (after a FAULT, see role.h), or
+ * NULL. It must outlive the baton_ha or be unset first. Accepts NULL h. */
+void baton_ha_set_sync(struct baton_ha *h, struct baton_sync *s);
+
 /* The datapath is (no longer) attached. Accepts NULL. */
 void baton_ha_datapath(struct baton_ha *h, bool attached);
 

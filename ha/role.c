@@ -34,6 +34,7 @@ static const char *const wait_names[BATON_HA_WAIT_MAX] = {
 	[BATON_HA_WAIT_DATAPATH] = "datapath_detached",
 	[BATON_HA_WAIT_PEER_UNSEEN] = "peer_unseen",
 	[BATON_HA_WAIT_PEER_RESYNC] = "peer_resync",
+	[BATON_HA_WAIT_PEER_STALE] = "peer_stale",
 };
 
 static const char *const peer_state_names[BATON_HA_PEER_STATE_MAX] = {
@@ -143,6 +144,8 @@ static uint8_t compute_wait(const struct baton_ha_role *r, uint32_t *peer)
 		*peer = p->id;
 		if (p->state == BATON_HA_PEER_PENDING)
 			return BATON_HA_WAIT_PEER_RESYNC;
+		if (p->stale)
+			return BATON_HA_WAIT_PEER_STALE;
 		if (p->state == BATON_HA_PEER_UNSEEN && !grace_over(r))
 			return BATON_HA_WAIT_PEER_UNSEEN;
 	}
@@ -189,6 +192,10 @@ static void log_wait(const struct baton_ha_role *r,
 	case BATON_HA_WAIT_PEER_RESYNC:
 		log_add(act, "not ready: resync from peer %" PRIu32
 			" incomplete", r->wait_peer);
+		break;
+	case BATON_HA_WAIT_PEER_STALE:
+		log_add(act, "not ready: copy of peer %" PRIu32 " predates "
+			"the FAULT, waiting for its resync", r->wait_peer);
 		break;
 	case BATON_HA_WAIT_PEER_UNSEEN:
 		end = grace_end(r);
@@ -310,6 +317,17 @@ static int on_notify(struct baton_ha_role *r, const struct baton_notify *n,
 		n->priority,
 		n->state == BATON_NOTIFY_DELETED ? ", deleted by a reload" :
 						   "");
+	/* Cut off: whatever we hold of the peers may be behind from now
+	 * on (see role.h). A peer never seen has nothing to go stale. */
+	if (to == BATON_HA_FAULT) {
+		r->faults++;
+		for (unsigned int i = 0; i < r->npeers; i++)
+			if (r->peers[i].ever_complete)
+				r->peers[i].stale = true;
+	} else if (r->state == BATON_HA_FAULT && r->npeers) {
+		act->flags |= BATON_HA_ACT_RESYNC;
+		log_add(act, "asking the peers for a resync");
+	}
 	r->state = to;
 	return 0;
 }
@@ -329,6 +347,11 @@ static int on_peer(struct baton_ha_role *r, const struct baton_ha_event *ev)
 		p->state = BATON_HA_PEER_PENDING;
 		break;
 	case BATON_HA_EV_PEER_COMPLETE:
+		/* A stale copy is only made whole by a resync that began
+		 * after the FAULT (PENDING first): sync also reports an
+		 * unbroken stream as complete on a mere reconnect. */
+		if (p->state == BATON_HA_PEER_PENDING)
+			p->stale = false;
 		p->state = BATON_HA_PEER_COMPLETE;
 		p->ever_complete = true;
 		break;

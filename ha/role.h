@@ -18,13 +18,24 @@
  *    (RESYNC_END received and our stale copies of its flows swept), and
  *    again after every reconnect or stream loss;
  *  - a peer that has gone away after delivering one counts: what we hold
- *    is the last copy there is;
+ *    is the last copy there is - unless we were cut off since (below);
  *  - a peer that has not delivered a complete resync since we started
  *    and is not connected (never reached, or gone mid-resync) blocks
  *    until `grace_ms` after start; after that it is presumed dead and a
  *    node alone may serve. BATON_HA_GRACE_FOREVER: it blocks until it
  *    shows up (see the track values: that node still serves when it
  *    is truly alone).
+ *  - a peer whose copy went stale blocks until it delivers a complete
+ *    resync again, grace or not. Every copy goes stale when keepalived
+ *    reports FAULT: our own links or checks failed, so we cannot know
+ *    what the others did meanwhile - typically one took the VIP over and
+ *    created flows we never heard of. This is the node that comes back
+ *    from a power cut or a cable pull with its processes still running:
+ *    its peer is "gone" (complete when it left), yet taking the VIP back
+ *    on that copy would break every flow made while it was away. Leaving
+ *    FAULT, the machine asks the daemon (BATON_HA_ACT_RESYNC) to request
+ *    a resync from every peer, since a stream that survived the outage
+ *    would otherwise never send one.
  *
  * Incumbency: a node that keepalived made MASTER while it was ready (or
  * that became ready while MASTER) holds the flows it serves in its own
@@ -104,6 +115,9 @@ enum baton_ha_wait {
 					 * running */
 	BATON_HA_WAIT_PEER_RESYNC,	/* wait_peer connected, its complete
 					 * resync not (yet again) received */
+	BATON_HA_WAIT_PEER_STALE,	/* our copy of wait_peer predates a
+					 * FAULT, and it has not resynced
+					 * since */
 	BATON_HA_WAIT_MAX
 };
 
@@ -137,6 +151,8 @@ struct baton_ha_peer {
 	uint32_t id;
 	uint8_t state;		/* enum baton_ha_peer_state */
 	bool ever_complete;	/* a complete copy since start */
+	bool stale;		/* the copy predates a FAULT: blocks until
+				 * the next complete resync */
 };
 
 enum baton_ha_event_type {
@@ -167,6 +183,8 @@ struct baton_ha_event {
 #define BATON_HA_ACT_LOG	(1u << 2)	/* log .log */
 #define BATON_HA_ACT_TIMER	(1u << 3)	/* step a TICK at .timer_ms;
 						 * 0: cancel the timer */
+#define BATON_HA_ACT_RESYNC	(1u << 4)	/* ask every sync peer for a
+						 * full resync (left FAULT) */
 
 struct baton_ha_actions {
 	unsigned int flags;
@@ -204,6 +222,7 @@ struct baton_ha_role {
 	/* Counters. */
 	uint64_t role_changes, track_writes, lower_pri_adverts;
 	uint64_t notifies, ignored;
+	uint64_t faults;		/* FAULTs that made copies stale */
 };
 
 /*

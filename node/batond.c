@@ -389,8 +389,10 @@ static int sync_start(struct batond *d, char *err, size_t errlen)
 	if (!d->sync)
 		return -EINVAL;
 	/* Before start: no peer event may be missed. */
-	if (d->ha)
+	if (d->ha) {
 		baton_sync_set_peer_hook(d->sync, baton_ha_sync_hook, d->ha);
+		baton_ha_set_sync(d->ha, d->sync);
+	}
 	baton_events_set_handler(d->ev, on_ct_event, d);
 	baton_ct_gc_on_delete(d->gc, on_ct_deleted, d);
 	if (baton_sync_start(d->sync)) {

@@ -31,6 +31,7 @@
 #define ROLE	BATON_HA_ACT_ROLE
 #define LOG	BATON_HA_ACT_LOG
 #define TIMER	BATON_HA_ACT_TIMER
+#define RESYNC	BATON_HA_ACT_RESYNC
 
 static struct baton_ha_role r;
 static struct baton_ha_actions a;
@@ -438,8 +439,9 @@ static void test_role_datapath_detached_forces_fault(void **s)
 	expect(TRACK | LOG, DEMOTE, 0,
 	       "not ready: resync from peer 2 incomplete; track -254 -> -253");
 	assert_int_equal(line(T0 + 2001, "GROUP \"VG_1\" BACKUP 0\n"), 0);
-	expect_role(0, BATON_HA_FAULT, BATON_HA_BACKUP, 0,
-		    "VG_1: FAULT -> BACKUP (priority 0)");
+	expect_role(RESYNC, BATON_HA_FAULT, BATON_HA_BACKUP, 0,
+		    "VG_1: FAULT -> BACKUP (priority 0); "
+		    "asking the peers for a resync");
 	assert_int_equal(complete(T0 + 2500), 0);
 	expect(TRACK | LOG, READY, 0, "ready; track -253 -> 0");
 
@@ -462,8 +464,9 @@ static void test_role_fault_stop_and_deleted_end_incumbency(void **s)
 		    "VG_1: MASTER -> FAULT (priority 0); track 0 -> -253");
 	assert_false(r.incumbent);
 	assert_int_equal(line(T0 + 1200, "GROUP \"VG_1\" BACKUP 0\n"), 0);
-	expect_role(0, BATON_HA_FAULT, BATON_HA_BACKUP, 0,
-		    "VG_1: FAULT -> BACKUP (priority 0)");
+	expect_role(RESYNC, BATON_HA_FAULT, BATON_HA_BACKUP, 0,
+		    "VG_1: FAULT -> BACKUP (priority 0); "
+		    "asking the peers for a resync");
 	assert_int_equal(complete(T0 + 1300), 0);
 	expect(TRACK | LOG, READY, 0, "ready; track -253 -> 0");
 
@@ -481,6 +484,79 @@ static void test_role_fault_stop_and_deleted_end_incumbency(void **s)
 	expect_role(0, BATON_HA_STOP, BATON_HA_UNKNOWN, 0,
 		    "VG_1: STOP -> UNKNOWN (priority 0), deleted by a reload");
 	assert_int_equal(r.role_changes, 7);
+}
+
+/*
+ * The power cut of the active node, seen from that node: its links go,
+ * keepalived reports FAULT, the peer is lost with a complete copy. When
+ * the links come back the peer has been master for a while: "gone,
+ * complete when it left" is no longer true, and the node must wait for
+ * a fresh resync before it may preempt (track -253 until then).
+ */
+static void test_role_fault_makes_copies_stale_until_a_new_resync(void **s)
+{
+	master();
+	assert_int_equal(line(T0 + 1000, "GROUP \"VG_1\" FAULT 0\n"), 0);
+	expect_role(TRACK, BATON_HA_MASTER, BATON_HA_FAULT, DEMOTE,
+		    "VG_1: MASTER -> FAULT (priority 0); not ready: copy of "
+		    "peer 2 predates the FAULT, waiting for its resync; "
+		    "track 0 -> -253");
+	assert_true(r.peers[0].stale);
+	assert_int_equal(r.wait, BATON_HA_WAIT_PEER_STALE);
+	assert_int_equal(r.faults, 1);
+	/* the sync stream times out meanwhile: still stale, not "gone" */
+	assert_int_equal(down(T0 + 2000), 0);
+	expect(0, 0, 0, NULL);
+	assert_int_equal(r.peers[0].state, BATON_HA_PEER_GONE);
+	assert_int_equal(r.track, DEMOTE);
+	/* grace is over long ago; stale still blocks */
+	assert_int_equal(tick(T0 + GRACE + 5000), 0);
+	assert_int_equal(r.track, DEMOTE);
+
+	/* links back: ask for a resync */
+	assert_int_equal(line(T0 + GRACE + 6000,
+			      "GROUP \"VG_1\" BACKUP 0\n"), 0);
+	expect_role(RESYNC, BATON_HA_FAULT, BATON_HA_BACKUP, 0,
+		    "VG_1: FAULT -> BACKUP (priority 0); "
+		    "asking the peers for a resync");
+	/* a reconnect of an unbroken stream is no resync */
+	assert_int_equal(complete(T0 + GRACE + 6100), 0);
+	assert_true(r.peers[0].stale);
+	assert_int_equal(r.track, DEMOTE);
+	/* the answer to the request */
+	assert_int_equal(resync(T0 + GRACE + 6200), 0);
+	expect(LOG, 0, 0, "not ready: resync from peer 2 incomplete");
+	assert_int_equal(complete(T0 + GRACE + 6300), 0);
+	expect(TRACK | LOG, READY, 0, "ready; track -253 -> 0");
+	assert_false(r.peers[0].stale);
+}
+
+/* The standby's view of the same cut: it never saw a FAULT, so its
+ * copy of the dead master is good and it takes over at once; a FAULT
+ * of its own later makes it wait like anyone else. */
+static void test_role_stale_only_after_own_fault(void **s)
+{
+	standby();
+	assert_int_equal(down(T0 + 1000), 0);
+	assert_true(r.ready);
+	assert_false(r.peers[0].stale);
+	assert_int_equal(line(T0 + 1400, "GROUP \"VG_1\" MASTER 0\n"), 0);
+	assert_int_equal(r.track, READY);
+
+	/* a peer never seen complete has nothing to go stale */
+	init_node();
+	assert_int_equal(datapath(T0, true), 0);
+	assert_int_equal(line(T0 + 10, "GROUP \"VG_1\" FAULT 0\n"), 0);
+	assert_false(r.peers[0].stale);
+	assert_int_equal(r.wait, BATON_HA_WAIT_PEER_UNSEEN);
+	/* leaving FAULT asks for a resync only with peers to ask */
+	static const uint32_t none[1];
+	init_with(GRACE, false, none, 0);
+	assert_int_equal(datapath(T0, true), 0);
+	assert_int_equal(line(T0 + 10, "GROUP \"VG_1\" FAULT 0\n"), 0);
+	assert_int_equal(line(T0 + 20, "GROUP \"VG_1\" BACKUP 0\n"), 0);
+	assert_false(a.flags & RESYNC);
+	assert_true(r.ready);
 }
 
 static void test_role_flapping_counts_changes_writes_on_change(void **s)
@@ -771,6 +847,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_role_backup_is_demoted_while_peer_resyncs),
 	cmocka_unit_test(test_role_datapath_detached_forces_fault),
 	cmocka_unit_test(test_role_fault_stop_and_deleted_end_incumbency),
+	cmocka_unit_test(test_role_fault_makes_copies_stale_until_a_new_resync),
+	cmocka_unit_test(test_role_stale_only_after_own_fault),
 	cmocka_unit_test(test_role_flapping_counts_changes_writes_on_change),
 	cmocka_unit_test(test_role_priority_events_change_no_role),
 	cmocka_unit_test(test_role_ignores_other_objects_and_unknown_peers),
