@@ -38,6 +38,8 @@ static __always_inline int tc_drop(__u32 reason)
 	return TC_ACT_SHOT;
 }
 
+#define BATON_PACKET_OTHERHOST	3	/* linux/if_packet.h PACKET_OTHERHOST */
+
 static __always_inline int tc_pass(void)
 {
 	baton_count(ST_TC_PASS);
@@ -120,6 +122,15 @@ int tc_packet_func(struct __sk_buff *skb)
 	 * and the verifier refuses the uninitialised stack read
 	 * ("R3 !read_ok"). */
 	baton_count(ST_TC_RX);
+	/* A frame for another host's MAC - a switch flooding unknown
+	 * unicast, typically towards a peer whose link just went down -
+	 * is none of ours: the stack drops it, and so must we. A standby
+	 * that balanced it would serve flows the master owns, or forward
+	 * them twice. */
+	if (skb->pkt_type == BATON_PACKET_OTHERHOST) {
+		baton_count(ST_OTHERHOST);
+		return TC_ACT_OK;
+	}
 	ret = tc_parse(skb, &p);
 	if (ret < 0)
 		return tc_drop(-ret);

@@ -126,6 +126,7 @@ enum baton_stat {
 	ST_XDP_PASS = 9,	/* passed on to TC by XDP */
 	ST_EV_LOST = 10,	/* ring buffer full: event not delivered */
 	ST_TAILCALL_FAIL = 11,	/* pgm_tbl slot empty: packet to the stack */
+	ST_OTHERHOST = 12,	/* frame for another host's MAC: left alone */
 	ST_MAX
 };
 

@@ -21,8 +21,9 @@ static const char *const stat_names[ST_MAX] = {
 	[ST_XDP_PASS] = "xdp_pass",
 	[ST_EV_LOST] = "ev_lost",
 	[ST_TAILCALL_FAIL] = "tailcall_fail",
+	[ST_OTHERHOST] = "otherhost",
 };
-_Static_assert(ST_TAILCALL_FAIL + 1 == ST_MAX,
+_Static_assert(ST_OTHERHOST + 1 == ST_MAX,
 	       "a new enum baton_stat needs a name here");
 
 /* DROP_NONE is never counted: no name. */

@@ -214,6 +214,8 @@ static const uint8_t *mac_of(uint32_t ip)
 static const struct hop H_CLIENT = {fx_mac_client, fx_mac_front, 64, 0};
 /* LB front -> client, routed by the LB (TTL 63). */
 static const struct hop H_TO_CLIENT = {fx_mac_front, fx_mac_client, 63, 0};
+static const struct hop H_OTHERHOST = {
+    fx_mac_client, (const uint8_t *)"\x02\x00\x00\x00\xaa\x77", 64, 0};
 
 /* LB back -> backend, routed (TTL 63). */
 static struct hop h_to_be(uint32_t be)
@@ -367,6 +369,7 @@ enum { P_TC = 0, P_SLOW, P_XDP };
 	(BIT(ST_TC_RX) | BIT(ST_SLOW) | BIT(ST_NEW_FLOW) | BIT(ST_FWD_FIB))
 #define S_HIT (BIT(ST_TC_RX) | BIT(ST_CT_HIT) | BIT(ST_FWD_FIB))
 #define S_DROP BIT(ST_TC_RX)
+#define S_OTHERHOST (BIT(ST_TC_RX) | BIT(ST_OTHERHOST))
 #define S_DROP_SLOW (BIT(ST_TC_RX) | BIT(ST_SLOW))
 #define S_XDP_PASS (BIT(ST_XDP_RX) | BIT(ST_XDP_PASS))
 #define S_XDP_DROP BIT(ST_XDP_RX)
@@ -1392,6 +1395,14 @@ static bool test_traffic_not_for_a_vip_passes_unchanged(void)
 	     .verdict = TC_ACT_OK, .stats = S_PASS},
 	    {"ARP", .in = mk(&arp), .verdict = TC_ACT_OK, .stats = S_PASS},
 	    {"IPv6", .in = mk(&v6), .verdict = TC_ACT_OK, .stats = S_PASS},
+	    /* flooded unicast for another host (the peer whose link went
+	     * down): not balanced, however much it looks like a service's */
+	    {"SYN to a VIP, for another host's MAC",
+	     .in = tcp(H_OTHERHOST, cl, ep(VIP_NAT, 80), SYN, 1, 0, 0),
+	     .verdict = TC_ACT_OK, .stats = S_OTHERHOST, .state = CT_ABSENT},
+	    {"UDP to a VIP, for another host's MAC",
+	     .in = udp(H_OTHERHOST, cl, ep(VIP_NAT, 53), 1, 10),
+	     .verdict = TC_ACT_OK, .stats = S_OTHERHOST, .state = CT_ABSENT},
 	};
 
 	return RUN_ROWS(rows) &&
