@@ -39,6 +39,12 @@
  * under loss backs its retransmissions off to seconds, and a fresh
  * connection (and resync) is faster than waiting for it. */
 #define STALL_NS (1 * NS_PER_S)
+/* A dial that has not connected in this long is started over. nng has no
+ * connect timeout: a SYN sent while the peer was unreachable is retried
+ * by the kernel at 1, 3, 7, 15 s..., so a peer back from a power cut
+ * would wait for the next retry (seen: 14 s) - and so would the acks of
+ * the resync it is waiting for before it may take its VIPs back. */
+#define DIAL_NS (2 * NS_PER_S)
 /* An idle stream sends an empty update this often, so that both
  * directions of every peer relationship are always acknowledged and a
  * stalled connection is noticed even when there is nothing to say. */
@@ -97,6 +103,8 @@ struct peer {
 	uint64_t last_send_ns;
 	uint64_t redials;
 	uint64_t down_since_ns;	/* when it was last connected (or start) */
+	uint64_t dial_ns;	/* when the current dialer started */
+	uint64_t dial_restarts;	/* dialers started over after DIAL_NS */
 
 	/* Our stream to the peer. */
 	enum tx_state state;
@@ -1185,6 +1193,7 @@ static void on_async(uv_async_t *a)
 			/* (An older connection's end changes nothing.) */
 			p->connected = false;
 			p->down_since_ns = baton_ct_now_ns();
+			p->dial_ns = p->down_since_ns;
 			p->state = TX_DOWN;
 			p->resync.active = false;
 			log_info(SUB, "peer %u: disconnected", p->id);
@@ -1241,6 +1250,8 @@ static void ev_lost_check(struct baton_sync *s)
 	s->ev_lost = st[ST_EV_LOST];
 }
 
+static void dial_again(struct baton_sync *s, struct peer *p, uint64_t now);
+
 /* Every 100 ms: stalled peers, out-of-sync peers, the refresh cycle. */
 static void tick(uv_timer_t *t)
 {
@@ -1251,6 +1262,8 @@ static void tick(uv_timer_t *t)
 		struct peer *p = &s->peers[i];
 
 		if (!p->connected) {
+			if (now - p->dial_ns > DIAL_NS)
+				dial_again(s, p, now);
 			/* nng reports neither a refused connection nor a
 			 * failed TLS handshake: say how long it has been. */
 			if (now - p->down_since_ns > 3 * NS_PER_S &&
@@ -1303,6 +1316,44 @@ static void tick(uv_timer_t *t)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
+/* The dialer of peer idx (its TLS config made already). nng error. */
+static int dialer_open(struct baton_sync *s, struct peer *p, size_t idx)
+{
+	int rv;
+
+	rv = nng_dialer_create(&p->dialer, p->push, p->url);
+	if (rv)
+		return rv;
+	nng_dialer_set_ms(p->dialer, NNG_OPT_RECONNMINT, 100);
+	nng_dialer_set_ms(p->dialer, NNG_OPT_RECONNMAXT, 1000);
+	if (s->tls_client[idx]) {
+		rv = nng_dialer_set_ptr(p->dialer, NNG_OPT_TLS_CONFIG,
+					s->tls_client[idx]);
+		if (rv) {
+			nng_dialer_close(p->dialer);
+			return rv;
+		}
+	}
+	return 0;
+}
+
+/* Not connected for DIAL_NS since the dialer started: start it over, which
+ * abandons a connect stuck in SYN retries. */
+static void dial_again(struct baton_sync *s, struct peer *p, uint64_t now)
+{
+	size_t idx = (size_t)(p - s->peers);
+	int rv;
+
+	nng_dialer_close(p->dialer);
+	rv = dialer_open(s, p, idx);
+	if (!rv)
+		rv = nng_dialer_start(p->dialer, NNG_FLAG_NONBLOCK);
+	if (rv)
+		peer_error(p, "redial %s: %s", p->url, nng_strerror(rv));
+	p->dial_ns = now;
+	p->dial_restarts++;
+}
+
 static int open_peer(struct baton_sync *s, struct peer *p,
 		     const struct baton_sync_cfg *c, size_t idx, char *err,
 		     size_t errlen)
@@ -1320,25 +1371,16 @@ static int open_peer(struct baton_sync *s, struct peer *p,
 	nng_socket_set_int(p->push, NNG_OPT_SENDBUF, sendbuf);
 	nng_pipe_notify(p->push, NNG_PIPE_EV_ADD_POST, pipe_cb, p);
 	nng_pipe_notify(p->push, NNG_PIPE_EV_REM_POST, pipe_cb, p);
-	rv = nng_dialer_create(&p->dialer, p->push, p->url);
-	if (rv) {
-		snprintf(err, errlen, "sync: peers[%zu].address '%s': %s", idx,
-			 p->url, nng_strerror(rv));
-		return -EINVAL;
-	}
-	nng_dialer_set_ms(p->dialer, NNG_OPT_RECONNMINT, 100);
-	nng_dialer_set_ms(p->dialer, NNG_OPT_RECONNMAXT, 1000);
 	if (is_tls(p->url)) {
 		s->tls_client[idx] = tls_config(c, false, p->id, err, errlen);
 		if (!s->tls_client[idx])
 			return -EINVAL;
-		rv = nng_dialer_set_ptr(p->dialer, NNG_OPT_TLS_CONFIG,
-					s->tls_client[idx]);
-		if (rv) {
-			snprintf(err, errlen, "sync: TLS for peer %u: %s",
-				 p->id, nng_strerror(rv));
-			return -EINVAL;
-		}
+	}
+	rv = dialer_open(s, p, idx);
+	if (rv) {
+		snprintf(err, errlen, "sync: peers[%zu].address '%s': %s", idx,
+			 p->url, nng_strerror(rv));
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -1477,6 +1519,7 @@ int baton_sync_start(struct baton_sync *s)
 	}
 	for (size_t i = 0; i < s->npeers; i++) {
 		/* Non-blocking: nng keeps (re)connecting in the background. */
+		s->peers[i].dial_ns = baton_ct_now_ns();
 		rv = nng_dialer_start(s->peers[i].dialer, NNG_FLAG_NONBLOCK);
 		if (rv)
 			log_warn(SUB, "peer %u (%s): %s", s->peers[i].id,
@@ -1592,7 +1635,7 @@ json_t *baton_sync_status(const struct baton_sync *s)
 		json_array_append_new(peers, json_pack(
 			"{s:I, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I,"
 			" s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-			" s:I, s:I, s:I, s:I, s:s}",
+			" s:I, s:I, s:I, s:I, s:I, s:s}",
 			"id", (json_int_t)p->id,
 			"url", p->url,
 			"connected", p->connected,
@@ -1615,6 +1658,7 @@ json_t *baton_sync_status(const struct baton_sync *s)
 			"unacked", (json_int_t)(p->seq - p->acked),
 			"session", (json_int_t)p->session,
 			"redials", (json_int_t)p->redials,
+			"dial_restarts", (json_int_t)p->dial_restarts,
 			"lag_p50_us", p50,
 			"lag_p99_us", p99,
 			"last_error", p->last_error));
