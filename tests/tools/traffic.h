@@ -7,6 +7,9 @@
  * (which backend answered, and whom it saw as the client), then echoes. The
  * client checks every echoed byte against a deterministic pseudo-random
  * stream, so it needs no copy of what it sent, and prints one JSON line.
+ * (A datagram of a UDP stream starts with its sequence number, and its
+ * bytes come from a stream seeded per datagram: replies may be lost or
+ * reordered, so each is verified on its own. The server need not know.)
  *
  * Contract of the helpers: functions return 0 or -errno; parsers return
  * -EINVAL on malformed input and leave their outputs untouched.
@@ -45,6 +48,7 @@ uint64_t tr_seed(void);		/* a fresh seed per call */
 /* ---- misc -------------------------------------------------------------- */
 
 int64_t tr_now_ms(void);	/* CLOCK_MONOTONIC */
+int64_t tr_realtime_ms(void);	/* CLOCK_REALTIME, for records read by others */
 int tr_parse_addr_port(const char *s, struct sockaddr_in *sa);
 int tr_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* "a.b.c.d:port" into buf (at least 24 bytes). */
@@ -74,6 +78,31 @@ void tr_set_add(struct tr_set *s, const char *key);
 void tr_json_str(FILE *f, const char *s);
 void tr_json_set_counts(FILE *f, const char *name, const struct tr_set *s);
 void tr_json_set_keys(FILE *f, const char *name, const struct tr_set *s);
+
+/* ---- pause percentiles ------------------------------------------------- */
+
+/*
+ * Counts of pauses in ms: exact below TR_HIST_MS; larger ones share one
+ * bucket, and a percentile that falls in it is reported as the largest
+ * pause seen (a flow stuck for over a minute is dead for our purposes).
+ * A histogram, not a list, so that a rate run of millions of connections
+ * needs no more memory than one of ten.
+ */
+#define TR_HIST_MS 65536
+
+struct tr_hist {
+	uint64_t n;
+	int64_t max;
+	uint64_t *count;	/* TR_HIST_MS + 1 buckets */
+};
+
+int tr_hist_init(struct tr_hist *h);
+void tr_hist_free(struct tr_hist *h);	/* accepts a zeroed one */
+void tr_hist_add(struct tr_hist *h, int64_t ms);
+/* Nearest rank: the smallest pause >= pct percent of all; 0 if empty. */
+int64_t tr_hist_pct(const struct tr_hist *h, unsigned int pct);
+/* ,"NAME":{"p50":..,"p99":..,"max":..} */
+void tr_json_pauses(FILE *f, const char *name, const struct tr_hist *h);
 
 /* ---- subcommands ------------------------------------------------------- */
 

@@ -78,6 +78,14 @@ int64_t tr_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t tr_realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int tr_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	unsigned long long v;
@@ -250,4 +258,57 @@ void tr_json_set_keys(FILE *f, const char *name, const struct tr_set *s)
 		tr_json_str(f, s->key[i]);
 	}
 	fputc(']', f);
+}
+
+int tr_hist_init(struct tr_hist *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->count = calloc(TR_HIST_MS + 1, sizeof(*h->count));
+	return h->count ? 0 : -ENOMEM;
+}
+
+void tr_hist_free(struct tr_hist *h)
+{
+	free(h->count);
+	h->count = NULL;
+}
+
+void tr_hist_add(struct tr_hist *h, int64_t ms)
+{
+	if (!h->count)
+		return;
+	if (ms < 0)
+		ms = 0;
+	h->count[ms < TR_HIST_MS ? ms : TR_HIST_MS]++;
+	if (!h->n || ms > h->max)
+		h->max = ms;
+	h->n++;
+}
+
+int64_t tr_hist_pct(const struct tr_hist *h, unsigned int pct)
+{
+	uint64_t rank, seen = 0;
+
+	if (!h->count || !h->n)
+		return 0;
+	if (pct > 100)
+		pct = 100;
+	/* ceil(pct * n / 100), at least 1; n * 100 cannot overflow in any
+	 * run we can make. */
+	rank = (h->n * pct + 99) / 100;
+	if (!rank)
+		rank = 1;
+	for (int64_t ms = 0; ms < TR_HIST_MS; ms++) {
+		seen += h->count[ms];
+		if (seen >= rank)
+			return ms;
+	}
+	return h->max;
+}
+
+void tr_json_pauses(FILE *f, const char *name, const struct tr_hist *h)
+{
+	fprintf(f, ",\"%s\":{\"p50\":%lld,\"p99\":%lld,\"max\":%lld}", name,
+		(long long)tr_hist_pct(h, 50), (long long)tr_hist_pct(h, 99),
+		(long long)(h->n ? h->max : 0));
 }
