@@ -14,9 +14,10 @@
  * The parser checks syntax, types and ranges (it alone knows lines). Rules
  * that relate fields to each other live in baton_config_validate(), so the
  * file, a SIGHUP reload and a live change from batonctl are judged by the
- * same code. Two exceptions, because the structs keep no line to name
- * afterwards: duplicate interface names (struct baton_iface_cfg), and the
- * sync.tls rule (struct baton_sync_cfg) are also checked while parsing.
+ * same code. Exceptions, because the structs keep no line to name
+ * afterwards: duplicate interface names (struct baton_iface_cfg), the
+ * sync.tls rule (struct baton_sync_cfg) and the rules of ha.vrrp (struct
+ * baton_vrrp_cfg) are also checked while parsing.
  */
 #include <arpa/inet.h>
 #include <assert.h>
@@ -468,6 +469,7 @@ void baton_config_defaults(struct baton_config *cfg)
 	cfg->sync.queue = 4096;
 	cfg->ha.follow_type = BATON_HA_FOLLOW_GROUP;
 	cfg->ha.grace_ms = HA_GRACE_DEFAULT;
+	cfg->ha.vrrp.advert_ms = BATON_VRRP_ADVERT_MS_DEFAULT;
 }
 
 void baton_config_free(struct baton_config *cfg)
@@ -834,6 +836,236 @@ static bool ha_name_ok(const char *s, size_t max)
 	return true;
 }
 
+/* ---- ha.vrrp: what keepalived.conf can carry --------------------------- */
+
+#define VRRP_NAME_WHAT							\
+	"a name of 1..64 letters, digits, '_', '-' or '.' with ha.vrrp "	\
+	"(it names the vrrp_sync_group)"
+#define VRRP_WORD_WHAT							\
+	"no blanks, quotes, '\\', '#' or '!' with ha.vrrp (it is written "	\
+	"into keepalived.conf)"
+#define VRRP_CIDR_WHAT	"an address with its prefix length, a.b.c.d/len"
+#define VRRP_HOST_WHAT							\
+	"a host address of its subnet (not the subnet's own or broadcast "	\
+	"address)"
+#define VRRP_ADVERT_WHAT "a multiple of 10 in 10..40950"
+
+/* With ha.vrrp, ha.follow names the generated vrrp_sync_group: keep it
+ * to characters no keepalived version reads differently. */
+static bool vrrp_name_ok(const char *s, size_t max)
+{
+	size_t len = strnlen(s, max);
+
+	if (!len || len > BATON_VRRP_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') &&
+		    !(c >= '0' && c <= '9') && c != '_' && c != '-' && c != '.')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A path or interface name that keepalived's tokenizer reads back as the
+ * same single word: it splits on blanks, strips quotes and takes '#' and
+ * '!' as the start of a comment.
+ */
+static bool ka_word_ok(const char *s, size_t max)
+{
+	size_t len = strnlen(s, max);
+
+	if (!len || len == max)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+
+		if (c <= ' ' || c >= 0x7f || c == '"' || c == '\'' ||
+		    c == '\\' || c == '#' || c == '!')
+			return false;
+	}
+	return true;
+}
+
+/* a.b.c.d/len names a host: not 0, and below /31 neither the subnet's
+ * own address nor its broadcast (a typo keepalived would add as is). */
+static bool vrrp_host_ok(uint32_t addr, unsigned int plen)
+{
+	uint32_t host;
+
+	if (!addr || plen < 1 || plen > 32)
+		return false;
+	if (plen > 30)
+		return true;
+	host = ~0u >> plen;
+	return (addr & host) && (addr & host) != host;
+}
+
+static bool iface_known(const struct baton_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->nifaces; i++)
+		if (!strcmp(cfg->ifaces[i].name, name))
+			return true;
+	return false;
+}
+
+/* "one of interfaces: (eth0|eth1)" for a message. */
+static const char *ifaces_what(const struct baton_config *cfg, char *buf,
+			       size_t len)
+{
+	size_t o;
+
+	o = snprintf(buf, len, "one of interfaces: (");
+	for (size_t i = 0; i < cfg->nifaces && o < len; i++)
+		o += snprintf(buf + o, len - o, "%s%s", i ? "|" : "",
+			      cfg->ifaces[i].name);
+	if (o < len)
+		snprintf(buf + o, len - o, ")");
+	return buf;
+}
+
+static bool vrrp_addr_listed(const struct baton_vrrp_inst_cfg *vi,
+			     uint32_t addr, size_t below)
+{
+	for (size_t i = 0; i < below && i < vi->naddrs; i++)
+		if (vi->addrs[i].addr == addr)
+			return true;
+	return false;
+}
+
+static int validate_vrrp_inst(const struct baton_config *cfg,
+			      const struct baton_vrrp_inst_cfg *vi,
+			      const char *name, char *err, size_t errlen)
+{
+	const struct baton_vrrp_inst_cfg *front = &cfg->ha.vrrp.front;
+	const char *f = cfg_name(cfg);
+	char what[128], ip[INET_ADDRSTRLEN];
+	size_t i, j;
+
+	if (!memchr(vi->ifname, 0, sizeof(vi->ifname)) ||
+	    !iface_known(cfg, vi->ifname) ||
+	    !ka_word_ok(vi->ifname, sizeof(vi->ifname))) {
+		bprintf(err, errlen, "%s: ha.vrrp.%s.interface: expected %s",
+			f, name, ifaces_what(cfg, what, sizeof(what)));
+		return -EINVAL;
+	}
+	if (!vi->vrid) {
+		bprintf(err, errlen, "%s: ha.vrrp.%s.vrid: expected a number "
+			"in 1..255, got '0'", f, name);
+		return -EINVAL;
+	}
+	if (vi != front && vi->vrid == front->vrid) {
+		bprintf(err, errlen, "%s: ha.vrrp.%s.vrid: expected a VRID "
+			"other than ha.vrrp.front.vrid (%u)", f, name,
+			front->vrid);
+		return -EINVAL;
+	}
+	if (vi->naddrs > BATON_VRRP_MAX_ADDRS ||
+	    vi->npeers > BATON_VRRP_MAX_PEERS) {
+		bprintf(err, errlen, "%s: ha.vrrp.%s: expected at most %d "
+			"addresses and %d unicast_peers", f, name,
+			BATON_VRRP_MAX_ADDRS, BATON_VRRP_MAX_PEERS);
+		return -EINVAL;
+	}
+	for (i = 0; i < vi->naddrs; i++) {
+		const struct baton_vrrp_addr *a = &vi->addrs[i];
+
+		if (!vrrp_host_ok(a->addr, a->plen)) {
+			bprintf(err, errlen, "%s: ha.vrrp.%s.addresses[%zu]: "
+				"expected " VRRP_HOST_WHAT ", got '%s/%u'", f,
+				name, i, ip_str(a->addr, ip, sizeof(ip)),
+				a->plen);
+			return -EINVAL;
+		}
+		if (vrrp_addr_listed(vi, a->addr, i) ||
+		    (vi != front && vrrp_addr_listed(front, a->addr,
+						     front->naddrs))) {
+			bprintf(err, errlen, "%s: ha.vrrp.%s.addresses[%zu]: "
+				"duplicate address %s", f, name, i,
+				ip_str(a->addr, ip, sizeof(ip)));
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < vi->npeers; i++) {
+		if (!vi->peers[i] || vi->peers[i] == vi->source) {
+			bprintf(err, errlen, "%s: ha.vrrp.%s.unicast_peers"
+				"[%zu]: expected the peer's address, got '%s'",
+				f, name, i, ip_str(vi->peers[i], ip,
+						   sizeof(ip)));
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (vi->peers[j] != vi->peers[i])
+				continue;
+			bprintf(err, errlen, "%s: ha.vrrp.%s.unicast_peers"
+				"[%zu]: duplicate peer %s", f, name, i,
+				ip_str(vi->peers[i], ip, sizeof(ip)));
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Rules of ha.vrrp (config.h, deploy/baton.yaml); the parser checks the
+ * same where it knows the lines. */
+static int validate_vrrp(const struct baton_config *cfg, char *err,
+			 size_t errlen)
+{
+	const struct baton_ha_cfg *h = &cfg->ha;
+	const struct baton_vrrp_cfg *vr = &h->vrrp;
+	const char *f = cfg_name(cfg);
+	int ret;
+
+	if (!vr->enabled)
+		return 0;
+	if (h->follow_type != BATON_HA_FOLLOW_GROUP) {
+		bprintf(err, errlen, "%s: ha.follow_type: expected group with "
+			"ha.vrrp (baton-keepalived generates the "
+			"vrrp_sync_group that ha.follow names)", f);
+		return -EINVAL;
+	}
+	if (!vrrp_name_ok(h->follow, sizeof(h->follow))) {
+		bprintf(err, errlen, "%s: ha.follow: expected " VRRP_NAME_WHAT,
+			f);
+		return -EINVAL;
+	}
+	if (!ka_word_ok(h->notify_fifo, sizeof(h->notify_fifo))) {
+		bprintf(err, errlen, "%s: ha.notify_fifo: expected a path "
+			"with " VRRP_WORD_WHAT, f);
+		return -EINVAL;
+	}
+	if (!ka_word_ok(h->track_file, sizeof(h->track_file))) {
+		bprintf(err, errlen, "%s: ha.track_file: expected a path "
+			"with " VRRP_WORD_WHAT, f);
+		return -EINVAL;
+	}
+	if (vr->priority < BATON_VRRP_PRIO_MIN ||
+	    vr->priority > BATON_VRRP_PRIO_MAX) {
+		bprintf(err, errlen, "%s: ha.vrrp.priority: expected a number "
+			"in %d..%d, got '%u'", f, BATON_VRRP_PRIO_MIN,
+			BATON_VRRP_PRIO_MAX, vr->priority);
+		return -EINVAL;
+	}
+	if (vr->advert_ms < BATON_VRRP_ADVERT_MS_MIN ||
+	    vr->advert_ms > BATON_VRRP_ADVERT_MS_MAX || vr->advert_ms % 10) {
+		bprintf(err, errlen, "%s: ha.vrrp.advert_ms: expected "
+			VRRP_ADVERT_WHAT ", got '%" PRIu32 "'", f,
+			vr->advert_ms);
+		return -EINVAL;
+	}
+	if (!vr->front.enabled) {
+		bprintf(err, errlen, "%s: ha.vrrp.front: required with "
+			"ha.vrrp", f);
+		return -EINVAL;
+	}
+	ret = validate_vrrp_inst(cfg, &vr->front, "front", err, errlen);
+	if (!ret && vr->back.enabled)
+		ret = validate_vrrp_inst(cfg, &vr->back, "back", err, errlen);
+	return ret;
+}
+
 /* Rules of the ha: section (config.h, deploy/baton.yaml). The parser
  * checks the same where it knows the lines. */
 static int validate_ha(const struct baton_config *cfg, char *err,
@@ -878,7 +1110,7 @@ static int validate_ha(const struct baton_config *cfg, char *err,
 			BATON_HA_GRACE_MS_MAX, h->grace_ms);
 		return -EINVAL;
 	}
-	return 0;
+	return validate_vrrp(cfg, err, errlen);
 }
 
 static int validate_backends(const struct baton_config *cfg, size_t si,
@@ -1663,7 +1895,8 @@ static int parse_sync(struct parser *p, yaml_node_t *n)
 	return 0;
 }
 
-enum { H_FIFO, H_TRACK, H_FOLLOW, H_FOLLOW_TYPE, H_GRACE, H_RESUME, H_MAX };
+enum { H_FIFO, H_TRACK, H_FOLLOW, H_FOLLOW_TYPE, H_GRACE, H_RESUME, H_VRRP,
+       H_MAX };
 static const char *const ha_keys[H_MAX] = {
 	[H_FIFO] = "notify_fifo",
 	[H_TRACK] = "track_file",
@@ -1671,6 +1904,7 @@ static const char *const ha_keys[H_MAX] = {
 	[H_FOLLOW_TYPE] = "follow_type",
 	[H_GRACE] = "grace_ms",
 	[H_RESUME] = "resume_master",
+	[H_VRRP] = "vrrp",
 };
 
 static int follow_type_from_str(const char *s)
@@ -1680,6 +1914,268 @@ static int follow_type_from_str(const char *s)
 	if (!strcmp(s, "instance"))
 		return BATON_HA_FOLLOW_INSTANCE;
 	return -1;
+}
+
+/* An address with its prefix length, "10.1.0.1/24". */
+static int get_cidr(struct parser *p, yaml_node_t *n, const char *key,
+		    struct baton_vrrp_addr *out)
+{
+	char ip[INET_ADDRSTRLEN];
+	const char *s, *slash;
+	struct in_addr a;
+	uint32_t plen;
+	int ret;
+
+	ret = scalar(p, n, key, VRRP_CIDR_WHAT, &s);
+	if (ret)
+		return ret;
+	slash = strchr(s, '/');
+	if (!slash || slash == s || (size_t)(slash - s) >= sizeof(ip))
+		return expect(p, n, key, VRRP_CIDR_WHAT);
+	memcpy(ip, s, slash - s);
+	ip[slash - s] = '\0';
+	if (inet_pton(AF_INET, ip, &a) != 1 || parse_u32(slash + 1, &plen) ||
+	    plen < 1 || plen > 32)
+		return expect(p, n, key, VRRP_CIDR_WHAT);
+	out->addr = ntohl(a.s_addr);
+	out->plen = (uint8_t)plen;
+	if (!vrrp_host_ok(out->addr, plen))
+		return expect(p, n, key, VRRP_HOST_WHAT);
+	return 0;
+}
+
+static int get_host_ipv4(struct parser *p, yaml_node_t *n, const char *key,
+			 uint32_t *out)
+{
+	int ret;
+
+	ret = get_ipv4(p, n, key, out);
+	if (!ret && !*out)
+		return expect(p, n, key, "a non-zero IPv4 address");
+	return ret;
+}
+
+enum { VI_IF, VI_VRID, VI_ADDRS, VI_PEERS, VI_SOURCE, VI_MAX };
+static const char *const vinst_keys[VI_MAX] = {
+	[VI_IF] = "interface",
+	[VI_VRID] = "vrid",
+	[VI_ADDRS] = "addresses",
+	[VI_PEERS] = "unicast_peers",
+	[VI_SOURCE] = "source",
+};
+
+static int parse_vrrp_addrs(struct parser *p, yaml_node_t *n,
+			    const char *path, struct baton_vrrp_inst_cfg *vi)
+{
+	const struct baton_vrrp_inst_cfg *front = &p->cfg->ha.vrrp.front;
+	int lines[BATON_VRRP_MAX_ADDRS];
+	char key[KEY_MAX], ip[INET_ADDRSTRLEN];
+	yaml_node_item_t *items;
+	size_t count, i, j;
+	int ret;
+
+	key_join(key, sizeof(key), path, "addresses");
+	ret = seq_items(p, n, key, &items, &count);
+	if (ret)
+		return ret;
+	if (count > BATON_VRRP_MAX_ADDRS)
+		return perr(p, node_line(get_node(p,
+						  items[BATON_VRRP_MAX_ADDRS])),
+			    key, "expected at most %d addresses, got %zu",
+			    BATON_VRRP_MAX_ADDRS, count);
+	for (i = 0; i < count; i++) {
+		yaml_node_t *item = get_node(p, items[i]);
+		struct baton_vrrp_addr *a = &vi->addrs[i];
+
+		bprintf(key, sizeof(key), "%s.addresses[%zu]", path, i);
+		ret = get_cidr(p, item, key, a);
+		if (ret)
+			return ret;
+		lines[i] = node_line(item);
+		ip_str(a->addr, ip, sizeof(ip));
+		for (j = 0; j < i; j++)
+			if (vi->addrs[j].addr == a->addr)
+				return perr(p, lines[i], key, "duplicate "
+					    "address %s, first at line %d", ip,
+					    lines[j]);
+		/* One address, one instance: keepalived would add and
+		 * remove it with either. */
+		if (vi != front && vrrp_addr_listed(front, a->addr,
+						    front->naddrs))
+			return perr(p, lines[i], key, "duplicate address %s, "
+				    "already in ha.vrrp.front.addresses", ip);
+		vi->naddrs = i + 1;
+	}
+	return 0;
+}
+
+static int parse_vrrp_peers(struct parser *p, yaml_node_t *n,
+			    const char *path, struct baton_vrrp_inst_cfg *vi)
+{
+	int lines[BATON_VRRP_MAX_PEERS];
+	char key[KEY_MAX], ip[INET_ADDRSTRLEN];
+	yaml_node_item_t *items;
+	size_t count, i, j;
+	int ret;
+
+	key_join(key, sizeof(key), path, "unicast_peers");
+	ret = seq_items(p, n, key, &items, &count);
+	if (ret)
+		return ret;
+	if (count > BATON_VRRP_MAX_PEERS)
+		return perr(p, node_line(get_node(p,
+						  items[BATON_VRRP_MAX_PEERS])),
+			    key, "expected at most %d peers, got %zu",
+			    BATON_VRRP_MAX_PEERS, count);
+	for (i = 0; i < count; i++) {
+		yaml_node_t *item = get_node(p, items[i]);
+
+		bprintf(key, sizeof(key), "%s.unicast_peers[%zu]", path, i);
+		ret = get_host_ipv4(p, item, key, &vi->peers[i]);
+		if (ret)
+			return ret;
+		lines[i] = node_line(item);
+		for (j = 0; j < i; j++)
+			if (vi->peers[j] == vi->peers[i])
+				return perr(p, lines[i], key, "duplicate peer "
+					    "%s, first at line %d",
+					    ip_str(vi->peers[i], ip,
+						   sizeof(ip)), lines[j]);
+		vi->npeers = i + 1;
+	}
+	return 0;
+}
+
+/*
+ * ha.vrrp.front or ha.vrrp.back; absent or empty is off (front is
+ * required, the caller says so). Its interface is one batond attaches
+ * to, and back's VRID differs from front's: one VRID per instance keeps
+ * the two elections apart even on a shared segment.
+ */
+static int parse_vrrp_inst(struct parser *p, yaml_node_t *n, const char *path,
+			   struct baton_vrrp_inst_cfg *vi)
+{
+	const struct baton_config *cfg = p->cfg;
+	const struct baton_vrrp_inst_cfg *front = &cfg->ha.vrrp.front;
+	yaml_node_t *v[VI_MAX];
+	char key[KEY_MAX], what[128];
+	const char *s;
+	uint32_t x;
+	size_t i;
+	int ret;
+
+	ret = map_fields(p, n, path, vinst_keys, VI_MAX, v);
+	if (ret || !n || is_null(n))
+		return ret;
+	vi->enabled = true;
+	vi->line = node_line(n);
+
+	key_join(key, sizeof(key), path, "interface");
+	if (!v[VI_IF])
+		return perr(p, vi->line, key, "required key missing");
+	ifaces_what(cfg, what, sizeof(what));
+	ret = scalar(p, v[VI_IF], key, what, &s);
+	if (ret)
+		return ret;
+	if (!iface_known(cfg, s) || !ka_word_ok(s, IF_NAMESIZE))
+		return expect(p, v[VI_IF], key, what);
+	snprintf(vi->ifname, sizeof(vi->ifname), "%s", s);
+
+	key_join(key, sizeof(key), path, "vrid");
+	if (!v[VI_VRID])
+		return perr(p, vi->line, key, "required key missing");
+	ret = get_u32(p, v[VI_VRID], key, 1, 255, &x);
+	if (ret)
+		return ret;
+	vi->vrid = (uint8_t)x;
+	if (vi != front && vi->vrid == front->vrid)
+		return perr(p, node_line(v[VI_VRID]), key, "expected a VRID "
+			    "other than ha.vrrp.front.vrid, got '%u'",
+			    vi->vrid);
+
+	ret = parse_vrrp_addrs(p, v[VI_ADDRS], path, vi);
+	if (!ret)
+		ret = parse_vrrp_peers(p, v[VI_PEERS], path, vi);
+	if (ret || !v[VI_SOURCE])
+		return ret;
+	key_join(key, sizeof(key), path, "source");
+	ret = get_host_ipv4(p, v[VI_SOURCE], key, &vi->source);
+	for (i = 0; !ret && i < vi->npeers; i++)
+		if (vi->peers[i] == vi->source)
+			return expect(p, v[VI_SOURCE], key, "this node's "
+				      "address, not one of unicast_peers");
+	return ret;
+}
+
+enum { V_PRIO, V_ADVERT, V_FRONT, V_BACK, V_MAX };
+static const char *const vrrp_keys[V_MAX] = {
+	[V_PRIO] = "priority",
+	[V_ADVERT] = "advert_ms",
+	[V_FRONT] = "front",
+	[V_BACK] = "back",
+};
+
+/*
+ * ha.vrrp: present means baton-keepalived may generate keepalived.conf
+ * from this file; absent or empty means it may not. It constrains keys
+ * of ha: that end up in keepalived.conf; hv are their values, for the
+ * lines.
+ */
+static int parse_vrrp(struct parser *p, yaml_node_t *n, yaml_node_t **hv)
+{
+	struct baton_ha_cfg *h = &p->cfg->ha;
+	struct baton_vrrp_cfg *vr = &h->vrrp;
+	yaml_node_t *v[V_MAX];
+	const char *s;
+	uint32_t x;
+	int ret, line;
+
+	ret = map_fields(p, n, "ha.vrrp", vrrp_keys, V_MAX, v);
+	if (ret || !n || is_null(n))
+		return ret;
+	vr->enabled = true;
+	line = node_line(n);
+	vr->line = line;
+	/* follow_type defaults to group: only a given one can differ */
+	if (h->follow_type != BATON_HA_FOLLOW_GROUP)
+		return expect(p, hv[H_FOLLOW_TYPE], "ha.follow_type",
+			      "group with ha.vrrp (baton-keepalived generates "
+			      "the vrrp_sync_group that ha.follow names)");
+	if (!vrrp_name_ok(h->follow, sizeof(h->follow)))
+		return expect(p, hv[H_FOLLOW], "ha.follow", VRRP_NAME_WHAT);
+	if (!ka_word_ok(h->notify_fifo, sizeof(h->notify_fifo)))
+		return expect(p, hv[H_FIFO], "ha.notify_fifo",
+			      "a path with " VRRP_WORD_WHAT);
+	if (!ka_word_ok(h->track_file, sizeof(h->track_file)))
+		return expect(p, hv[H_TRACK], "ha.track_file",
+			      "a path with " VRRP_WORD_WHAT);
+
+	if (!v[V_PRIO])
+		return perr(p, line, "ha.vrrp.priority", "required key "
+			    "missing");
+	ret = get_u32(p, v[V_PRIO], "ha.vrrp.priority", BATON_VRRP_PRIO_MIN,
+		      BATON_VRRP_PRIO_MAX, &x);
+	if (ret)
+		return ret;
+	vr->priority = (uint8_t)x;
+	if (v[V_ADVERT]) {
+		ret = scalar(p, v[V_ADVERT], "ha.vrrp.advert_ms",
+			     VRRP_ADVERT_WHAT, &s);
+		if (ret)
+			return ret;
+		if (parse_u32(s, &x) || x < BATON_VRRP_ADVERT_MS_MIN ||
+		    x > BATON_VRRP_ADVERT_MS_MAX || x % 10)
+			return expect(p, v[V_ADVERT], "ha.vrrp.advert_ms",
+				      VRRP_ADVERT_WHAT);
+		vr->advert_ms = x;
+	}
+	if (!v[V_FRONT] || is_null(v[V_FRONT]))
+		return perr(p, v[V_FRONT] ? node_line(v[V_FRONT]) : line,
+			    "ha.vrrp.front", "required key missing");
+	ret = parse_vrrp_inst(p, v[V_FRONT], "ha.vrrp.front", &vr->front);
+	if (!ret)
+		ret = parse_vrrp_inst(p, v[V_BACK], "ha.vrrp.back", &vr->back);
+	return ret;
 }
 
 /*
@@ -1751,6 +2247,8 @@ static int parse_ha(struct parser *p, yaml_node_t *n)
 		if (!ret)
 			h->resume_master = x == 1;
 	}
+	if (!ret && v[H_VRRP])
+		ret = parse_vrrp(p, v[H_VRRP], v);
 	return ret;
 }
 

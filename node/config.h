@@ -85,6 +85,46 @@ struct baton_sync_cfg {
 #define BATON_HA_NAME_MAX	 1023	/* = BATON_NOTIFY_NAME_MAX */
 #define BATON_HA_GRACE_MS_MAX	 86400000u	/* a day */
 
+/*
+ * ha.vrrp: this node's VRRP parameters. batond does not use them;
+ * baton-keepalived (ha/kaconf.h) turns them, with the services' VIPs and
+ * fullNAT source addresses, into this node's keepalived.conf.
+ */
+#define BATON_VRRP_PRIO_MIN	 2	/* 1 is what -253 demotes to */
+#define BATON_VRRP_PRIO_MAX	 254	/* 255 is the address owner */
+#define BATON_VRRP_ADVERT_MS_MIN 10	/* VRRPv3: centiseconds, 12 bits */
+#define BATON_VRRP_ADVERT_MS_MAX 40950
+#define BATON_VRRP_ADVERT_MS_DEFAULT 100
+#define BATON_VRRP_MAX_PEERS	 8
+#define BATON_VRRP_MAX_ADDRS	 16
+#define BATON_VRRP_NAME_MAX	 64	/* ha.follow with ha.vrrp */
+
+struct baton_vrrp_addr {
+	uint32_t addr;		/* host order */
+	uint8_t plen;		/* prefix length, 1..32 */
+};
+
+/* ha.vrrp.front and ha.vrrp.back: one vrrp_instance each. */
+struct baton_vrrp_inst_cfg {
+	bool enabled;		/* back: a back: section exists */
+	char ifname[IF_NAMESIZE];	/* one of interfaces: */
+	uint8_t vrid;		/* 1..255, front and back differ */
+	uint32_t source;	/* host order; 0: keepalived's choice */
+	size_t npeers;		/* 0: multicast adverts */
+	uint32_t peers[BATON_VRRP_MAX_PEERS];	/* host order */
+	size_t naddrs;		/* listed addresses (not the services') */
+	struct baton_vrrp_addr addrs[BATON_VRRP_MAX_ADDRS];
+	int line;
+};
+
+struct baton_vrrp_cfg {
+	bool enabled;		/* an ha.vrrp: section exists */
+	uint8_t priority;	/* BATON_VRRP_PRIO_MIN..MAX */
+	uint32_t advert_ms;	/* a multiple of 10 */
+	struct baton_vrrp_inst_cfg front, back;
+	int line;		/* of its first key */
+};
+
 struct baton_ha_cfg {
 	bool enabled;			/* an ha: section exists */
 	char notify_fifo[PATH_MAX];	/* keepalived's notify_fifo */
@@ -94,6 +134,7 @@ struct baton_ha_cfg {
 	bool grace_forever;		/* grace_ms: forever */
 	uint32_t grace_ms;		/* unseen peers block this long */
 	bool resume_master;		/* see struct baton_ha_config */
+	struct baton_vrrp_cfg vrrp;	/* for baton-keepalived only */
 	int line;			/* of its first key, 0 if not from a file */
 };
 

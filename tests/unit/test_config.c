@@ -106,6 +106,16 @@ static const char full_yaml[] =
 	"  follow: VG_1\n"
 #define SYNC_TCP "sync:\n  listen: tcp://10.2.0.1:7400\n  peers:\n" \
 	PEER("2", "tcp://10.2.0.2:7400")
+/* A valid ha.vrrp (HA_MIN on lines 5-8, "vrrp:" line 9, "front:" line
+ * 11) that a row can extend from line 14 with more front keys, or with
+ * "    back:" and its keys. */
+#define HA_VRRP HDR HA_MIN "  vrrp:\n    priority: 150\n    front:\n" \
+	"      interface: eth0\n      vrid: 51\n"
+/* The same with a second interface (lines 1-5, "vrrp:" line 10). */
+#define HDR2 "node:\n  id: 1\ninterfaces:\n  - name: eth0\n  - name: eth1\n"
+#define HA_VRRP2 HDR2 HA_MIN "  vrrp:\n    priority: 150\n    front:\n" \
+	"      interface: eth0\n      vrid: 51\n    back:\n" \
+	"      interface: eth1\n"
 
 static char err[512];
 
@@ -795,6 +805,122 @@ static const struct bad bad_configs[] = {
 	{ "ha resume_master yes", HDR HA_MIN "  resume_master: yes\n",
 	  "baton.yaml:9: ha.resume_master: ",
 	  "expected one of true|false, got 'yes'" },
+	/* ha.vrrp: "vrrp:" is line 9, its first key line 10 */
+	{ "vrrp not a mapping", HDR HA_MIN "  vrrp: 150\n",
+	  "baton.yaml:9: ha.vrrp: ", "expected a mapping, got '150'" },
+	{ "vrrp nopreempt", HA_VRRP "    nopreempt: true\n",
+	  "baton.yaml:14: ha.vrrp.nopreempt: ", "unknown key, expected one "
+	  "of priority|advert_ms|front|back" },
+	{ "vrrp without priority", HDR HA_MIN "  vrrp:\n    front:\n"
+	  "      interface: eth0\n      vrid: 51\n",
+	  "baton.yaml:10: ha.vrrp.priority: ", "required key missing" },
+	{ "vrrp priority 1", HDR HA_MIN "  vrrp:\n    priority: 1\n",
+	  "baton.yaml:10: ha.vrrp.priority: ",
+	  "expected a number in 2..254, got '1'" },
+	{ "vrrp priority 255", HDR HA_MIN "  vrrp:\n    priority: 255\n",
+	  "baton.yaml:10: ha.vrrp.priority: ",
+	  "expected a number in 2..254, got '255'" },
+	{ "vrrp advert_ms 15", HA_VRRP "    advert_ms: 15\n",
+	  "baton.yaml:14: ha.vrrp.advert_ms: ",
+	  "expected a multiple of 10 in 10..40950, got '15'" },
+	{ "vrrp advert_ms 0", HA_VRRP "    advert_ms: 0\n",
+	  "baton.yaml:14: ha.vrrp.advert_ms: ",
+	  "expected a multiple of 10 in 10..40950, got '0'" },
+	{ "vrrp advert_ms 40960", HA_VRRP "    advert_ms: 40960\n",
+	  "baton.yaml:14: ha.vrrp.advert_ms: ",
+	  "expected a multiple of 10 in 10..40950, got '40960'" },
+	{ "vrrp without front", HDR HA_MIN "  vrrp:\n    priority: 150\n",
+	  "baton.yaml:10: ha.vrrp.front: ", "required key missing" },
+	{ "vrrp front empty", HDR HA_MIN "  vrrp:\n    priority: 150\n"
+	  "    front:\n", "baton.yaml:11: ha.vrrp.front: ",
+	  "required key missing" },
+	{ "vrrp front without interface", HDR HA_MIN "  vrrp:\n"
+	  "    priority: 150\n    front:\n      vrid: 51\n",
+	  "baton.yaml:12: ha.vrrp.front.interface: ",
+	  "required key missing" },
+	{ "vrrp front interface unknown", HDR HA_MIN "  vrrp:\n"
+	  "    priority: 150\n    front:\n      interface: eth1\n",
+	  "baton.yaml:12: ha.vrrp.front.interface: ",
+	  "expected one of interfaces: (eth0), got 'eth1'" },
+	{ "vrrp front without vrid", HDR HA_MIN "  vrrp:\n"
+	  "    priority: 150\n    front:\n      interface: eth0\n",
+	  "baton.yaml:12: ha.vrrp.front.vrid: ", "required key missing" },
+	{ "vrrp vrid 0", HDR HA_MIN "  vrrp:\n    priority: 150\n"
+	  "    front:\n      interface: eth0\n      vrid: 0\n",
+	  "baton.yaml:13: ha.vrrp.front.vrid: ",
+	  "expected a number in 1..255, got '0'" },
+	{ "vrrp vrid 256", HDR HA_MIN "  vrrp:\n    priority: 150\n"
+	  "    front:\n      interface: eth0\n      vrid: 256\n",
+	  "baton.yaml:13: ha.vrrp.front.vrid: ",
+	  "expected a number in 1..255, got '256'" },
+	{ "vrrp back vrid = front's", HA_VRRP2 "      vrid: 51\n",
+	  "baton.yaml:17: ha.vrrp.back.vrid: ",
+	  "expected a VRID other than ha.vrrp.front.vrid, got '51'" },
+	{ "vrrp back interface unknown", HA_VRRP "    back:\n"
+	  "      interface: eth1\n      vrid: 52\n",
+	  "baton.yaml:15: ha.vrrp.back.interface: ",
+	  "expected one of interfaces: (eth0), got 'eth1'" },
+	{ "vrrp back unknown key", HA_VRRP2 "      vrid: 52\n"
+	  "      gateway: 10.1.0.1/24\n",
+	  "baton.yaml:18: ha.vrrp.back.gateway: ", "unknown key, expected "
+	  "one of interface|vrid|addresses|unicast_peers|source" },
+	{ "vrrp address without length", HA_VRRP2 "      vrid: 52\n"
+	  "      addresses: [10.1.0.1]\n",
+	  "baton.yaml:18: ha.vrrp.back.addresses[0]: ", "expected an "
+	  "address with its prefix length, a.b.c.d/len, got '10.1.0.1'" },
+	{ "vrrp address /33", HA_VRRP2 "      vrid: 52\n"
+	  "      addresses: [10.1.0.1/33]\n",
+	  "baton.yaml:18: ha.vrrp.back.addresses[0]: ", "expected an "
+	  "address with its prefix length, a.b.c.d/len, got '10.1.0.1/33'" },
+	{ "vrrp address a subnet", HA_VRRP2 "      vrid: 52\n"
+	  "      addresses:\n        - 10.1.0.1/24\n        - 10.1.0.0/24\n",
+	  "baton.yaml:20: ha.vrrp.back.addresses[1]: ", "expected a host "
+	  "address of its subnet (not the subnet's own or broadcast "
+	  "address), got '10.1.0.0/24'" },
+	{ "vrrp address twice", HA_VRRP2 "      vrid: 52\n"
+	  "      addresses:\n        - 10.1.0.1/24\n        - 10.1.0.1/32\n",
+	  "baton.yaml:20: ha.vrrp.back.addresses[1]: ",
+	  "duplicate address 10.1.0.1, first at line 19" },
+	{ "vrrp address on both", HDR2 HA_MIN "  vrrp:\n    priority: 150\n"
+	  "    front:\n      interface: eth0\n      vrid: 51\n"
+	  "      addresses: [10.0.0.5/24]\n    back:\n      interface: eth1\n"
+	  "      vrid: 52\n      addresses: [10.0.0.5/24]\n",
+	  "baton.yaml:19: ha.vrrp.back.addresses[0]: ",
+	  "duplicate address 10.0.0.5, already in ha.vrrp.front.addresses" },
+	{ "vrrp addresses not a list", HA_VRRP "      addresses: 10.0.0.5/24\n",
+	  "baton.yaml:14: ha.vrrp.front.addresses: ",
+	  "expected a list, got '10.0.0.5/24'" },
+	{ "vrrp peer 0", HA_VRRP "      unicast_peers: [0.0.0.0]\n",
+	  "baton.yaml:14: ha.vrrp.front.unicast_peers[0]: ",
+	  "expected a non-zero IPv4 address, got '0.0.0.0'" },
+	{ "vrrp peer twice", HA_VRRP "      unicast_peers:\n"
+	  "        - 10.0.0.3\n        - 10.0.0.3\n",
+	  "baton.yaml:16: ha.vrrp.front.unicast_peers[1]: ",
+	  "duplicate peer 10.0.0.3, first at line 15" },
+	{ "vrrp source is a peer", HA_VRRP "      unicast_peers: [10.0.0.3]\n"
+	  "      source: 10.0.0.3\n",
+	  "baton.yaml:15: ha.vrrp.front.source: ", "expected this node's "
+	  "address, not one of unicast_peers, got '10.0.0.3'" },
+	{ "vrrp source a name", HA_VRRP "      source: lb1\n",
+	  "baton.yaml:14: ha.vrrp.front.source: ",
+	  "expected an IPv4 address, got 'lb1'" },
+	{ "vrrp with follow_type instance", HDR HA_MIN
+	  "  follow_type: instance\n  vrrp:\n    priority: 150\n",
+	  "baton.yaml:9: ha.follow_type: ", "expected group with ha.vrrp "
+	  "(baton-keepalived generates the vrrp_sync_group that ha.follow "
+	  "names), got 'instance'" },
+	{ "vrrp with follow 'VG 1'", HDR "ha:\n  notify_fifo: /run/b/fifo\n"
+	  "  track_file: /run/b/track\n  follow: VG 1\n  vrrp:\n"
+	  "    priority: 150\n",
+	  "baton.yaml:8: ha.follow: ", "expected a name of 1..64 letters, "
+	  "digits, '_', '-' or '.' with ha.vrrp (it names the "
+	  "vrrp_sync_group), got 'VG 1'" },
+	{ "vrrp with track_file '#'", HDR "ha:\n  notify_fifo: /run/b/fifo\n"
+	  "  track_file: '/run/b/#track'\n  follow: VG_1\n  vrrp:\n"
+	  "    priority: 150\n",
+	  "baton.yaml:7: ha.track_file: ", "expected a path with no blanks, "
+	  "quotes, '\\', '#' or '!' with ha.vrrp (it is written into "
+	  "keepalived.conf), got '/run/b/#track'" },
 };
 
 static void check_rejected(const char *what, const char *yaml,
@@ -1101,6 +1227,8 @@ static void test_config_ha_section_on_off_and_defaults(void **state)
 	assert_int_equal(d.ha.grace_ms, 30000);
 	assert_false(d.ha.grace_forever);
 	assert_false(d.ha.resume_master);
+	assert_false(d.ha.vrrp.enabled);
+	assert_int_equal(d.ha.vrrp.advert_ms, 100);
 	assert_int_equal(parse(HDR "ha:\n", &cfg), 0);
 	assert_false(cfg.ha.enabled);
 	assert_memory_equal(&cfg.ha, &d.ha, sizeof(d.ha));
@@ -1197,6 +1325,185 @@ static void test_config_validate_judges_ha_without_lines(void **state)
 	assert_string_equal(err, "baton.yaml: ha.grace_ms: expected a number "
 			    "in 0..86400000 or 'forever', got '86400001'");
 	cfg.ha.grace_forever = true;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+	baton_config_free(&cfg);
+}
+
+/* ha.vrrp: every key, the defaults, and what an empty one means. */
+static void test_config_ha_vrrp_fills_every_field(void **state)
+{
+	const struct baton_vrrp_inst_cfg *fr, *bk;
+	struct baton_config cfg, copy;
+
+	/* absent or empty: off, ha itself unchanged */
+	assert_int_equal(parse(HDR HA_MIN "  vrrp:\n", &cfg), 0);
+	assert_true(cfg.ha.enabled);
+	assert_false(cfg.ha.vrrp.enabled);
+	assert_int_equal(cfg.ha.vrrp.advert_ms, 100);
+	baton_config_free(&cfg);
+
+	/* the smallest: priority and front; advert_ms defaults, no back */
+	assert_int_equal(parse(HA_VRRP, &cfg), 0);
+	assert_true(cfg.ha.vrrp.enabled);
+	assert_int_equal(cfg.ha.vrrp.line, 10);
+	assert_int_equal(cfg.ha.vrrp.priority, 150);
+	assert_int_equal(cfg.ha.vrrp.advert_ms, 100);
+	fr = &cfg.ha.vrrp.front;
+	assert_true(fr->enabled);
+	assert_int_equal(fr->line, 12);
+	assert_string_equal(fr->ifname, "eth0");
+	assert_int_equal(fr->vrid, 51);
+	assert_int_equal(fr->naddrs, 0);
+	assert_int_equal(fr->npeers, 0);
+	assert_int_equal(fr->source, 0);
+	assert_false(cfg.ha.vrrp.back.enabled);
+	baton_config_free(&cfg);
+
+	/* everything, the range ends */
+	assert_int_equal(parse(HDR2 HA_MIN "  follow_type: group\n"
+			       "  vrrp:\n    priority: 254\n"
+			       "    advert_ms: 40950\n    front:\n"
+			       "      interface: eth1\n      vrid: 255\n"
+			       "      addresses: [10.0.0.1/32, 10.0.0.9/31]\n"
+			       "      unicast_peers: [10.0.0.3, 10.0.0.4]\n"
+			       "      source: 10.0.0.2\n"
+			       "    back:\n      interface: eth1\n"
+			       "      vrid: 1\n"
+			       "      addresses:\n        - 10.1.0.1/24\n"
+			       "        - 192.168.7.254/23\n"
+			       "      unicast_peers: [10.1.0.3]\n", &cfg), 0);
+	assert_int_equal(cfg.ha.vrrp.priority, 254);
+	assert_int_equal(cfg.ha.vrrp.advert_ms, 40950);
+	fr = &cfg.ha.vrrp.front;
+	bk = &cfg.ha.vrrp.back;
+	assert_string_equal(fr->ifname, "eth1");
+	assert_int_equal(fr->vrid, 255);
+	assert_int_equal(fr->naddrs, 2);
+	assert_int_equal(fr->addrs[0].addr, IP(10, 0, 0, 1));
+	assert_int_equal(fr->addrs[0].plen, 32);
+	assert_int_equal(fr->addrs[1].addr, IP(10, 0, 0, 9));
+	assert_int_equal(fr->addrs[1].plen, 31);
+	assert_int_equal(fr->npeers, 2);
+	assert_int_equal(fr->peers[1], IP(10, 0, 0, 4));
+	assert_int_equal(fr->source, IP(10, 0, 0, 2));
+	assert_true(bk->enabled);
+	assert_string_equal(bk->ifname, "eth1");
+	assert_int_equal(bk->vrid, 1);
+	assert_int_equal(bk->naddrs, 2);
+	assert_int_equal(bk->addrs[1].addr, IP(192, 168, 7, 254));
+	assert_int_equal(bk->addrs[1].plen, 23);
+	assert_int_equal(bk->npeers, 1);
+	assert_int_equal(bk->source, 0);
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+
+	/* held by value: a copy carries it */
+	assert_int_equal(baton_config_copy(&copy, &cfg), 0);
+	assert_memory_equal(&copy.ha.vrrp, &cfg.ha.vrrp, sizeof(cfg.ha.vrrp));
+	baton_config_free(&copy);
+	baton_config_free(&cfg);
+
+	/* ha: off makes ha.vrrp irrelevant, like the rest of ha */
+	assert_int_equal(parse(HDR "ha:\n", &cfg), 0);
+	assert_false(cfg.ha.vrrp.enabled);
+	baton_config_free(&cfg);
+}
+
+/* More than 16 addresses: the 17th is named. */
+static void test_config_ha_vrrp_rejects_more_than_16_addresses(void **state)
+{
+	char s[2048];
+	size_t len, i;
+	struct baton_config cfg;
+
+	len = snprintf(s, sizeof(s), "%s      addresses:\n", HA_VRRP);
+	for (i = 0; i <= BATON_VRRP_MAX_ADDRS; i++)
+		len += snprintf(s + len, sizeof(s) - len,
+				"        - 10.0.1.%zu/24\n", i + 1);
+	/* line 14 holds "addresses:", line 15 + 16 the 17th */
+	check_rejected("too many vrrp addresses", s, len,
+		       "baton.yaml:31: ha.vrrp.front.addresses: ",
+		       "expected at most 16 addresses, got 17");
+	*strrchr(s, '-') = '\0';
+	*strrchr(s, '\n') = '\0';
+	assert_int_equal(parse(s, &cfg), 0);
+	assert_int_equal(cfg.ha.vrrp.front.naddrs, BATON_VRRP_MAX_ADDRS);
+	baton_config_free(&cfg);
+}
+
+/* An ha.vrrp changed in memory is judged by the same rules. */
+static void test_config_validate_judges_ha_vrrp_without_lines(void **state)
+{
+	struct baton_config cfg;
+	struct baton_vrrp_cfg *vr = &cfg.ha.vrrp;
+
+	assert_int_equal(parse(HA_VRRP2 "      vrid: 52\n"
+			       "      addresses: [10.1.0.1/24]\n"
+			       "      unicast_peers: [10.1.0.3]\n", &cfg), 0);
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+
+	vr->priority = 1;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ha.vrrp.priority: expected a "
+			    "number in 2..254, got '1'");
+	vr->priority = 100;
+	vr->advert_ms = 105;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ha.vrrp.advert_ms: expected a "
+			    "multiple of 10 in 10..40950, got '105'");
+	vr->advert_ms = 1000;
+	vr->back.vrid = vr->front.vrid;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ha.vrrp.back.vrid: expected a "
+			    "VRID other than ha.vrrp.front.vrid (51)");
+	vr->back.vrid = 52;
+	snprintf(vr->back.ifname, sizeof(vr->back.ifname), "eth2");
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ha.vrrp.back.interface: "
+			    "expected one of interfaces: (eth0|eth1)");
+	snprintf(vr->back.ifname, sizeof(vr->back.ifname), "eth1");
+	vr->back.addrs[0].plen = 0;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ha.vrrp.back.addresses[0]: "
+			    "expected a host address of its subnet (not the "
+			    "subnet's own or broadcast address), got "
+			    "'10.1.0.1/0'");
+	vr->back.addrs[0].plen = 24;
+	vr->back.source = vr->back.peers[0];
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ha.vrrp.back.unicast_peers[0]: "
+			    "expected the peer's address, got '10.1.0.3'");
+	vr->back.source = 0;
+	vr->front.enabled = false;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ha.vrrp.front: required with "
+			    "ha.vrrp");
+	vr->front.enabled = true;
+	cfg.ha.follow_type = BATON_HA_FOLLOW_INSTANCE;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ha.follow_type: expected group "
+			    "with ha.vrrp (baton-keepalived generates the "
+			    "vrrp_sync_group that ha.follow names)");
+	cfg.ha.follow_type = BATON_HA_FOLLOW_GROUP;
+	snprintf(cfg.ha.notify_fifo, sizeof(cfg.ha.notify_fifo), "/run/a b");
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ha.notify_fifo: expected a path "
+			    "with no blanks, quotes, '\\', '#' or '!' with "
+			    "ha.vrrp (it is written into keepalived.conf)");
+	snprintf(cfg.ha.notify_fifo, sizeof(cfg.ha.notify_fifo), "/run/f");
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+
+	/* vrrp off: what is left in the struct is not judged */
+	vr->enabled = false;
+	vr->priority = 0;
 	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
 	baton_config_free(&cfg);
 }
@@ -1386,6 +1693,9 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_config_validate_judges_sync_without_lines),
 	cmocka_unit_test(test_config_ha_section_on_off_and_defaults),
 	cmocka_unit_test(test_config_validate_judges_ha_without_lines),
+	cmocka_unit_test(test_config_ha_vrrp_fills_every_field),
+	cmocka_unit_test(test_config_ha_vrrp_rejects_more_than_16_addresses),
+	cmocka_unit_test(test_config_validate_judges_ha_vrrp_without_lines),
 	cmocka_unit_test(test_config_copy_is_deep),
 	cmocka_unit_test(test_config_find_service_matches_vip_port_and_proto),
 	cmocka_unit_test(test_config_validate_names_live_services_by_address),
