@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# deploy/lab/demo.sh - the lab demo: set up the machine, bring up a one-node
-# Baton lab in network namespaces, drive TCP/UDP/ICMP traffic through every
-# service, report what happened, tear everything down (also on failure or
-# Ctrl-C). Exit status 0 only if every flow succeeded end to end.
+# deploy/lab/demo.sh - the HA failover demo: set up the machine, bring up an
+# active-standby Baton pair in network namespaces (client, switch, lb1, lb2,
+# two backends; keepalived and batond on each LB node, conntrack sync
+# between them), drive traffic through it, power off the active node in the
+# middle (deploy/lab/drill.sh poweroff), report what survived, then power
+# it back on and fail back (drill.sh failback), report again, tear
+# everything down (also on failure or Ctrl-C). Exit status 0 only if every
+# check of both drills passed.
 #
 #   sudo deploy/lab/demo.sh
 #
-# Environment: BATON_LAB_PREFIX (default unique per run), DEMO_CONNS flows
-# per service (default 300), LAB_XDP native|generic|off.
+# Environment: BATON_LAB_PREFIX (default unique per run); DEMO_OUT where the
+# reports and PNG timelines go (default <build>/demo); DEMO_NO_FAILBACK=1
+# stops after the power-off; DRILL_* (see drill.sh) size the traffic.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,9 +29,11 @@ t0=$SECONDS
 echo "   done in $((SECONDS - t0)) s (build: $BATON_BUILD)"
 
 . "$here/lib.sh"
-lab_init "${BATON_LAB_PREFIX:-bd$(($$ % 100000))}" || exit 2
-N=${DEMO_CONNS:-300}
-PINGS=20
+export BATON_LAB_PREFIX=${BATON_LAB_PREFIX:-bd$(($$ % 100000))}
+export LAB_NODES=2 LAB_HA=1
+lab_init "$BATON_LAB_PREFIX" || exit 2
+OUT=${DEMO_OUT:-$LAB_BUILD/demo}
+mkdir -p "$OUT" || exit 1
 FAIL=0
 
 cleanup() {
@@ -37,74 +44,42 @@ cleanup() {
 trap 'rc=$?; cleanup; exit $rc' EXIT
 trap 'echo "demo.sh: interrupted"; exit 130' INT TERM HUP
 
-echo "== lab up (prefix '$LAB_P')"
+echo "== lab up (prefix '$LAB_P'): 2 LB nodes, keepalived, conntrack sync"
 t0=$SECONDS
 LAB_QUIET=1 lab_up || { echo "demo.sh: lab up failed" >&2; exit 1; }
-echo "   up in $((SECONDS - t0)) s: client $LAB_CLIENT -> LB $LAB_LB_FRONT" \
-	"(batond on eth0/eth1) -> backends be1 $LAB_B1, be2 $LAB_B2"
+echo "   up in $((SECONDS - t0)) s: client $LAB_CLIENT -> VIPs" \
+	"$LAB_VIP_DNAT (DNAT), $LAB_VIP_FULLNAT (fullNAT), $LAB_VIP_DSR (DSR)" \
+	"-> backends $LAB_B1, $LAB_B2"
 
-row() {
-	printf '  %-20s %-15s %6s %6s %6s %6s %6s  %-16s %s\n' "$@"
+roles() {
+	local k
+	for k in 1 2; do
+		lab_node_ctl "$k" --json ha status | jq -r --arg k "$k" \
+			'"   lb\($k): keepalived \(.keepalived_state) (priority \(.priority)), ready \(.ready), track \(.track), peers \([.peers[] | "\(.id) \(.state)\(if .stale then " stale" else "" end)"] | join(", "))"'
+	done
 }
+roles
 
-# report_json SERVICE MODE JSON: one table row from baton-traffic's JSON.
-report_json() {
-	local svc=$1 mode=$2 j=$3
-	if ! echo "$j" | jq -e . >/dev/null 2>&1; then
-		row "$svc" "$mode" "?" "?" "?" "?" "?" "(no JSON)" "$j"
-		FAIL=1
-		return
-	fi
-	# shellcheck disable=SC2046
-	row "$svc" "$mode" $(echo "$j" | jq -r '[.total, .ok, .failed,
-		(.backends.be1 // 0), (.backends.be2 // 0)] | map(tostring) |
-		join(" ")') "$(echo "$j" | jq -r '.seen_peer | join(",")')" \
-		"$(echo "$j" | jq -r '.client_seen_by_server | join(",")')"
-	[ "$(echo "$j" | jq -r .failed)" = 0 ] || {
-		FAIL=1
-		echo "$j" | jq -c '{failed, reset, refused, timeout, wrong_peer,
-			bad_bytes, bad_banner, eof, error}' | sed 's/^/    /'
-	}
-}
-
-echo "== traffic: $N flows per service, bytes verified end to end"
-row service mode flows ok failed be1 be2 "client saw" "backends saw"
-for spec in "$LAB_VIP_DNAT dnat/maglev" "$LAB_VIP_FULLNAT fullnat/lc" \
-	"$LAB_VIP_DSR dsr/maglev"; do
-	set -- $spec
-	j=$(lab_client --tcp "$1:80" --conns "$N" --parallel 20 --bytes 4096 \
-		--timeout-ms 30000)
-	report_json "$1:80/tcp" "$2" "$j"
-done
-j=$(lab_client --udp "$LAB_VIP_DNAT:53" --count "$N" --parallel 20 \
-	--timeout-ms 20000)
-report_json "$LAB_VIP_DNAT:53/udp" "dnat/wrr $LAB_WRR_W1:$LAB_WRR_W2" "$j"
-read -r sent b1 b2 lb < <(lab_ping_vip $LAB_VIP_DNAT $PINGS)
-row "$LAB_VIP_DNAT/icmp" dnat/maglev $PINGS "$sent" $((PINGS - sent)) \
-	"$b1" "$b2" "$LAB_VIP_DNAT" "(LB answered $lb itself)"
-[ "$sent" = $PINGS ] && [ $((b1 + b2)) = $PINGS ] && [ "$lb" = 0 ] || FAIL=1
-
-echo "== conntrack (batonctl ct count; ct list, first lines)"
-lab_ctl ct count 2>&1 | sed 's/^/  /'
-lab_ctl ct list 2>&1 | head -n 8 | sed 's/^/  /'
-
-echo "== drops (batonctl stats)"
-stats=$(lab_ctl --json stats 2>&1)
-if drops=$(echo "$stats" | jq -er '.drops | to_entries |
-	map("\(.key)=\(.value)") | join(" ")' 2>/dev/null); then
-	echo "  $drops"
-	nz=$(echo "$stats" | jq '[.drops[] | select(. != 0)] | length')
-	[ "$nz" = 0 ] || { echo "  (non-zero drop counters above)"; FAIL=1; }
-else
-	echo "  batonctl stats failed: $stats"
+echo "== every service through the pair (lb$LAB_ACTIVE active)"
+LAB_CONNS=200 lab_traffic | jq -r '"   \(.target) \(.proto): \(.ok)/\(.total) ok, backends \(.backends | tostring)"' ||
 	FAIL=1
+
+echo
+"$here/drill.sh" poweroff --out "$OUT" || FAIL=1
+roles
+
+if [ "${DEMO_NO_FAILBACK:-0}" != 1 ]; then
+	echo
+	"$here/drill.sh" failback --out "$OUT" || FAIL=1
+	roles
 fi
 
 echo
+echo "== files: reports $OUT/*.json, timelines $OUT/*.png"
 if [ "$FAIL" = 0 ]; then
-	echo "RESULT: PASS - every flow was balanced and verified; the client" \
-		"only saw VIPs"
+	echo "RESULT: PASS - the active node was powered off mid-traffic and" \
+		"no established flow broke; failback broke none either"
 else
-	echo "RESULT: FAIL - see the rows above"
+	echo "RESULT: FAIL - see the checks above"
 fi
 exit $FAIL

@@ -3,11 +3,13 @@
 # node, or N of them replicating conntrack to each other.
 #
 #   lab.sh up [--no-batond]   namespaces, backends, batond (root)
-#   lab.sh up --nodes N [--tls] [--no-sync] [--no-batond]
+#   lab.sh up --nodes N [--tls] [--no-sync] [--ha] [--no-batond]
 #                             N LB nodes lb1..lbN (2..4), each with its own
 #                             batond syncing to all the others (tls+tcp://
 #                             with --tls; no sync section with --no-sync);
-#                             lb1 is active
+#                             lb1 is active; --ha: keepalived on every
+#                             node moves the VIPs (lb1 priority 150)
+#   lab.sh poweroff K | poweron K   all of lbK's links down / up
 #   lab.sh down               remove everything the lab made (also after a
 #                             partial up); kills only the lab's own pids
 #   lab.sh status             what is up
@@ -25,7 +27,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-	sed -n '5,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '5,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 cmd=${1:-}
@@ -43,14 +45,16 @@ if [ "$cmd" = up ]; then
 			;;
 		--tls) LAB_TLS=1 ;;
 		--no-sync) LAB_SYNC=0 ;;
+		--ha) LAB_HA=1 ;;
 		--no-batond) up_args+=(--no-batond) ;;
 		*) usage >&2; exit 2 ;;
 		esac
 		shift
 	done
 	if [ "${LAB_NODES:-1}" = 1 ] &&
-		[ "${LAB_TLS:-0}" = 1 -o "${LAB_SYNC:-1}" = 0 ]; then
-		echo "lab.sh: --tls and --no-sync need --nodes 2..4" >&2
+		[ "${LAB_TLS:-0}" = 1 -o "${LAB_SYNC:-1}" = 0 -o \
+		"${LAB_HA:-0}" = 1 ]; then
+		echo "lab.sh: --tls, --no-sync and --ha need --nodes 2..4" >&2
 		exit 2
 	fi
 fi
@@ -104,7 +108,14 @@ ctl)
 activate)
 	[ "$LAB_NODES" -ge 2 ] || { echo "lab.sh: activate needs an" \
 		"N-node lab (up --nodes N)" >&2; exit 2; }
+	[ "${LAB_HA:-0}" = 1 ] && { echo "lab.sh: with --ha keepalived" \
+		"moves the addresses" >&2; exit 2; }
 	lab_activate "${1:-}"
+	;;
+poweroff | poweron)
+	[ "$LAB_NODES" -ge 2 ] && [[ ${1:-} =~ ^[1-4]$ ]] &&
+		[ "$1" -le "$LAB_NODES" ] || { usage >&2; exit 2; }
+	if [ "$cmd" = poweroff ]; then lab_power_off "$1"; else lab_power_on "$1"; fi
 	;;
 exec)
 	node=${1:-}

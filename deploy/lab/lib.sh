@@ -69,6 +69,10 @@ lab_init() {
 	LAB_TRAFFIC=$LAB_BUILD/tests/tools/baton-traffic
 	LAB_BATOND=$LAB_BUILD/node/batond
 	LAB_BATONCTL=$LAB_BUILD/node/batonctl
+	LAB_KACONF=$LAB_BUILD/ha/baton-keepalived
+	LAB_KEEPALIVED=${LAB_KEEPALIVED:-$(command -v keepalived ||
+		echo /usr/sbin/keepalived)}
+	[ -f "$LAB_STATE/ha" ] && LAB_HA=1
 	# N-node lab (see "N-node lab" below): LAB_NODES >= 2, or what the
 	# running lab of this prefix was brought up with.
 	if [ -s "$LAB_STATE/nodes" ]; then
@@ -405,6 +409,7 @@ lab_servers_start() {
 lab_check_prereqs() {
 	local f bins=("$LAB_TRAFFIC" "$LAB_BATOND" "$LAB_BATONCTL")
 	[ "${1:-}" = --no-batond ] && bins=("$LAB_TRAFFIC")
+	[ "${LAB_HA:-0}" = 1 ] && bins+=("$LAB_KACONF" "$LAB_KEEPALIVED")
 	if [ "$(id -u)" -ne 0 ]; then
 		lab_err "must run as root"
 		return 1
@@ -459,7 +464,11 @@ lab_up() {
 lab_down() {
 	local f name ns
 	if [ -d "$LAB_STATE/pids" ]; then
-		# batond first: with keep_datapath false it detaches itself.
+		# keepalived first (no VIP moves while nodes stop), then
+		# batond: with keep_datapath false it detaches itself.
+		for f in "$LAB_STATE"/pids/ka[0-9]; do
+			[ -f "$f" ] && lab_kill "$(basename "$f")" 5
+		done
 		[ -f "$LAB_STATE/pids/batond" ] && lab_kill batond 10
 		for f in "$LAB_STATE"/pids/lb[0-9]; do
 			[ -f "$f" ] && lab_kill "$(basename "$f")" 10
@@ -478,7 +487,8 @@ lab_down() {
 		local pid
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
 			case $(basename "$(readlink "/proc/$pid/exe" 2>/dev/null)") in
-			batond | baton-traffic | ping) kill -KILL "$pid" 2>/dev/null ;;
+			batond | baton-traffic | ping | keepalived)
+				kill -KILL "$pid" 2>/dev/null ;;
 			esac
 		done
 		ip netns del "$ns" 2>/dev/null || lab_err "could not delete $ns"
@@ -691,6 +701,7 @@ lab_node_write_config() {	# lab_node_write_config K
 		lab_config_yaml "$k" "$(lab_node_pin "$k")" \
 			"$(lab_node_sock "$k")"
 		lab_node_sync_yaml "$k"
+		lab_node_ha_yaml "$k"
 		lab_services_yaml
 	} >"$(lab_node_config "$k")"
 }
@@ -872,9 +883,13 @@ lab_multi_up() {
 	done
 	mkdir -p "$LAB_STATE/pids" || return 1
 	echo "$LAB_NODES" >"$LAB_STATE/nodes"
+	[ "${LAB_HA:-0}" = 1 ] && : >"$LAB_STATE/ha"
 	lab_log "topology ($LAB_NODES LB nodes)"
 	lab_multi_topology || { lab_err "topology failed"; return 1; }
-	lab_activate 1 || return 1
+	# With keepalived (LAB_HA) it moves the floating addresses.
+	if [ "${LAB_HA:-0}" != 1 ]; then
+		lab_activate 1 || return 1
+	fi
 	if [ "${LAB_TLS:-0}" = 1 ]; then
 		lab_log "certificates ($LAB_PKI)"
 		"$LAB_REPO/deploy/pki/gen.sh" -n "$LAB_NODES" "$LAB_PKI" \
@@ -894,6 +909,10 @@ lab_multi_up() {
 			lab_log "lb$k: batond ($(lab_node_config "$k"))"
 			lab_node_start "$k" || return 1
 		done
+		if [ "${LAB_HA:-0}" = 1 ]; then
+			lab_log "keepalived on lb1..lb$LAB_NODES"
+			lab_ha_up || return 1
+		fi
 	fi
 	lab_log "up in $((SECONDS - t0)) s; active node lb$LAB_ACTIVE"
 }
@@ -907,4 +926,166 @@ lab_multi_status() {
 		lab_node_ctl "$k" status
 		lab_node_ctl "$k" sync status 2>/dev/null
 	done
+}
+
+# ---- HA lab: keepalived on every LB node -------------------------------------
+#
+# LAB_HA=1 with LAB_NODES >= 2 (lab.sh up --nodes 2 --ha): nothing floats by
+# hand. Every node's baton.yaml gets an ha: section (notify FIFO and track
+# file in $LAB_STATE, following the vrrp_sync_group "baton_lab", the VRRP
+# parameters of the node: priority 150 for lb1, then 100, 90, ...; adverts
+# every LAB_ADVERT_MS, default 100), keepalived.conf is generated from it by
+# ha/baton-keepalived, and each node runs its own keepalived (VRRPv3,
+# multicast on the front and back bridges): the front instance carries the
+# VIPs, the back instance the backends' gateway and the fullNAT source.
+# keepalived moves them and announces them by gratuitous ARP; batond tells
+# it through the track file whether the node may be master. resume_master:
+# a batond restarted (or killed and restarted) on the serving master keeps
+# it master, its datapath having forwarded all along.
+#
+# lab_power_off K / lab_power_on K: all of lbK's links down / up, every
+# process left running - to the rest of the lab that is a node losing
+# power (and coming back with its memory intact, which is the harder case
+# for failback: it still holds an old copy of the flows).
+
+LAB_HA_GROUP=baton_lab
+LAB_VRID_FRONT=51
+LAB_VRID_BACK=52
+
+lab_node_priority() {
+	[ "$1" = 1 ] && echo 150 || echo $((110 - 10 * $1))
+}
+
+lab_node_fifo() { echo "$LAB_STATE/lb$1.fifo"; }
+lab_node_track() { echo "$LAB_STATE/lb$1.track"; }
+lab_node_kaconf() { echo "$LAB_STATE/lb$1.keepalived.conf"; }
+
+# The ha: section of node K (nothing unless LAB_HA=1).
+lab_node_ha_yaml() {
+	local k=$1
+	[ "${LAB_HA:-0}" = 1 ] || return 0
+	cat <<EOF
+ha:
+  notify_fifo: $(lab_node_fifo "$k")
+  track_file: $(lab_node_track "$k")
+  follow: $LAB_HA_GROUP
+  follow_type: group
+  grace_ms: ${LAB_HA_GRACE_MS:-10000}
+  resume_master: true
+  vrrp:
+    priority: $(lab_node_priority "$k")
+    advert_ms: ${LAB_ADVERT_MS:-100}
+    front:
+      interface: eth0
+      vrid: $LAB_VRID_FRONT
+    back:
+      interface: eth1
+      vrid: $LAB_VRID_BACK
+      addresses: [$LAB_LB_BACK/32]
+
+EOF
+}
+
+lab_ka_write_config() {		# lab_ka_write_config K
+	local k=$1 out
+	out=$(lab_node_kaconf "$k")
+	if ! "$LAB_KACONF" -c "$(lab_node_config "$k")" -o "$out" \
+		>"$LAB_STATE/lb$k.kaconf.log" 2>&1; then
+		lab_err "lb$k: baton-keepalived failed:"
+		cat "$LAB_STATE/lb$k.kaconf.log" >&2
+		return 1
+	fi
+}
+
+# lab_ka_start K: keepalived for lbK (VRRP only, not forking, pid files
+# and log in $LAB_STATE).
+lab_ka_start() {
+	local k=$1
+	[ -f "$(lab_node_kaconf "$k")" ] || lab_ka_write_config "$k" ||
+		return 1
+	lab_spawn "ka$k" "$(lab_node_ns "$k")" "$LAB_KEEPALIVED" \
+		--dont-fork --log-console --log-detail --vrrp --no-syslog \
+		--use-file "$(lab_node_kaconf "$k")" \
+		--pid "$LAB_STATE/ka$k.pid" --vrrp_pid "$LAB_STATE/ka$k.vrrp.pid" \
+		--config-id "lb$k"
+}
+
+lab_ka_stop() {
+	lab_kill "ka$1" 5
+}
+
+# lab_ha_role K: lbK's role as batond has it from keepalived (MASTER, ...).
+lab_ha_role() {
+	lab_node_ctl "$1" --json ha status 2>/dev/null |
+		jq -r '.keepalived_state // "UNKNOWN"'
+}
+
+# lab_ha_wait K STATE SECONDS: until batond on lbK reports STATE.
+lab_ha_wait() {
+	local k=$1 want=$2 t=$3 i
+	for ((i = 0; i < t * 20; i++)); do
+		[ "$(lab_ha_role "$k")" = "$want" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# The node holding the front VIP (the VRRP master), or nothing.
+lab_ha_master() {
+	local k
+	for ((k = 1; k <= LAB_NODES; k++)); do
+		ip -n "$(lab_node_ns "$k")" -4 -o addr show dev eth0 2>/dev/null |
+			grep -q " $LAB_VIP_DNAT/32 " && { echo "$k"; return 0; }
+	done
+	return 1
+}
+
+# After a role change: lab_ctl & co. name the master's batond.
+lab_ha_follow_master() {
+	local k
+	k=$(lab_ha_master) || return 1
+	LAB_ACTIVE=$k
+	LAB_NS_LB=$(lab_node_ns "$k")
+	LAB_SOCK=$(lab_node_sock "$k")
+	LAB_CONFIG=$(lab_node_config "$k")
+	LAB_PIN=$(lab_node_pin "$k")
+	echo "$k" >"$LAB_STATE/active"
+}
+
+# lab_power_off K (all of lbK's links down) and lab_power_on K (up). A
+# downed veth drops what is queued on it: nothing lbK sends after the
+# cut arrives anywhere.
+lab_node_links() {		# lab_node_links K up|down
+	local ns ifn
+	ns=$(lab_node_ns "$1")
+	for ifn in eth0 eth1 eth2; do
+		ip -n "$ns" link set "$ifn" "$2" || return 1
+	done
+}
+
+lab_power_off() { lab_node_links "$1" down; }
+lab_power_on() { lab_node_links "$1" up; }
+
+# lab_ha_up: keepalived on every node, then wait for lb1 to be master and
+# every other node backup.
+lab_ha_up() {
+	local k
+	for ((k = 1; k <= LAB_NODES; k++)); do
+		lab_ka_write_config "$k" && lab_ka_start "$k" || return 1
+	done
+	if ! lab_ha_wait 1 MASTER 20; then
+		lab_err "lb1 did not become VRRP master within 20 s"
+		for ((k = 1; k <= LAB_NODES; k++)); do
+			lab_err "lb$k: $(lab_ha_role "$k"); keepalived log:"
+			tail -n 15 "$LAB_STATE/ka$k.log" >&2
+		done
+		return 1
+	fi
+	for ((k = 2; k <= LAB_NODES; k++)); do
+		lab_ha_wait "$k" BACKUP 10 || {
+			lab_err "lb$k: not BACKUP: $(lab_ha_role "$k")"
+			return 1
+		}
+	done
+	lab_ha_follow_master
 }

@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# deploy/lab/drill.sh - the failover drill, on an HA lab that is up
+# (lab.sh up --nodes 2 --ha, same BATON_LAB_PREFIX).
+#
+#   drill.sh poweroff [--out DIR]  traffic through the master; power it off
+#                                  (all links down, processes left running)
+#                                  in the middle; report
+#   drill.sh failback [--out DIR]  traffic through the surviving node; power
+#                                  the other back on; it resyncs, takes the
+#                                  VIP back (preempt), report
+#   drill.sh kill [--out DIR]      traffic; kill -9 batond on the master,
+#                                  restart it; report (no VRRP move)
+#
+# Traffic, all from the client namespace at once, every byte verified:
+#   DRILL_STREAMS (40) long-lived TCP streams to each of the DNAT, fullNAT
+#   and DSR VIPs; DRILL_UDP (20) long-lived UDP flows (fixed 5-tuple) to the
+#   DNAT VIP; new TCP connections at DRILL_RATE/s (500) to the DNAT VIP and
+#   DRILL_RATE_FNAT/s (250) to the fullNAT VIP, each living DRILL_HOLD_MS
+#   (300 ms). DRILL_DURATION (7) seconds of it; the event DRILL_AT (2.5) s in.
+#
+# The report: per kind of flow, survived/total, resets and other failures,
+# the p50/p99/max pause (longest gap in a flow's echo), and the VRRP
+# takeover time (the event to the new master's keepalived MASTER, as its
+# batond heard it). New connections are judged by when their handshake
+# completed: every one established at least 10 ms before the event (and
+# still open at it) must survive; those of the last 10 ms are counted
+# apart (replication's latency; their losses are reported, not failed).
+# Files in DIR (default $LAB_STATE/drill): PHASE.json (the figures),
+# PHASE.png (gnuplot timeline: echoed bytes per stream per 100 ms), the
+# clients' JSON and per-flow records. Exit 0 only if every check passed.
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/lib.sh"
+
+usage() {
+	sed -n '5,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+}
+
+phase=${1:-}
+[ $# -gt 0 ] && shift
+case $phase in poweroff | failback | kill) ;; *) usage >&2; exit 2 ;; esac
+out=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--out) out=${2:-}; shift ;;
+	*) usage >&2; exit 2 ;;
+	esac
+	shift
+done
+
+lab_init "${BATON_LAB_PREFIX:-btl}" || exit 2
+if [ "$LAB_NODES" -lt 2 ] || [ "${LAB_HA:-0}" != 1 ]; then
+	lab_err "drill.sh needs an HA lab: lab.sh up --nodes 2 --ha"
+	exit 2
+fi
+out=${out:-$LAB_STATE/drill}
+mkdir -p "$out" || exit 1
+
+STREAMS=${DRILL_STREAMS:-40}
+UDP=${DRILL_UDP:-20}
+RATE=${DRILL_RATE:-500}
+RATE_FNAT=${DRILL_RATE_FNAT:-250}
+HOLD=${DRILL_HOLD_MS:-300}
+DUR=${DRILL_DURATION:-7}
+AT=${DRILL_AT:-2.5}
+WINDOW_MS=10
+
+say() { [ "${DRILL_QUIET:-0}" = 1 ] || echo "$*"; }
+now_ms() { date +%s%3N; }
+
+# ---- who is who ---------------------------------------------------------------
+
+master=$(lab_ha_master) || { lab_err "no node holds the VIPs"; exit 1; }
+case $phase in
+poweroff | kill)
+	node=$master	# the node the event happens to
+	;;
+failback)
+	# The node that is down: links down on every interface.
+	node=
+	for ((k = 1; k <= LAB_NODES; k++)); do
+		[ "$k" = "$master" ] && continue
+		ip -n "$(lab_node_ns "$k")" -o link show eth0 2>/dev/null |
+			grep -q "state DOWN" && node=$k
+	done
+	[ -n "$node" ] || { lab_err "failback: no node is powered off"; exit 1; }
+	;;
+esac
+# The other node of the pair: the surviving master for failback, the
+# standby otherwise.
+other=$master
+if [ "$phase" != failback ]; then
+	for ((k = 1; k <= LAB_NODES; k++)); do
+		[ "$k" != "$node" ] && { other=$k; break; }
+	done
+fi
+
+# Before a power-off the standby must be ready (a complete copy) - else
+# the drill measures a lab that was not given the time to settle.
+if [ "$phase" = poweroff ]; then
+	for ((i = 0; i < 100; i++)); do
+		[ "$(lab_node_ctl "$other" --json ha status | jq -r .ready)" = \
+			true ] && break
+		sleep 0.1
+	done
+	[ "$i" -lt 100 ] || { lab_err "lb$other is not ready"; exit 1; }
+fi
+
+# ---- traffic ------------------------------------------------------------------
+
+pids=()
+start_client() {		# start_client NAME ARGS...
+	local name=$1
+	shift
+	ip netns exec "$LAB_NS_C" "$LAB_TRAFFIC" client "$@" \
+		--timeout-ms 20000 --flows-out "$out/$phase-$name.flows" \
+		>"$out/$phase-$name.json" 2>"$out/$phase-$name.err" &
+	pids+=($!)
+}
+
+rm -f "$out/$phase"-*
+say "== drill $phase: lb$node ($phase), lb$other; traffic for $DUR s," \
+	"event at $AT s"
+say "   $STREAMS TCP streams each to DNAT, fullNAT, DSR; $UDP UDP flows;" \
+	"new TCP connections $RATE/s DNAT + $RATE_FNAT/s fullNAT" \
+	"(each ${HOLD} ms)"
+t_start=$(now_ms)
+for spec in "dnat $LAB_VIP_DNAT" "fullnat $LAB_VIP_FULLNAT" \
+	"dsr $LAB_VIP_DSR"; do
+	set -- $spec
+	start_client "$1" --tcp "$2:80" --streams "$STREAMS" \
+		--duration "$DUR" --interval-ms 20 --chunk 512 \
+		--timeline-flows "$out/$phase-$1.tl"
+done
+start_client udp --udp "$LAB_VIP_DNAT:53" --streams "$UDP" \
+	--duration "$DUR" --interval-ms 20 --timeline-flows "$out/$phase-udp.tl"
+start_client rate --tcp "$LAB_VIP_DNAT:80" --rate "$RATE" --duration "$DUR" \
+	--hold-ms "$HOLD"
+[ "$RATE_FNAT" -gt 0 ] &&
+	start_client rate-fnat --tcp "$LAB_VIP_FULLNAT:80" --rate "$RATE_FNAT" \
+		--duration "$DUR" --hold-ms "$HOLD"
+
+cleanup_clients() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+}
+trap 'cleanup_clients; exit 130' INT TERM HUP
+
+sleep "$AT"
+
+# ---- the event ----------------------------------------------------------------
+
+takeover_ms=null
+t_event=$(now_ms)
+case $phase in
+poweroff)
+	lab_power_off "$node" || { lab_err "power-off failed"; exit 1; }
+	new=$other
+	;;
+failback)
+	lab_power_on "$node" || { lab_err "power-on failed"; exit 1; }
+	new=$node
+	;;
+kill)
+	pid=$(lab_pid_of "lb$node")
+	kill -KILL "$pid"
+	sleep 1
+	lab_node_stop "$node" KILL	# reaps the pid file
+	lab_node_start "$node" || { lab_err "batond restart failed"; exit 1; }
+	new=$node
+	;;
+esac
+
+# The takeover: the new master's batond hears keepalived's MASTER line.
+if [ "$phase" != kill ]; then
+	limit=$((t_event + 20000))
+	while [ "$(now_ms)" -lt "$limit" ]; do
+		j=$(lab_node_ctl "$new" --json ha status 2>/dev/null)
+		if [ "$(echo "$j" | jq -r .keepalived_state)" = MASTER ]; then
+			t_now=$(now_ms)
+			ago=$(echo "$j" | jq -r '.last_change_ago_ms // 0')
+			takeover_ms=$((t_now - ago - t_event))
+			break
+		fi
+		sleep 0.02
+	done
+fi
+t_master=null
+[ "$takeover_ms" != null ] && t_master=$((t_event + takeover_ms))
+
+rc_clients=0
+for p in "${pids[@]}"; do
+	wait "$p" || rc_clients=1
+done
+trap - INT TERM HUP
+[ "$phase" != kill ] && lab_ha_follow_master
+
+# ---- analysis -----------------------------------------------------------------
+
+# flows_json FILE T: the per-flow records against the event at T (ms):
+# totals, results, pauses, and the handshake windows.
+flows_json() {
+	awk -v t="$2" -v w="$WINDOW_MS" '
+	function pct(p,   i) {
+		if (!n) return "null"
+		i = int(p * n / 100 + 0.999999)
+		if (i < 1) i = 1
+		return v[i]
+	}
+	/^#/ || NF < 8 { next }
+	{
+		total++; res[$3]++
+		if ($3 != "ok") failed++
+		if ($5 > 0 && $5 <= t - w && $6 >= t) { win++; if ($3 == "ok") win_ok++ }
+		else if ($5 > t - w && $5 <= t) { late++; if ($3 == "ok") late_ok++ }
+		else if ($4 > t) { after++; if ($3 == "ok") after_ok++ }
+		if ($5 > 0) pv[++n] = $8 + 0
+	}
+	END {
+		# insertion sort: a few thousand values at most
+		for (i = 1; i <= n; i++) {
+			x = pv[i]; j = i - 1
+			while (j > 0 && v[j] > x) { v[j + 1] = v[j]; j-- }
+			v[j + 1] = x
+		}
+		printf "{\"total\":%d,\"ok\":%d,\"failed\":%d,\"results\":{", total,
+			res["ok"], failed
+		sep = ""
+		for (r in res) { printf "%s\"%s\":%d", sep, r, res[r]; sep = "," }
+		printf "},\"pause_ms\":{\"p50\":%s,\"p99\":%s,\"max\":%s}", pct(50),
+			pct(99), n ? v[n] : "null"
+		printf ",\"established_before\":{\"total\":%d,\"ok\":%d}", win, win_ok
+		printf ",\"established_last_%dms\":{\"total\":%d,\"ok\":%d}", w, late, late_ok
+		printf ",\"started_after\":{\"total\":%d,\"ok\":%d}}\n", after, after_ok
+	}' "$1"
+}
+
+# The event's reference time for the handshake windows: the VIP move
+# (takeover) for failback - flows opened on the old master until then
+# must be on the new one - the power-off itself otherwise.
+t_ref=$t_event
+[ "$phase" = failback ] && [ "$t_master" != null ] && t_ref=$t_master
+
+kinds=(dnat fullnat dsr udp rate)
+[ "$RATE_FNAT" -gt 0 ] && kinds+=(rate-fnat)
+report=$out/$phase.json
+{
+	printf '{"phase":"%s","node":%s,"other":%s,"event_ms":%s,' "$phase" \
+		"$node" "$other" "$t_event"
+	printf '"takeover_ms":%s,"reference_ms":%s,"flows":{' "$takeover_ms" \
+		"$t_ref"
+	sep=
+	for kind in "${kinds[@]}"; do
+		f=$out/$phase-$kind.flows
+		printf '%s"%s":' "$sep" "$kind"
+		if [ -s "$f" ]; then flows_json "$f" "$t_ref"; else printf 'null'; fi
+		sep=,
+	done
+	printf '}}\n'
+} | jq -c . >"$report" || { lab_err "cannot build $report"; exit 1; }
+
+# The checks.
+FAIL=0
+check() {			# check DESCRIPTION JQ-EXPR
+	if jq -e "$2" "$report" >/dev/null 2>&1; then
+		say "   ok    $1"
+	else
+		say "   FAIL  $1"
+		FAIL=1
+	fi
+}
+
+row() { printf '   %-10s %7s %7s %7s %7s %8s %8s %8s  %s\n' "$@"; }
+say "== results ($report)"
+row kind total ok reset failed p50_ms p99_ms max_ms "handshake >=${WINDOW_MS}ms before: ok/total; last ${WINDOW_MS}ms; after"
+for kind in "${kinds[@]}"; do
+	# shellcheck disable=SC2046
+	row "$kind" $(jq -r --arg k "$kind" '.flows[$k] // {} | [.total, .ok,
+		(.results.reset // 0), .failed, .pause_ms.p50, .pause_ms.p99,
+		.pause_ms.max] | map(tostring) | join(" ")' "$report") \
+		"$(jq -r --arg k "$kind" --arg w "established_last_${WINDOW_MS}ms" \
+		'.flows[$k] // {} | "\(.established_before.ok)/\(.established_before.total); \(.[$w].ok)/\(.[$w].total); \(.started_after.ok)/\(.started_after.total)"' \
+		"$report")"
+done
+if [ "$phase" = kill ]; then
+	say "   batond on lb$node killed (-9) and restarted; keepalived left alone"
+else
+	say "   VRRP takeover: lb$new MASTER ${takeover_ms} ms after the" \
+		"$phase"
+fi
+
+say "== checks"
+for kind in dnat fullnat dsr; do
+	check "$kind: every TCP stream survived, every byte verified" \
+		".flows.\"$kind\".total == $STREAMS and .flows.\"$kind\".failed == 0"
+done
+check "udp: every UDP flow continued on its backend" \
+	".flows.udp.total == $UDP and .flows.udp.failed == 0"
+for kind in rate rate-fnat; do
+	[ "$kind" = rate-fnat ] && [ "$RATE_FNAT" -le 0 ] && continue
+	check "$kind: every connection established >= ${WINDOW_MS} ms before survived" \
+		".flows.\"$kind\".established_before.total > 0 and
+		 .flows.\"$kind\".established_before.ok ==
+		 .flows.\"$kind\".established_before.total"
+done
+check "no flow was reset" \
+	"[.flows[] | select(. != null) | .results.reset // 0] | add == 0"
+[ "$phase" != kill ] &&
+	check "lb$new took the VIPs" ".takeover_ms != null"
+
+# ---- the timeline -------------------------------------------------------------
+
+# One matrix: a row per stream (DNAT, fullNAT, DSR, UDP stacked), a column
+# per 100 ms, padded to the longest.
+tl=$out/$phase.tl
+awk 'FNR == 1 { blk++ } /^#/ || NF == 0 { next }
+	{ row[++n] = $0; if (NF > w) w = NF; b[n] = blk }
+	END { for (i = 1; i <= n; i++) { printf "%s", row[i]
+		for (j = split(row[i], x, " ") + 1; j <= w; j++) printf " 0"
+		printf "\n" } }' \
+	"$out/$phase-dnat.tl" "$out/$phase-fullnat.tl" "$out/$phase-dsr.tl" \
+	"$out/$phase-udp.tl" >"$tl" 2>/dev/null
+if command -v gnuplot >/dev/null && [ -s "$tl" ]; then
+	ev_s=$(awk -v a="$t_event" -v b="$t_start" 'BEGIN { printf "%.2f", (a - b) / 1000 }')
+	tk_s=null
+	[ "$t_master" != null ] &&
+		tk_s=$(awk -v a="$t_master" -v b="$t_start" 'BEGIN { printf "%.2f", (a - b) / 1000 }')
+	gnuplot 2>"$out/$phase.gnuplot.err" <<EOF || say "   (gnuplot failed: $out/$phase.gnuplot.err)"
+set terminal pngcairo size 1200,700 font ",10"
+set output "$out/$phase.png"
+set title "Baton failover drill: $phase of lb$node - echoed bytes per flow per 100 ms"
+set xlabel "seconds since the traffic started"
+set ylabel "flow (one row each)"
+set cblabel "bytes echoed in 100 ms (log scale; white: none)"
+set logscale cb
+set cbrange [10:*]
+set palette defined (0 "#deebf7", 1 "#6baed6", 2 "#2171b5", 3 "#08306b")
+set yrange [-0.5:$((3 * STREAMS + UDP)) - 0.5]
+set arrow from first $ev_s, graph 0 to first $ev_s, graph 1 nohead front lc rgb "red" lw 2
+set label "$phase" at $ev_s, graph 1.02 center tc rgb "red"
+$( [ "$tk_s" != null ] && echo "set arrow from first $tk_s, graph 0 to first $tk_s, graph 1 nohead front lc rgb \"dark-green\" lw 1 dt 2
+set label \"lb$new MASTER\" at $tk_s, graph -0.04 center tc rgb \"dark-green\"" )
+set ytics ("DNAT" $((STREAMS / 2)), "fullNAT" $((STREAMS * 3 / 2)), "DSR" $((STREAMS * 5 / 2)), "UDP" $((3 * STREAMS + UDP / 2)))
+plot "$tl" matrix using (\$1 * 0.1 + 0.05):2:(\$3 > 0 ? \$3 : NaN) with image notitle
+EOF
+	[ -s "$out/$phase.png" ] && say "== timeline: $out/$phase.png"
+fi
+
+[ "$rc_clients" = 0 ] || say "   (some client reported failed flows; see $out/$phase-*.json)"
+exit $FAIL
