@@ -71,7 +71,13 @@ now_ms() { date +%s%3N; }
 
 # ---- who is who ---------------------------------------------------------------
 
-master=$(lab_ha_master) || { lab_err "no node holds the VIPs"; exit 1; }
+# The lab may be mid-transition (a failback's old master releasing): wait
+# for one holder of the VIPs.
+for ((i = 0; i < 50; i++)); do
+	master=$(lab_ha_master) && break
+	sleep 0.1
+done
+[ -n "$master" ] || { lab_err "no node holds the VIPs"; exit 1; }
 case $phase in
 poweroff | kill)
 	node=$master	# the node the event happens to

@@ -953,7 +953,7 @@ LAB_VRID_FRONT=51
 LAB_VRID_BACK=52
 
 lab_node_priority() {
-	[ "$1" = 1 ] && echo 150 || echo $((110 - 10 * $1))
+	[ "$1" = 1 ] && echo 150 || echo $((120 - 10 * $1))
 }
 
 lab_node_fifo() { echo "$LAB_STATE/lb$1.fifo"; }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# test_ha_drill_repeat.sh - the failover drill is repeatable: HA_RUNS (20)
+# consecutive cycles on one lab (deploy/lab: lab.sh up --nodes 2 --ha), each
+# a power-off of the master under load and the failback of the node that
+# was powered off (deploy/lab/drill.sh poweroff, then failback), and every
+# drill of every cycle must pass all its checks (every TCP stream and UDP
+# flow survives, no reset, every connection established >= 10 ms before the
+# event survives). Prints the figures over all runs: survival, resets,
+# pauses and VRRP takeover times, for power-off and for failback.
+#
+# The drill's checks are proven able to fail by test_ha_failover.sh's
+# control run (no sync).
+#
+# Environment: BATON_BUILD, BATON_LAB_PREFIX (default unique), HA_RUNS,
+# DRILL_* (see drill.sh; here 4 s of traffic, the event 1.5 s in).
+
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+nt_require_netns
+nt_require_cmd jq ping awk nsenter setsid keepalived
+. "$NT_SRC/deploy/lab/lib.sh"
+export LAB_NODES=2 LAB_HA=1
+export BATON_LAB_PREFIX
+BATON_LAB_PREFIX=$(nt_prefix hr)
+lab_init "$BATON_LAB_PREFIX" || nt_fatal "bad prefix"
+nt_require_file "$LAB_TRAFFIC" "$LAB_BATOND" "$LAB_BATONCTL" "$LAB_KACONF"
+TMP=$(mktemp -d /tmp/nt-harep.XXXXXX)
+PIDS=()
+RUNS=${HA_RUNS:-20}
+export DRILL_DURATION=${DRILL_DURATION:-4} DRILL_AT=${DRILL_AT:-1.5}
+export DRILL_QUIET=1
+
+nt_cleanup nt_lab_cleanup
+
+nt_step "lab up: 2 nodes, keepalived, sync"
+lab_up >"$TMP/up.log" 2>&1 || { cat "$TMP/up.log"; nt_fatal "lab up failed"; }
+
+for ((r = 1; r <= RUNS; r++)); do
+	for phase in poweroff failback; do
+		d=$TMP/run$r
+		mkdir -p "$d"
+		"$NT_SRC/deploy/lab/drill.sh" "$phase" --out "$d" \
+			>"$d/$phase.out" 2>&1
+		rc=$?
+		line=$(jq -r '"takeover \(.takeover_ms) ms; streams \([.flows.dnat, .flows.fullnat, .flows.dsr] | map(.ok) | add)/\([.flows.dnat, .flows.fullnat, .flows.dsr] | map(.total) | add), udp \(.flows.udp.ok)/\(.flows.udp.total), tcp pause p99 \([.flows.dnat, .flows.fullnat, .flows.dsr] | map(.pause_ms.p99) | max) ms, early conns \([.flows.rate, .flows["rate-fnat"]] | map(.established_before.ok) | add)/\([.flows.rate, .flows["rate-fnat"]] | map(.established_before.total) | add)"' \
+			"$d/$phase.json" 2>/dev/null)
+		nt_assert_eq "$rc" 0 "run $r $phase: ${line:-no report}"
+		[ "$rc" = 0 ] || sed 's/^/  | /' "$d/$phase.out"
+	done
+done
+
+nt_step "figures over $RUNS runs"
+for phase in poweroff failback; do
+	jq -s -r --arg p "$phase" '
+	def pct(q): sort | .[((length - 1) * q | floor)];
+	[.[] | select(.phase == $p)] as $r |
+	[$r[] | .flows.dnat, .flows.fullnat, .flows.dsr] as $tcp |
+	"\($p): runs \($r | length); TCP streams survived \($tcp | map(.ok) | add)/\($tcp | map(.total) | add); UDP \($r | map(.flows.udp.ok) | add)/\($r | map(.flows.udp.total) | add); resets \([$r[] | .flows[] | .results.reset // 0] | add); connections established >= 10 ms before \([$r[] | .flows.rate, .flows["rate-fnat"]] | map(.established_before.ok) | add)/\([$r[] | .flows.rate, .flows["rate-fnat"]] | map(.established_before.total) | add); per-run TCP pause p50 \($tcp | map(.pause_ms.p50) | pct(0.5)) ms, p99 over runs \($tcp | map(.pause_ms.p99) | pct(0.99)) ms, max \($tcp | map(.pause_ms.max) | max) ms; UDP pause max \($r | map(.flows.udp.pause_ms.max) | max) ms; VRRP takeover p50 \($r | map(.takeover_ms) | pct(0.5)) ms, max \($r | map(.takeover_ms) | max) ms"' \
+		"$TMP"/run*/"$phase".json | tee -a "$TMP/figures.txt"
+done
+
+nt_finish
