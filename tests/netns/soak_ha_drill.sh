@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_ha_drill_repeat.sh - the failover drill is repeatable: HA_RUNS (20)
+# soak_ha_drill.sh - the failover drill is repeatable: HA_RUNS (20)
 # consecutive cycles on one lab (deploy/lab: lab.sh up --nodes 2 --ha), each
 # a power-off of the master under load and the failback of the node that
 # was powered off (deploy/lab/drill.sh poweroff, then failback), and every
@@ -7,6 +7,9 @@
 # flow survives, no reset, every connection established >= 10 ms before the
 # event survives). Prints the figures over all runs: survival, resets,
 # pauses and VRRP takeover times, for power-off and for failback.
+#
+# Not in the ctest suite (a soak, about 4 minutes; see README "Tests" for
+# why): bash tests/netns/soak_ha_drill.sh as root, after deploy/setup.sh.
 #
 # The drill's checks are proven able to fail by test_ha_failover.sh's
 # control run (no sync).
