@@ -12,9 +12,11 @@
 #  - then a power-off of lb1 under load keeps every flow (drill.sh
 #    poweroff), so nothing was lost on the way.
 #
-# CONTROL: lb2's copy is compared while lb1's batond is dead and new
-# connections are being opened: it must be found incomplete - otherwise
-# the copy check could not see flows that sync missed.
+# The checks are proven able to fail elsewhere: the drill's by
+# test_ha_failover.sh's control run (no sync), the copy comparison by
+# test_sync_two_nodes.sh's (lb2 without sync). (A control here that read
+# lb1's table while its batond was stopped could not work: batonctl needs
+# that batond.)
 #
 # Environment: BATON_BUILD, BATON_LAB_PREFIX (default unique).
 
@@ -42,17 +44,6 @@ drill() {
 
 nt_step "lab up: 2 nodes, keepalived, sync"
 lab_up >"$TMP/up.log" 2>&1 || { cat "$TMP/up.log"; nt_fatal "lab up failed"; }
-
-nt_step "CONTROL: lb2's copy while lb1's batond is dead"
-kill -STOP "$(lab_pid_of lb1)"
-# Flows that only lb1's datapath knows of.
-client_ok "60 connections while batond is stopped" "$(lab_client --tcp \
-	$LAB_VIP_FULLNAT:80 --conns 60 --parallel 10 --timeout-ms 10000)"
-nt_copy_check 1 2
-rc=$?
-kill -CONT "$(lab_pid_of lb1)"
-nt_assert_eq "$rc" 1 "CONTROL: lb2's copy found incomplete"
-nt_assert_copy 5 1 2 "after SIGCONT"
 
 nt_step "kill -9 of batond on lb1 under load, restart"
 drill kill
