@@ -70,7 +70,16 @@ static void check_role(const struct baton_ha_role *r,
 	if (ret)
 		check(a->flags == 0);
 	check(!(a->flags & ~(BATON_HA_ACT_TRACK | BATON_HA_ACT_ROLE |
-			     BATON_HA_ACT_LOG | BATON_HA_ACT_TIMER)));
+			     BATON_HA_ACT_LOG | BATON_HA_ACT_TIMER |
+			     BATON_HA_ACT_RESYNC)));
+	/* a resync is asked for only on leaving FAULT */
+	if (a->flags & BATON_HA_ACT_RESYNC)
+		check((a->flags & BATON_HA_ACT_ROLE) &&
+		      a->from == BATON_HA_FAULT && a->to != BATON_HA_FAULT);
+	/* a stale copy blocks readiness */
+	for (unsigned int i = 0; i < r->npeers; i++)
+		if (r->peers[i].stale)
+			check(!r->ready);
 	check(memchr(a->log, '\0', sizeof(a->log)) != NULL);
 	check(!!(a->flags & BATON_HA_ACT_LOG) == (a->log[0] != '\0'));
 	check(!strchr(a->log, '\n'));

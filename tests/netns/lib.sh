@@ -413,3 +413,31 @@ nt_sync_diag() {
 			sed "s/^/  lb$k.log: /"
 	done
 }
+
+# ---- the HA pair (deploy/lab: lab.sh up --nodes 2 --ha) -----------------------
+#
+#   nt_ha_init TAG     requirements, lab_init with a unique prefix (exported
+#                      for drill.sh), TMP, teardown registered
+#   nt_drill PHASE     deploy/lab/drill.sh PHASE --out $TMP, output indented;
+#                      its exit status, its report in $TMP/PHASE.json
+
+nt_ha_init() {
+	nt_require_netns
+	nt_require_cmd jq ping awk nsenter setsid keepalived
+	. "$NT_SRC/deploy/lab/lib.sh"
+	export LAB_NODES=2 LAB_HA=1
+	export BATON_LAB_PREFIX
+	BATON_LAB_PREFIX=$(nt_prefix "$1")
+	lab_init "$BATON_LAB_PREFIX" || nt_fatal "bad prefix"
+	nt_require_file "$LAB_TRAFFIC" "$LAB_BATOND" "$LAB_BATONCTL" \
+		"$LAB_KACONF"
+	TMP=$(mktemp -d "/tmp/nt-$1.XXXXXX")
+	PIDS=()
+	nt_cleanup nt_lab_cleanup
+}
+
+nt_drill() {
+	DRILL_QUIET=${DRILL_QUIET:-0} "$NT_SRC/deploy/lab/drill.sh" "$1" \
+		--out "${2:-$TMP}" 2>&1 | sed 's/^/  | /'
+	return "${PIPESTATUS[0]}"
+}

@@ -19,21 +19,10 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-nt_require_netns
-nt_require_cmd jq ping awk nsenter setsid keepalived
-. "$NT_SRC/deploy/lab/lib.sh"
-export LAB_NODES=2 LAB_HA=1
-export BATON_LAB_PREFIX
-BATON_LAB_PREFIX=$(nt_prefix hr)
-lab_init "$BATON_LAB_PREFIX" || nt_fatal "bad prefix"
-nt_require_file "$LAB_TRAFFIC" "$LAB_BATOND" "$LAB_BATONCTL" "$LAB_KACONF"
-TMP=$(mktemp -d /tmp/nt-harep.XXXXXX)
-PIDS=()
+nt_ha_init hr
 RUNS=${HA_RUNS:-20}
 export DRILL_DURATION=${DRILL_DURATION:-4} DRILL_AT=${DRILL_AT:-1.5}
 export DRILL_QUIET=1
-
-nt_cleanup nt_lab_cleanup
 
 nt_step "lab up: 2 nodes, keepalived, sync"
 lab_up >"$TMP/up.log" 2>&1 || { cat "$TMP/up.log"; nt_fatal "lab up failed"; }

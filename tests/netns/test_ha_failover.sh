@@ -22,25 +22,7 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-nt_require_netns
-nt_require_cmd jq ping awk nsenter setsid keepalived
-. "$NT_SRC/deploy/lab/lib.sh"
-export LAB_NODES=2 LAB_HA=1
-export BATON_LAB_PREFIX
-BATON_LAB_PREFIX=$(nt_prefix hf)
-lab_init "$BATON_LAB_PREFIX" || nt_fatal "bad prefix"
-nt_require_file "$LAB_TRAFFIC" "$LAB_BATOND" "$LAB_BATONCTL" "$LAB_KACONF"
-TMP=$(mktemp -d /tmp/nt-hafail.XXXXXX)
-PIDS=()
-DRILL=$NT_SRC/deploy/lab/drill.sh
-
-nt_cleanup nt_lab_cleanup
-
-# drill PHASE: run drill.sh, its report in $TMP/PHASE.json; the exit status.
-drill() {
-	DRILL_QUIET=0 "$DRILL" "$1" --out "$TMP" 2>&1 | sed 's/^/  | /'
-	return "${PIPESTATUS[0]}"
-}
+nt_ha_init hf
 
 jqr() { jq -r "$1" "$TMP/$2.json"; }
 
@@ -49,7 +31,7 @@ lab_up >"$TMP/up.log" 2>&1 || { cat "$TMP/up.log"; nt_fatal "lab up failed"; }
 nt_assert_eq "$(lab_ha_master)" 1 "lb1 holds the VIPs"
 
 nt_step "power-off of lb1 under load"
-drill poweroff
+nt_drill poweroff
 nt_assert_eq $? 0 "drill poweroff: every check passed"
 for k in dnat fullnat dsr; do
 	nt_assert_eq "$(jqr ".flows.$k.ok" poweroff)/$(jqr ".flows.$k.total" \
@@ -63,7 +45,7 @@ nt_assert_eq "$(lab_ha_master)" 2 "lb2 holds the VIPs"
 nt_assert_le "$(jqr .takeover_ms poweroff)" 2000 "VRRP takeover (ms)"
 
 nt_step "failback: lb1 comes back, resyncs, takes the VIPs back"
-drill failback
+nt_drill failback
 nt_assert_eq $? 0 "drill failback: every check passed"
 nt_assert_eq "$(lab_ha_master)" 1 "lb1 holds the VIPs again"
 # lb1's log: it was stale, asked for a resync, became ready, and only then
@@ -83,7 +65,7 @@ lab_down
 LAB_SYNC=0
 lab_init "$BATON_LAB_PREFIX" || nt_fatal "bad prefix"
 lab_up >"$TMP/up2.log" 2>&1 || { cat "$TMP/up2.log"; nt_fatal "lab up failed"; }
-drill poweroff
+nt_drill poweroff
 nt_assert_eq $? 1 "CONTROL: the drill fails without sync"
 broken=$(jqr '[.flows.dnat, .flows.fullnat, .flows.dsr | .failed] | add' \
 	poweroff)

@@ -22,31 +22,15 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-nt_require_netns
-nt_require_cmd jq ping awk nsenter setsid keepalived
-. "$NT_SRC/deploy/lab/lib.sh"
-export LAB_NODES=2 LAB_HA=1
-export BATON_LAB_PREFIX
-BATON_LAB_PREFIX=$(nt_prefix hk)
-lab_init "$BATON_LAB_PREFIX" || nt_fatal "bad prefix"
-nt_require_file "$LAB_TRAFFIC" "$LAB_BATOND" "$LAB_BATONCTL" "$LAB_KACONF"
+nt_ha_init hk
 nt_require_sync
-TMP=$(mktemp -d /tmp/nt-hakill.XXXXXX)
-PIDS=()
 
-nt_cleanup nt_lab_cleanup
-
-drill() {
-	DRILL_QUIET=0 "$NT_SRC/deploy/lab/drill.sh" "$1" --out "$TMP" 2>&1 |
-		sed 's/^/  | /'
-	return "${PIPESTATUS[0]}"
-}
 
 nt_step "lab up: 2 nodes, keepalived, sync"
 lab_up >"$TMP/up.log" 2>&1 || { cat "$TMP/up.log"; nt_fatal "lab up failed"; }
 
 nt_step "kill -9 of batond on lb1 under load, restart"
-drill kill
+nt_drill kill
 nt_assert_eq $? 0 "drill kill: every check passed"
 nt_assert_eq "$(lab_ha_master)" 1 "lb1 kept the VIPs"
 nt_assert_eq "$(lab_node_ctl 1 --json ha status | jq -r .resumed)" true \
@@ -54,7 +38,7 @@ nt_assert_eq "$(lab_node_ctl 1 --json ha status | jq -r .resumed)" true \
 nt_assert_copy 5 1 2 "after the restart"
 
 nt_step "power-off of lb1: nothing was lost"
-drill poweroff
+nt_drill poweroff
 nt_assert_eq $? 0 "drill poweroff: every check passed"
 nt_assert_eq "$(lab_ha_master)" 2 "lb2 holds the VIPs"
 
