@@ -51,7 +51,7 @@ struct baton_ha {
 	int track_file_value;
 	uint64_t track_errors;
 	uint64_t last_change_ms;	/* monotonic, 0 never */
-	time_t last_change_wall;
+	uint64_t last_change_wall_ms;	/* CLOCK_REALTIME */
 	uint8_t last_from;
 	uint8_t saved_state;	/* in TRACK_FILE.state */
 	bool saved_incumbent, saved_valid;
@@ -64,12 +64,17 @@ struct baton_ha {
 	struct baton_sync *sync;	/* baton_ha_set_sync; NULL: none */
 };
 
-static uint64_t now_ms(void)
+static uint64_t clock_ms(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t now_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
 }
 
 /* ---- files -------------------------------------------------------------- */
@@ -179,7 +184,7 @@ static void apply(struct baton_ha *h, const struct baton_ha_actions *act,
 		log_info(SUB, "%s", act->log);
 	if (act->flags & BATON_HA_ACT_ROLE) {
 		h->last_change_ms = now;
-		h->last_change_wall = time(NULL);
+		h->last_change_wall_ms = clock_ms(CLOCK_REALTIME);
 		h->last_from = act->from;
 	}
 	if (act->flags & BATON_HA_ACT_TRACK)
@@ -574,8 +579,10 @@ json_t *baton_ha_status(const struct baton_ha *h)
 	json_object_set_new(o, "role_changes",
 			    json_integer((json_int_t)r->role_changes));
 	if (h->last_change_ms) {
-		json_object_set_new(o, "last_change",
-				    json_integer((json_int_t)h->last_change_wall));
+		json_object_set_new(o, "last_change", json_integer(
+				    (json_int_t)(h->last_change_wall_ms / 1000)));
+		json_object_set_new(o, "last_change_unix_ms", json_integer(
+				    (json_int_t)h->last_change_wall_ms));
 		json_object_set_new(o, "last_change_ago_ms",
 				    json_integer((json_int_t)(now -
 						 h->last_change_ms)));
@@ -583,6 +590,7 @@ json_t *baton_ha_status(const struct baton_ha *h)
 				    baton_ha_state_name(h->last_from)));
 	} else {
 		json_object_set_new(o, "last_change", json_null());
+		json_object_set_new(o, "last_change_unix_ms", json_null());
 		json_object_set_new(o, "last_change_ago_ms", json_null());
 		json_object_set_new(o, "last_change_from", json_null());
 	}

@@ -183,10 +183,12 @@ if [ "$phase" != kill ]; then
 	limit=$((t_event + 20000))
 	while [ "$(now_ms)" -lt "$limit" ]; do
 		j=$(lab_node_ctl "$new" --json ha status 2>/dev/null)
-		if [ "$(echo "$j" | jq -r .keepalived_state)" = MASTER ]; then
-			t_now=$(now_ms)
-			ago=$(echo "$j" | jq -r '.last_change_ago_ms // 0')
-			takeover_ms=$((t_now - ago - t_event))
+		# batond's own wall-clock stamp of the MASTER line: the poll
+		# (batonctl, jq) costs tens of ms on a loaded machine.
+		t_new=$(echo "$j" | jq -r 'select(.keepalived_state == "MASTER") |
+			.last_change_unix_ms // empty')
+		if [ -n "$t_new" ]; then
+			takeover_ms=$((t_new - t_event))
 			break
 		fi
 		sleep 0.02
@@ -354,4 +356,18 @@ EOF
 fi
 
 [ "$rc_clients" = 0 ] || say "   (some client reported failed flows; see $out/$phase-*.json)"
+
+# A failed drill keeps what explains it: each node's conntrack table, sync
+# and HA status, and its batond and keepalived logs, as they are now.
+if [ "$FAIL" != 0 ]; then
+	for ((k = 1; k <= LAB_NODES; k++)); do
+		f=$out/$phase-lb$k
+		lab_node_ctl "$k" --json ct list >"$f.ct.json" 2>&1
+		lab_node_ctl "$k" --json sync status >"$f.sync.json" 2>&1
+		lab_node_ctl "$k" --json ha status >"$f.ha.json" 2>&1
+		cp "$(lab_node_log "$k")" "$f.log" 2>/dev/null
+		cp "$LAB_STATE/ka$k.log" "$f.ka.log" 2>/dev/null
+	done
+	say "   (failed: tables, status and logs of every node in $out/$phase-lb*)"
+fi
 exit $FAIL

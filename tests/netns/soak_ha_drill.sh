@@ -14,6 +14,9 @@
 # The drill's checks are proven able to fail by test_ha_failover.sh's
 # control run (no sync).
 #
+# A failed drill's directory (its report, the nodes' tables, status and
+# logs) is copied under SOAK_KEEP (/tmp) before the teardown.
+#
 # Environment: BATON_BUILD, BATON_LAB_PREFIX (default unique), HA_RUNS,
 # DRILL_* (see drill.sh; here 4 s of traffic, the event 1.5 s in).
 
@@ -37,7 +40,13 @@ for ((r = 1; r <= RUNS; r++)); do
 		line=$(jq -r '"takeover \(.takeover_ms) ms; streams \([.flows.dnat, .flows.fullnat, .flows.dsr] | map(.ok) | add)/\([.flows.dnat, .flows.fullnat, .flows.dsr] | map(.total) | add), udp \(.flows.udp.ok)/\(.flows.udp.total), tcp pause p99 \([.flows.dnat, .flows.fullnat, .flows.dsr] | map(.pause_ms.p99) | max) ms, early conns \([.flows.rate, .flows["rate-fnat"]] | map(.established_before.ok) | add)/\([.flows.rate, .flows["rate-fnat"]] | map(.established_before.total) | add)"' \
 			"$d/$phase.json" 2>/dev/null)
 		nt_assert_eq "$rc" 0 "run $r $phase: ${line:-no report}"
-		[ "$rc" = 0 ] || sed 's/^/  | /' "$d/$phase.out"
+		if [ "$rc" != 0 ]; then
+			sed 's/^/  | /' "$d/$phase.out"
+			# Outlive the teardown: the drill left each node's
+			# table, status and logs there.
+			keep=$(mktemp -d "${SOAK_KEEP:-/tmp}/soak-failed.XXXXXX")
+			cp -r "$d" "$keep/" && echo "  (run $r kept in $keep)"
+		fi
 	done
 done
 

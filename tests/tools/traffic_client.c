@@ -50,12 +50,14 @@
  *
  * --flows-out FILE: one line per flow, written as it ends (so in the order
  * flows ended), after a header line
- *   # id kind result t_start_ms t_est_ms t_end_ms backend max_pause_ms
+ *   # id kind result t_start_ms t_est_ms t_end_ms backend max_pause_ms sport
  * kind is tcp_exchange, tcp_stream, tcp_rate, udp_exchange or udp_stream;
  * times are CLOCK_REALTIME ms (to compare with `date +%s%3N`; the loop
  * itself runs on CLOCK_MONOTONIC); t_est_ms is when the TCP handshake
  * completed, for UDP the first reply, 0 if never; backend "-" if unknown.
  * A flow never started (skipped, or out of time) has t_start = t_end.
+ * sport is the flow's local port (0 if it got none): with the target, the
+ * 5-tuple to look the flow up in a node's conntrack table.
  *
  * --timeline FILE (stream modes): echoed bytes and streams with data per
  * 100 ms. --timeline-flows FILE (stream modes): a matrix for gnuplot's
@@ -156,6 +158,7 @@ struct cl_flow {
 	bool tail_ok;		/* UDP stream: answered in its last second */
 	uint64_t win[CL_UDP_WIN / 64];	/* UDP stream: answered sequences */
 	int err;		/* errno behind RES_ERROR, for the report */
+	uint16_t sport;		/* local port, host order; 0 if none */
 	/* Last, as it is large: not cleared when a slot is reused. */
 	uint8_t txbuf[CL_TXBUF];
 };
@@ -240,7 +243,7 @@ static void cl_usage(FILE *f)
 		"    t_end_ms backend max_pause_ms (CLOCK_REALTIME ms; t_est: "
 		"TCP handshake\n"
 		"    done, UDP first reply, 0 if never; backend - if "
-		"unknown)\n"
+		"unknown; sport: local port)\n"
 		"  --timeline-flows FILE: a gnuplot matrix, a row per stream, "
 		"a column per\n"
 		"    100 ms, bytes echoed (plot 'FILE' matrix with image)\n"
@@ -252,7 +255,7 @@ static void cl_usage(FILE *f)
 /* One --flows-out line. Times are monotonic ms; est 0 means never. */
 static void flow_line(struct client *cl, uint64_t id, enum cl_result r,
 		      int64_t start, int64_t est, int64_t end,
-		      const char *backend, int64_t pause)
+		      const char *backend, int64_t pause, uint16_t sport)
 {
 	char name[TR_NAME_MAX];
 	size_t i;
@@ -265,12 +268,12 @@ static void flow_line(struct client *cl, uint64_t id, enum cl_result r,
 		name[i] = backend[i] > ' ' && backend[i] < 0x7f ?
 				  backend[i] : '?';
 	name[i] = '\0';
-	fprintf(cl->flows_out, "%llu %s %s %lld %lld %lld %s %lld\n",
+	fprintf(cl->flows_out, "%llu %s %s %lld %lld %lld %s %lld %u\n",
 		(unsigned long long)id, kind_names[cl->udp][cl->mode],
 		result_names[r], (long long)(start + cl->real_off),
 		(long long)(est ? est + cl->real_off : 0),
 		(long long)(end + cl->real_off), i ? name : "-",
-		(long long)pause);
+		(long long)pause, (unsigned)sport);
 }
 
 /* Bytes echoed to f at now, for --timeline and --timeline-flows. */
@@ -349,7 +352,7 @@ static void flow_finish(struct client *cl, struct cl_flow *f,
 	if (cl->mode == MODE_STREAMS || (cl->mode == MODE_RATE && f->conn_ms))
 		tr_hist_add(&cl->pauses, f->max_pause_ms);
 	flow_line(cl, f->id, r, f->start_ms, f->conn_ms, now, f->backend,
-		  f->max_pause_ms);
+		  f->max_pause_ms, f->sport);
 	/* Streams keep their slot: the report lists them. */
 	if (cl->mode != MODE_STREAMS)
 		cl->freel[cl->nfree++] = f;
@@ -380,7 +383,7 @@ static void flow_fail_errno(struct client *cl, struct cl_flow *f, int err)
 /* A flow that never started: counted and recorded all the same. */
 static void flow_never(struct client *cl, enum cl_result r, int64_t now)
 {
-	flow_line(cl, cl->next_id++, r, now, 0, now, "", 0);
+	flow_line(cl, cl->next_id++, r, now, 0, now, "", 0, 0);
 	cl->results[r]++;
 	cl->finished++;
 }
@@ -444,6 +447,17 @@ static int flow_socket(struct client *cl, struct cl_flow *f, int type)
 	return 0;
 }
 
+/* The local port connect() bound, for --flows-out. */
+static void flow_note_port(struct cl_flow *f)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	if (!getsockname(f->fd, (struct sockaddr *)&a, &len) &&
+	    a.sin_family == AF_INET)
+		f->sport = ntohs(a.sin_port);
+}
+
 static void flow_start(struct client *cl, struct cl_flow *f)
 {
 	uint8_t payload[CL_MAX_UDP_PAYLOAD];
@@ -454,6 +468,7 @@ static void flow_start(struct client *cl, struct cl_flow *f)
 	cl->active++;
 	act_add(cl, f);
 	f->start_ms = tr_now_ms();
+	f->sport = 0;
 	f->seed = tr_seed();
 	tr_rng_init(&f->tx, f->seed);
 	tr_rng_init(&f->rx, f->seed);
@@ -469,6 +484,7 @@ static void flow_start(struct client *cl, struct cl_flow *f)
 			err = -errno;
 			goto out_fail;
 		}
+		flow_note_port(f);
 		return;
 	}
 	if (cl->udp) {
@@ -496,6 +512,7 @@ static void flow_start(struct client *cl, struct cl_flow *f)
 		err = -errno;
 		goto out_fail;
 	}
+	flow_note_port(f);
 	return;
 out_fail:
 	flow_fail_errno(cl, f, -err);
