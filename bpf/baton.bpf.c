@@ -153,8 +153,13 @@ int tc_packet_func(struct __sk_buff *skb)
 
 	/* Not tracked: only traffic to a service goes to the slow path. */
 	svc_key(&p, &nk);
-	if (!bpf_map_lookup_elem(&nat_v4_map, &nk))
+	if (!bpf_map_lookup_elem(&nat_v4_map, &nk)) {
+		if (p.proto != IPPROTO_ICMP &&
+		    bpf_ntohs(p.dport) >= BATON_SNAT_PORT_MIN &&
+		    bpf_map_lookup_elem(&snat_v4_map, &p.daddr))
+			return tc_drop(DROP_SNAT_NO_CT);
 		return tc_pass();
+	}
 
 	bpf_tail_call(skb, &pgm_tbl, BATON_PGM_SLOW);
 	baton_count(ST_TAILCALL_FAIL);

@@ -109,6 +109,7 @@ enum baton_drop {
 	DROP_REDIRECT = 10,	/* redirect/rewrite helper failed */
 	DROP_ICMP_TYPE = 11,	/* ICMP echo reply to a VIP without conntrack */
 	DROP_CT_COLLISION = 12,	/* reply tuple already owned by another flow */
+	DROP_SNAT_NO_CT = 13,	/* to a fullNAT source address:port, no ct */
 	DROP_MAX
 };
 

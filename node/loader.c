@@ -193,6 +193,7 @@ int baton_loader_init(struct baton_loader *ld, const struct baton_config *cfg,
 
 	ld->ct_fd = bpf_map__fd(ld->skel->maps.ct_v4_map);
 	ld->nat_fd = bpf_map__fd(ld->skel->maps.nat_v4_map);
+	ld->snat_fd = bpf_map__fd(ld->skel->maps.snat_v4_map);
 	ld->lb_fd = bpf_map__fd(ld->skel->maps.lb_v4_map);
 	ld->be_stats_fd = bpf_map__fd(ld->skel->maps.be_stats_map);
 	ld->pkt_stats_fd = bpf_map__fd(ld->skel->maps.pkt_stats);

@@ -51,6 +51,7 @@ struct baton_loader {
 
 	int ct_fd;
 	int nat_fd;
+	int snat_fd;
 	int lb_fd;
 	int be_stats_fd;
 	int pkt_stats_fd;

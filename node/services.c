@@ -16,6 +16,7 @@
 #define SUB "services"
 
 struct baton_services *baton_services_init(int nat_fd, int lb_fd,
+					  int snat_fd,
 					  struct be_stats *be_stats)
 {
 	struct baton_services *s = calloc(1, sizeof(*s));
@@ -24,6 +25,7 @@ struct baton_services *baton_services_init(int nat_fd, int lb_fd,
 		return NULL;
 	s->nat_fd = nat_fd;
 	s->lb_fd = lb_fd;
+	s->snat_fd = snat_fd;
 	s->be_stats = be_stats;
 	return s;
 }
@@ -498,6 +500,84 @@ static int nat_delete(struct baton_services *s,
 	return 0;
 }
 
+/* ---- snat_v4_map: the fullNAT source addresses in force ---------------- */
+
+static bool snat_used(const struct baton_svc_state *svc, __be32 addr)
+{
+	for (int id = 0; id < BATON_MAX_SERVICES; id++)
+		if (svc[id].present &&
+		    svc[id].val.mode == BATON_MODE_FULLNAT &&
+		    svc[id].val.snat_addr == addr)
+			return true;
+	return false;
+}
+
+/* Add the source addresses of `next` not in the map yet; those added go
+ * to added[] (BATON_MAX_SERVICES long), for snat_undo. */
+static int snat_add(struct baton_services *s,
+		    const struct baton_svc_state *next, __be32 *added,
+		    size_t *nadded, char *err, size_t errlen)
+{
+	__u32 one = 1, v;
+
+	*nadded = 0;
+	for (int id = 0; id < BATON_MAX_SERVICES; id++) {
+		__be32 a = next[id].val.snat_addr;
+		char ip[INET_ADDRSTRLEN];
+
+		if (!next[id].present ||
+		    next[id].val.mode != BATON_MODE_FULLNAT || !a ||
+		    !bpf_map_lookup_elem(s->snat_fd, &a, &v))
+			continue;
+		if (bpf_map_update_elem(s->snat_fd, &a, &one, BPF_NOEXIST)) {
+			if (errno == EEXIST)
+				continue;	/* two services, one address */
+			snprintf(err, errlen, "write snat_v4_map for %s: %s",
+				 inet_ntop(AF_INET, &a, ip, sizeof(ip)),
+				 strerror(errno));
+			return -errno;
+		}
+		added[(*nadded)++] = a;
+	}
+	return 0;
+}
+
+static void snat_undo(struct baton_services *s, const __be32 *added,
+		      size_t n)
+{
+	while (n--)
+		if (bpf_map_delete_elem(s->snat_fd, &added[n]) &&
+		    errno != ENOENT)
+			log_err(SUB, "rollback: snat_v4_map delete: %s",
+				strerror(errno));
+}
+
+/* Remove every address no service in force uses (also what a previous
+ * batond left for services since gone). */
+static void snat_prune(struct baton_services *s)
+{
+	__be32 key, next_key, *prev = NULL;
+	char ip[INET_ADDRSTRLEN];
+
+	while (!bpf_map_get_next_key(s->snat_fd, prev, &next_key)) {
+		key = next_key;
+		if (snat_used(s->svc, key)) {
+			prev = &key;
+			continue;
+		}
+		/* Deleting the key restarts the walk from the start, which
+		 * only holds addresses in use by now. */
+		if (bpf_map_delete_elem(s->snat_fd, &key) && errno != ENOENT) {
+			log_err(SUB, "snat_v4_map: delete %s: %s",
+				inet_ntop(AF_INET, &key, ip, sizeof(ip)),
+				strerror(errno));
+			prev = &key;
+			continue;
+		}
+		prev = NULL;
+	}
+}
+
 int baton_services_apply(struct baton_services *s,
 			 const struct baton_config *cfg, char *err,
 			 size_t errlen)
@@ -505,7 +585,8 @@ int baton_services_apply(struct baton_services *s,
 	struct baton_svc_state *next;
 	struct svc_change *chg = NULL;
 	int removed[BATON_MAX_SERVICES];
-	size_t nchg = 0, nrem = 0, flipped = 0, deleted = 0, i;
+	__be32 snat_added[BATON_MAX_SERVICES];
+	size_t nchg = 0, nrem = 0, flipped = 0, deleted = 0, nsnat = 0, i;
 	bool seed_changed = cfg->hash_seed != s->hash_seed;
 	char name[BATON_SPEC_STRLEN];
 	int ret;
@@ -574,7 +655,12 @@ int baton_services_apply(struct baton_services *s,
 		}
 	}
 
-	/* 3. Flip, one update per service. */
+	/* 3. The fullNAT source addresses first (replies to them that miss
+	 * conntrack are dropped, not answered by the stack), then the flip,
+	 * one update per service. */
+	ret = snat_add(s, next, snat_added, &nsnat, err, errlen);
+	if (ret)
+		goto out_unflip;
 	for (flipped = 0; flipped < nchg; flipped++) {
 		const struct svc_change *c = &chg[flipped];
 
@@ -617,6 +703,7 @@ int baton_services_apply(struct baton_services *s,
 			 svc_name(&s->svc[removed[i]], name), removed[i]);
 	memcpy(s->svc, next, sizeof(s->svc));
 	s->hash_seed = cfg->hash_seed;
+	snat_prune(s);
 	ret = 0;
 	goto out_free;
 
@@ -637,6 +724,7 @@ out_unflip:
 			log_err(SUB, "rollback of %s failed: %s",
 				svc_name(&next[c->id], name), strerror(-r));
 	}
+	snat_undo(s, snat_added, nsnat);
 out_free:
 	for (i = 0; chg && i < nchg; i++)
 		free(chg[i].tbl);

@@ -17,6 +17,10 @@
  *    re-inserted; the previous tables were never touched, so packets see the
  *    old state again. A service whose backends, weights, mode, algorithm,
  *    snat and seed are unchanged is not written at all.
+ *  - snat_v4_map holds the fullNAT source addresses of the services in
+ *    force: an address is added before the first service that uses it
+ *    flips in (and removed again if the apply fails), and removed after
+ *    the last one is gone.
  *  - baton_services_recover() reads what a previous batond left in the
  *    pinned maps (ids, active slot, generation, backends), so a restart with
  *    the same configuration writes nothing.
@@ -50,6 +54,7 @@ struct baton_svc_state {
 struct baton_services {
 	int nat_fd;
 	int lb_fd;
+	int snat_fd;			/* snat_v4_map */
 	struct be_stats *be_stats;	/* mmapped be_stats_map, or NULL */
 	uint32_t hash_seed;		/* seed the maglev tables were built with */
 	struct baton_svc_state svc[BATON_MAX_SERVICES];
@@ -58,6 +63,7 @@ struct baton_services {
 
 /* Allocates; NULL with errno on failure. be_stats may be NULL. */
 struct baton_services *baton_services_init(int nat_fd, int lb_fd,
+					  int snat_fd,
 					  struct be_stats *be_stats);
 void baton_services_free(struct baton_services *s);
 

@@ -40,8 +40,9 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_REDIRECT] = "redirect",
 	[DROP_ICMP_TYPE] = "icmp_type",
 	[DROP_CT_COLLISION] = "ct_collision",
+	[DROP_SNAT_NO_CT] = "snat_no_ct",
 };
-_Static_assert(DROP_CT_COLLISION + 1 == DROP_MAX,
+_Static_assert(DROP_SNAT_NO_CT + 1 == DROP_MAX,
 	       "a new enum baton_drop needs a name here");
 
 const char *baton_stat_name(unsigned int idx)

@@ -35,6 +35,22 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } nat_v4_map SEC(".maps");
 
+/*
+ * fullNAT source addresses (network order) -> 1. Written by batond. A TCP
+ * or UDP packet to one of them, at a port fullNAT hands out, that misses
+ * conntrack is a reply of a flow this node does not hold (yet: the sync of
+ * a flow made on a peer a few ms ago): it is dropped, as the stack would
+ * answer it with a RST and kill a connection whose entry is on its way.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BATON_MAX_SERVICES);
+	__type(key, __be32);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} snat_v4_map SEC(".maps");
+
 /* Backends and schedule, two slots per service (svc_id * 2 + slot).
  * Written by batond into the inactive slot only. */
 struct {

@@ -155,6 +155,7 @@ int fx_open(struct fixture *f, unsigned int ct_max)
 	f->prog_xdp = bpf_program__fd(f->skel->progs.xdp_packet_func);
 	f->ct_fd = bpf_map__fd(f->skel->maps.ct_v4_map);
 	f->nat_fd = bpf_map__fd(f->skel->maps.nat_v4_map);
+	f->snat_fd = bpf_map__fd(f->skel->maps.snat_v4_map);
 	f->lb_fd = bpf_map__fd(f->skel->maps.lb_v4_map);
 	f->be_stats_fd = bpf_map__fd(f->skel->maps.be_stats_map);
 	f->rr_fd = bpf_map__fd(f->skel->maps.rr_map);
@@ -211,7 +212,7 @@ int fx_add_service(struct fixture *f, const struct fx_service *s)
 	    .gen = 1,
 	};
 	struct lb_v4_table *t;
-	__u32 idx = baton_lb_index(s->svc_id, 0), len = 0;
+	__u32 idx = baton_lb_index(s->svc_id, 0), len = 0, one = 1;
 	unsigned int i, nsel = 0;
 	int ret;
 
@@ -255,7 +256,11 @@ int fx_add_service(struct fixture *f, const struct fx_service *s)
 		return ret;
 	}
 
+	/* As batond does: a fullNAT service's source address is known to
+	 * the datapath (snat_v4_map) before the service flips in. */
 	if (bpf_map_update_elem(f->lb_fd, &idx, t, 0) ||
+	    (s->mode == BATON_MODE_FULLNAT && svc.snat_addr &&
+	     bpf_map_update_elem(f->snat_fd, &svc.snat_addr, &one, 0)) ||
 	    bpf_map_update_elem(f->nat_fd, &key, &svc, 0)) {
 		ret = -errno;
 		fprintf(stderr, "fixture: service %s:%u: %s\n", s->vip, s->port,

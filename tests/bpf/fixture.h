@@ -56,6 +56,7 @@ struct fixture {
 	int prog_xdp;
 	int ct_fd;
 	int nat_fd;
+	int snat_fd;
 	int lb_fd;
 	int be_stats_fd;
 	int rr_fd;

@@ -72,13 +72,14 @@ static const char *const drop_name[DROP_MAX] = {
     "DROP_MALFORMED_L4", "DROP_FRAGMENT",     "DROP_NO_BACKEND",
     "DROP_CT_FULL",	 "DROP_TCP_NO_CT",    "DROP_SNAT_EXHAUSTED",
     "DROP_BAD_SERVICE",	 "DROP_REDIRECT",     "DROP_ICMP_TYPE",
-    "DROP_CT_COLLISION",
+    "DROP_CT_COLLISION", "DROP_SNAT_NO_CT",
 };
 
 static const char *const stat_name[ST_MAX] = {
     "ST_TC_RX",	   "ST_TC_PASS",  "ST_CT_HIT",	  "ST_SLOW",
     "ST_NEW_FLOW", "ST_FWD_FIB",  "ST_FWD_NEIGH", "ST_FWD_STACK",
     "ST_XDP_RX",   "ST_XDP_PASS", "ST_EV_LOST",	  "ST_TAILCALL_FAIL",
+    "ST_OTHERHOST",
 };
 
 /* ---- services ------------------------------------------------------------ */
@@ -1403,6 +1404,37 @@ static bool test_traffic_not_for_a_vip_passes_unchanged(void)
 	    {"UDP to a VIP, for another host's MAC",
 	     .in = udp(H_OTHERHOST, cl, ep(VIP_NAT, 53), 1, 10),
 	     .verdict = TC_ACT_OK, .stats = S_OTHERHOST, .state = CT_ABSENT},
+	    /* The fullNAT source address below the ports fullNAT hands out
+	     * is the node's own: the stack answers. */
+	    {"TCP to the fullNAT source address below its port range",
+	     .in = tcp(h_from_be(fx_ip(FX_BE1)), ep(FX_BE1, 8080),
+		       ep(FX_SNAT, BATON_SNAT_PORT_MIN - 1), ACK, 1, 1, 10),
+	     .via = BACK, .verdict = TC_ACT_OK, .stats = S_PASS, .state = CT_ABSENT},
+	};
+
+	return RUN_ROWS(rows) &&
+	       ASSERT_EQ(fx_ct_count(&fx), 0, "no conntrack entry created");
+}
+
+/*
+ * A reply to the fullNAT source address that no conntrack entry knows - a
+ * flow made on a peer whose sync has not arrived yet, after a failover - is
+ * dropped and counted: passed on, the stack would answer with a RST and
+ * kill a connection the sync is about to make whole.
+ */
+static bool test_fullnat_reply_without_conntrack_is_dropped(void)
+{
+	struct row rows[] = {
+	    {"TCP from a backend to the fullNAT source address",
+	     .in = tcp(h_from_be(fx_ip(FX_BE1)), ep(FX_BE1, 8080),
+		       ep(FX_SNAT, 40000), ACK, 1, 1, 10),
+	     .via = BACK, .verdict = TC_ACT_SHOT, .drop = DROP_SNAT_NO_CT, .stats = S_DROP,
+	     .state = CT_ABSENT},
+	    {"UDP to the fullNAT source address, lowest port fullNAT uses",
+	     .in = udp(h_from_be(fx_ip(FX_BE2)), ep(FX_BE2, 5353),
+		       ep(FX_SNAT, BATON_SNAT_PORT_MIN), 1, 10),
+	     .via = BACK, .verdict = TC_ACT_SHOT, .drop = DROP_SNAT_NO_CT, .stats = S_DROP,
+	     .state = CT_ABSENT},
 	};
 
 	return RUN_ROWS(rows) &&
@@ -2058,6 +2090,7 @@ static const struct test tests[] = {
     T(test_dnat_icmp_echo),
     T(test_icmp_other_than_echo_request),
     T(test_traffic_not_for_a_vip_passes_unchanged),
+    T(test_fullnat_reply_without_conntrack_is_dropped),
     T(test_malformed_packets_are_dropped_with_reason),
     T(test_ip_options_are_skipped_and_kept),
     T(test_fragments_to_a_vip),

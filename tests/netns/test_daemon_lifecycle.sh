@@ -48,6 +48,15 @@ nat_dump() {
 		      " gen=\(.value.gen)"' | sort
 }
 
+# snat_v4_map's addresses, sorted, space-separated.
+snat_dump() {
+	bpftool map dump pinned "$PIN/snat_v4_map" 2>/dev/null | jq -r '
+		.[].key | [(. % 256), ((. / 256 | floor) % 256),
+			   ((. / 65536 | floor) % 256),
+			   ((. / 16777216 | floor) % 256)]
+		| map(tostring) | join(".")' | sort | tr '\n' ' '
+}
+
 # Checksum of the active lb_v4_map slot of service id 0.
 lb_active_sum() {
 	local slot
@@ -176,6 +185,8 @@ nt_assert_eq "$(ctl --json backend list 10.0.0.100:443/tcp |
 	"10.1.0.11:8443/3 10.1.0.12:443/1 " "backend list shows both backends"
 nt_assert_true "nat_v4_map has 10.0.0.100:443/6" \
 	grep -q "^10.0.0.100:443/6 " <(nat_dump)
+nt_assert_eq "$(snat_dump)" "10.1.0.10 " \
+	"snat_v4_map has the fullNAT source address"
 ctl backend weight 10.0.0.100:443/tcp 10.1.0.12:443 0
 nt_assert_eq $? 0 "backend weight ... 0 (drain)"
 nt_assert_eq "$(ctl --json backend list 10.0.0.100:443/tcp |
@@ -188,6 +199,8 @@ ctl service remove 10.0.0.100:443/tcp
 nt_assert_eq $? 0 "service remove"
 nt_assert_false "nat_v4_map no longer has :443" \
 	grep -q "^10.0.0.100:443/" <(nat_dump)
+nt_assert_eq "$(snat_dump)" "" \
+	"snat_v4_map lost the address with its last fullNAT service"
 nt_assert_eq "$(ctl --json ct count | jq -c .)" '{"entries":0,"max":4096}' \
 	"ct count"
 nt_assert_eq "$(ctl --json stats | jq -r '.counters | has("tc_rx")'),$(
