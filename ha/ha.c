@@ -21,6 +21,7 @@
 #define SUB "ha"
 #define RETRY_MS 1000		/* a failed track file write */
 #define BAD_LINES_LOGGED 10	/* then only counted */
+#define FIFO_CHECK_MS 1000	/* is the FIFO at its path still ours? */
 
 struct baton_ha {
 	uv_loop_t *loop;
@@ -33,9 +34,12 @@ struct baton_ha {
 	bool resumed;		/* and applied at start */
 
 	int rfd, wfd;
+	dev_t fifo_dev;		/* the FIFO rfd reads */
+	ino_t fifo_ino;
 	uv_poll_t poll;
 	uv_timer_t timer;	/* the machine's grace deadline */
 	uv_timer_t retry;	/* a failed track file write */
+	uv_timer_t fifo_check;	/* FIFO_CHECK_MS */
 	int handles;		/* initialised, not yet closed */
 	bool poll_on;
 	bool stopping;
@@ -59,6 +63,7 @@ struct baton_ha {
 	/* Counters. */
 	uint64_t lines, no_role_lines, bad_lines, overlong_lines;
 	uint64_t fifo_errors;
+	uint64_t fifo_reopens;	/* path removed or replaced under us */
 	uint64_t resync_requests;	/* BATON_HA_ACT_RESYNC applied */
 
 	struct baton_sync *sync;	/* baton_ha_set_sync; NULL: none */
@@ -390,6 +395,8 @@ static int fifo_open(struct baton_ha *h, char *err, size_t errlen)
 			 "not a FIFO", h->fifo_path);
 		return -EINVAL;
 	}
+	h->fifo_dev = st.st_dev;
+	h->fifo_ino = st.st_ino;
 	/* Our own writer: with none, a closed keepalived end means EOF,
 	 * readable forever. Opening it also never blocks (a reader is open). */
 	h->wfd = open(h->fifo_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
@@ -399,6 +406,104 @@ static int fifo_open(struct baton_ha *h, char *err, size_t errlen)
 		return -errno;
 	}
 	return 0;
+}
+
+static void fifo_close(struct baton_ha *h)
+{
+	if (h->rfd >= 0)
+		close(h->rfd);
+	if (h->wfd >= 0)
+		close(h->wfd);
+	h->rfd = h->wfd = -1;
+	h->len = 0;		/* a partial line from the old FIFO */
+	h->overlong = false;
+}
+
+/* Open the FIFO and poll it. On failure nothing stays open. */
+static int fifo_attach(struct baton_ha *h, char *err, size_t errlen)
+{
+	int ret;
+
+	ret = fifo_open(h, err, errlen);
+	if (ret)
+		goto fail;
+	ret = uv_poll_init(h->loop, &h->poll, h->rfd);
+	if (ret) {
+		snprintf(err, errlen, "ha: poll: %s", uv_strerror(ret));
+		goto fail;
+	}
+	h->poll.data = h;
+	h->poll_on = true;
+	h->handles++;
+	ret = uv_poll_start(&h->poll, UV_READABLE, on_readable);
+	if (ret) {
+		snprintf(err, errlen, "ha: poll: %s", uv_strerror(ret));
+		return ret;	/* closed with the poll handle */
+	}
+	return 0;
+fail:
+	fifo_close(h);
+	return ret;
+}
+
+static void fifo_reattach(struct baton_ha *h)
+{
+	char err[512];
+
+	if (fifo_attach(h, err, sizeof(err))) {
+		h->fifo_errors++;
+		log_err(SUB, "%s (retrying every %d ms)", err, FIFO_CHECK_MS);
+		return;
+	}
+	h->fifo_reopens++;
+	log_info(SUB, "notify fifo %s reopened", h->fifo_path);
+}
+
+static void on_poll_closed(uv_handle_t *hd)
+{
+	struct baton_ha *h = hd->data;
+
+	if (--h->handles == 0) {
+		free(h);
+		return;
+	}
+	if (h->stopping)
+		return;
+	fifo_close(h);
+	fifo_reattach(h);
+}
+
+/*
+ * keepalived writes to whatever FIFO is at the path when it starts. If the
+ * FIFO batond reads was removed (an operator, a cleaner of /run, another
+ * keepalived's exit) or replaced, batond would go deaf to every role
+ * change: check, and reopen what is at the path (or make it anew).
+ */
+static void on_fifo_check(uv_timer_t *t)
+{
+	struct baton_ha *h = t->data;
+	struct stat st;
+
+	if (h->stopping)
+		return;
+	if (!h->poll_on) {
+		if (h->rfd < 0)
+			fifo_reattach(h);	/* an earlier reopen failed */
+		return;
+	}
+	/* Not polled any more: a poll error (on_readable stopped it). */
+	if (!uv_is_active((uv_handle_t *)&h->poll))
+		log_warn(SUB, "notify fifo %s: not polled after an error: "
+			 "reopening", h->fifo_path);
+	else if (!stat(h->fifo_path, &st) && S_ISFIFO(st.st_mode) &&
+		 st.st_dev == h->fifo_dev && st.st_ino == h->fifo_ino)
+		return;
+	else
+		log_warn(SUB, "notify fifo %s was removed or replaced: "
+			 "reopening", h->fifo_path);
+	/* The poll handle goes before its fd; on_poll_closed reopens. */
+	h->poll_on = false;
+	uv_close((uv_handle_t *)&h->poll, on_poll_closed);
 }
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -420,12 +525,9 @@ void baton_ha_stop(struct baton_ha *h)
 		uv_close((uv_handle_t *)&h->poll, handle_closed);
 	uv_close((uv_handle_t *)&h->timer, handle_closed);
 	uv_close((uv_handle_t *)&h->retry, handle_closed);
+	uv_close((uv_handle_t *)&h->fifo_check, handle_closed);
 	/* The poll handle is closed (uv_close stops it) before the fds. */
-	if (h->rfd >= 0)
-		close(h->rfd);
-	if (h->wfd >= 0)
-		close(h->wfd);
-	h->rfd = h->wfd = -1;
+	fifo_close(h);
 }
 
 struct baton_ha *baton_ha_start(uv_loop_t *loop, const struct baton_config *cfg,
@@ -451,8 +553,9 @@ struct baton_ha *baton_ha_start(uv_loop_t *loop, const struct baton_config *cfg,
 	h->resume_master = c->resume_master;
 	uv_timer_init(loop, &h->timer);
 	uv_timer_init(loop, &h->retry);
-	h->timer.data = h->retry.data = h;
-	h->handles = 2;
+	uv_timer_init(loop, &h->fifo_check);
+	h->timer.data = h->retry.data = h->fifo_check.data = h;
+	h->handles = 3;
 
 	rc.type = c->follow_type == BATON_HA_FOLLOW_INSTANCE ?
 			  BATON_NOTIFY_INSTANCE : BATON_NOTIFY_GROUP;
@@ -476,22 +579,11 @@ struct baton_ha *baton_ha_start(uv_loop_t *loop, const struct baton_config *cfg,
 		log_info(SUB, "resuming as incumbent MASTER of %s (%.64s)",
 			 baton_notify_type_name(rc.type), h->follow);
 
-	ret = fifo_open(h, err, errlen);
+	ret = fifo_attach(h, err, errlen);
 	if (ret)
 		goto out_stop;
-	ret = uv_poll_init(loop, &h->poll, h->rfd);
-	if (ret) {
-		snprintf(err, errlen, "ha: poll: %s", uv_strerror(ret));
-		goto out_stop;
-	}
-	h->poll.data = h;
-	h->poll_on = true;
-	h->handles++;
-	ret = uv_poll_start(&h->poll, UV_READABLE, on_readable);
-	if (ret) {
-		snprintf(err, errlen, "ha: poll: %s", uv_strerror(ret));
-		goto out_stop;
-	}
+	uv_timer_start(&h->fifo_check, on_fifo_check, FIFO_CHECK_MS,
+		       FIFO_CHECK_MS);
 	log_info(SUB, "following %s \"%.64s\" via %s, track file %s, %u "
 		 "sync peers", baton_notify_type_name(rc.type), h->follow,
 		 h->fifo_path, h->track_path, rc.npeers);
@@ -596,7 +688,7 @@ json_t *baton_ha_status(const struct baton_ha *h)
 	}
 	json_object_set_new(o, "counters", json_pack(
 		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-		"s:I}",
+		"s:I, s:I}",
 		"role_changes", (json_int_t)r->role_changes,
 		"faults", (json_int_t)r->faults,
 		"resync_requests", (json_int_t)h->resync_requests,
@@ -609,6 +701,7 @@ json_t *baton_ha_status(const struct baton_ha *h)
 		"bad_lines", (json_int_t)h->bad_lines,
 		"overlong_lines", (json_int_t)h->overlong_lines,
 		"fifo_errors", (json_int_t)h->fifo_errors,
+		"fifo_reopens", (json_int_t)h->fifo_reopens,
 		"lower_pri_adverts", (json_int_t)r->lower_pri_adverts));
 	return o;
 }

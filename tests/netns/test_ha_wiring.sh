@@ -12,6 +12,8 @@
 #     one line; writers closing the FIFO do not make batond spin;
 #   - a sync peer never reached blocks readiness for grace_ms (track -253,
 #     MASTER pushed out), then the node is presumed alone (track 0);
+#   - the FIFO removed or replaced under batond: reopened within 1 s, and
+#     the lines written to the new one are read;
 #   - SIGTERM without keep_datapath: track -254 (FAULT) before the datapath
 #     goes; the file is replaced atomically, never removed;
 #   - with a real sync peer (a second batond on v1, no ha: section) and
@@ -195,6 +197,18 @@ nt_assert_eq "$(ctl --json stats | jq .ha.state_MASTER)" 1 \
 	"stats: ha.state_MASTER 1"
 nt_assert_eq "$(ctl --json stats | jq .ha.role_changes)" 5 \
 	"stats: ha.role_changes 5"
+
+nt_step "the FIFO removed, or replaced by another, under batond"
+rm -f "$FIFO"
+wait_hs .counters.fifo_reopens 1 "removed: reopened (made anew) within 1 s"
+nt_assert_true "a FIFO at the path again" test -p "$FIFO"
+notify $'INSTANCE "VI_1" BACKUP 100\n'
+wait_hs .keepalived_state BACKUP "a line in the new FIFO is read"
+rm -f "$FIFO" && mkfifo -m 0600 "$FIFO"
+wait_hs .counters.fifo_reopens 2 "replaced (keepalived made its own): reopened"
+notify $'INSTANCE "VI_1" MASTER 150\n'
+wait_hs .keepalived_state MASTER "a line in the replacement is read"
+nt_assert_eq "$(hs .counters.fifo_errors)" 0 "no FIFO errors"
 
 nt_step "SIGTERM without keep_datapath: track FAULT before detaching"
 batond_stop TERM
