@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* sync.c - see sync.h. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
@@ -136,6 +137,7 @@ struct peer {
 	/* Counters. */
 	uint64_t sent_flows, sent_deletes, recv_flows, recv_deletes;
 	uint64_t installed, no_service, rejected, removed_stale, conflicts;
+	uint64_t reply_taken;	/* conflicts: reply tuple of another flow */
 	uint64_t msgs_sent, msgs_recv, bytes_sent, bytes_recv;
 	uint64_t resyncs_sent, resyncs_recv;
 	char last_error[128];
@@ -481,8 +483,14 @@ static void flush_pending(struct baton_sync *s)
 	for (size_t i = 0; i < s->npeers; i++) {
 		struct peer *p = &s->peers[i];
 
-		if (!stream_open(p))
+		if (!stream_open(p)) {
+			log_debug(SUB, "peer %u: %zu updates, %zu deletes not "
+				  "sent (stream %s; a resync carries them)",
+				  p->id, s->npend_flows, s->npend_keys,
+				  p->connected ? tx_state_names[p->state] :
+						 "disconnected");
 			continue;
+		}
 		if (s->npend_flows) {
 			writer_start(p, &w, BSYNC_UPDATE);
 			for (size_t j = 0; j < s->npend_flows; j++)
@@ -546,6 +554,29 @@ static void batch_arm(struct baton_sync *s)
 		       in_flight(s) ? s->batch_ms : 0, 0);
 }
 
+/* "proto saddr:sport > daddr:dport", for per-flow debug lines. */
+static const char *key_str(const struct ct_v4_key *k, char *buf, size_t len)
+{
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+	snprintf(buf, len, "%u %s:%u > %s:%u", k->proto,
+		 inet_ntop(AF_INET, &k->saddr, a, sizeof(a)), ntohs(k->sport),
+		 inet_ntop(AF_INET, &k->daddr, b, sizeof(b)), ntohs(k->dport));
+	return buf;
+}
+
+/* Per-flow sync debug lines (log_level: debug): what was sent, installed,
+ * refused, deleted or swept, to follow one flow across the nodes. */
+#define FLOW_DEBUG(p, k, fmt, ...)                                            \
+	do {                                                                  \
+		if (baton_log_enabled(BATON_LOG_DEBUG)) {                     \
+			char kb_[64];                                         \
+			log_debug(SUB, "peer %u: flow %s: " fmt, (p)->id,     \
+				  key_str(k, kb_, sizeof(kb_)),               \
+				  ##__VA_ARGS__);                             \
+		}                                                             \
+	} while (0)
+
 /* Whether a forward entry is ours to replicate. */
 static bool replicable(const struct ct_v4_key *k, const struct ct_v4_entry *e,
 		       uint32_t node_id)
@@ -565,6 +596,13 @@ void baton_sync_on_event(struct baton_sync *s, const struct ct_v4_event *ev)
 		return;
 	if (bsync_flow_from_ct(&ev->key, &ev->entry, baton_ct_now_ns(), &f))
 		return;
+	if (baton_log_enabled(BATON_LOG_DEBUG)) {
+		char kb[64];
+
+		log_debug(SUB, "flow %s: queued, state %u, event %u",
+			  key_str(&ev->key, kb, sizeof(kb)), ev->entry.state,
+			  ev->type);
+	}
 	/* Deletions queued before this update must go first. */
 	if (s->npend_keys || s->npend_flows == BSYNC_MAX_RECORDS)
 		flush_pending(s);
@@ -581,6 +619,12 @@ void baton_sync_on_delete(struct baton_sync *s, const struct ct_v4_key *k,
 		return;
 	if (!replicable(k, e, s->node_id))
 		return;
+	if (baton_log_enabled(BATON_LOG_DEBUG)) {
+		char kb[64];
+
+		log_debug(SUB, "flow %s: delete queued",
+			  key_str(k, kb, sizeof(kb)));
+	}
 	if (s->npend_flows || s->npend_keys == BSYNC_MAX_RECORDS)
 		flush_pending(s);
 	bsync_key_from_ct(k, &s->pend_keys[s->npend_keys++]);
@@ -770,6 +814,7 @@ static bool refresh_step(struct baton_sync *s)
 
 /* ---- receiving ---------------------------------------------------------- */
 
+
 /*
  * Whether a flow from p may be written over what this node holds:
  *  - a forward half this node owns (it took the flow over, or made it) is
@@ -796,8 +841,20 @@ static bool install_allowed(struct peer *p, const struct ct_v4_key *fk,
 			return true;
 	}
 	if (has_rev && !bpf_map_lookup_elem(p->s->ct_fd, rk, &cur) &&
-	    memcmp(&cur.peer, fk, sizeof(*fk)))
+	    memcmp(&cur.peer, fk, sizeof(*fk))) {
+		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+		if (p->reply_taken++ < 20)
+			log_warn(SUB, "peer %u: flow not installed: its reply "
+				 "tuple %s:%u -> %s:%u is another flow's here "
+				 "(state %u, owner %u%s)", p->id,
+				 inet_ntop(AF_INET, &rk->saddr, a, sizeof(a)),
+				 ntohs(rk->sport),
+				 inet_ntop(AF_INET, &rk->daddr, b, sizeof(b)),
+				 ntohs(rk->dport), cur.state, cur.owner,
+				 cur.flags & CT_F_REMOTE ? ", remote" : "");
 		return false;
+	}
 	return true;
 }
 
@@ -838,8 +895,12 @@ static void install_flows(struct peer *p, const struct bsync_flow *flows,
 				     &s->ins_vals[count],
 				     &s->ins_keys[count + 1], ret == 1)) {
 			p->conflicts++;
+			FLOW_DEBUG(p, &s->ins_keys[count],
+				   "conflict, not installed");
 			continue;
 		}
+		FLOW_DEBUG(p, &s->ins_keys[count], "install, state %u",
+			   f->state);
 		s->ins_vals[count].sync_gen = p->rx_gen;
 		if (ret == 1)
 			s->ins_vals[count + 1].sync_gen = p->rx_gen;
@@ -875,8 +936,11 @@ static void delete_flow(struct peer *p, const struct bsync_key *k)
 	bsync_key_to_ct(k, &fk);
 	if (bpf_map_lookup_elem(p->s->ct_fd, &fk, &e))
 		return;
-	if (!(e.flags & CT_F_REMOTE) || e.owner != p->id)
+	if (!(e.flags & CT_F_REMOTE) || e.owner != p->id) {
+		FLOW_DEBUG(p, &fk, "delete ignored (owned here now)");
 		return;	/* taken over here since: ours now */
+	}
+	FLOW_DEBUG(p, &fk, "delete");
 	if (e.peer.proto)
 		bpf_map_delete_elem(p->s->ct_fd, &e.peer);
 	bpf_map_delete_elem(p->s->ct_fd, &fk);
@@ -899,6 +963,7 @@ static bool sweep_step(struct peer *p)
 		if (e->dir != CT_DIR_FWD || !(e->flags & CT_F_REMOTE) ||
 		    e->owner != p->id || e->sync_gen == p->rx_gen)
 			continue;
+		FLOW_DEBUG(p, &s->keys[i], "swept (stale)");
 		if (e->peer.proto)
 			bpf_map_delete_elem(s->ct_fd, &e->peer);
 		bpf_map_delete_elem(s->ct_fd, &s->keys[i]);
@@ -1635,7 +1700,7 @@ json_t *baton_sync_status(const struct baton_sync *s)
 		json_array_append_new(peers, json_pack(
 			"{s:I, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I,"
 			" s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-			" s:I, s:I, s:I, s:I, s:I, s:s}",
+			" s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
 			"id", (json_int_t)p->id,
 			"url", p->url,
 			"connected", p->connected,
@@ -1648,6 +1713,7 @@ json_t *baton_sync_status(const struct baton_sync *s)
 			"no_service", (json_int_t)p->no_service,
 			"rejected", (json_int_t)p->rejected,
 			"conflicts", (json_int_t)p->conflicts,
+			"reply_taken", (json_int_t)p->reply_taken,
 			"removed_stale", (json_int_t)p->removed_stale,
 			"msgs_sent", (json_int_t)p->msgs_sent,
 			"msgs_recv", (json_int_t)p->msgs_recv,

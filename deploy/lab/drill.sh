@@ -365,6 +365,7 @@ if [ "$FAIL" != 0 ]; then
 		lab_node_ctl "$k" --json ct list >"$f.ct.json" 2>&1
 		lab_node_ctl "$k" --json sync status >"$f.sync.json" 2>&1
 		lab_node_ctl "$k" --json ha status >"$f.ha.json" 2>&1
+		lab_node_ctl "$k" --json stats >"$f.stats.json" 2>&1
 		cp "$(lab_node_log "$k")" "$f.log" 2>/dev/null
 		cp "$LAB_STATE/ka$k.log" "$f.ka.log" 2>/dev/null
 	done
