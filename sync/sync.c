@@ -95,6 +95,8 @@ struct peer {
 	char url[BATON_URL_MAX];
 	nng_socket push;
 	nng_dialer dialer;
+	bool pipe_live;		/* under s->lock: a pipe between ADD_PRE and
+				 * REM_POST, as nng's threads see it */
 	nng_pipe pipe;		/* the current connection, if connected */
 	/* The latest connect/disconnect seen on an nng thread, under
 	 * s->lock: only the latest matters, so none can be lost. */
@@ -1211,6 +1213,14 @@ static void pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 	struct baton_sync *s = p->s;
 
 	pthread_mutex_lock(&s->lock);
+	/* A pipe being started must not be destroyed under nng 1.5 (its
+	 * push protocol would keep the freed pipe on its ready list: nng
+	 * issue 1653): dial_again waits while one is. */
+	p->pipe_live = ev != NNG_PIPE_EV_REM_POST;
+	if (ev == NNG_PIPE_EV_ADD_PRE) {
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
 	if (!s->closing) {
 		p->ev_pending = true;
 		p->ev_up = ev == NNG_PIPE_EV_ADD_POST;
@@ -1407,8 +1417,18 @@ static int dialer_open(struct baton_sync *s, struct peer *p, size_t idx)
 static void dial_again(struct baton_sync *s, struct peer *p, uint64_t now)
 {
 	size_t idx = (size_t)(p - s->peers);
+	bool live;
 	int rv;
 
+	/* A connection that has just come up is not stuck: closing the
+	 * dialer now would destroy its pipe mid-start, which nng 1.5.2's
+	 * push protocol does not survive (a use after free that crashed
+	 * batond in a failback soak). Its events are on their way. */
+	pthread_mutex_lock(&s->lock);
+	live = p->pipe_live;
+	pthread_mutex_unlock(&s->lock);
+	if (live)
+		return;
 	nng_dialer_close(p->dialer);
 	rv = dialer_open(s, p, idx);
 	if (!rv)
@@ -1434,6 +1454,7 @@ static int open_peer(struct baton_sync *s, struct peer *p,
 	p->open = true;
 	sendbuf = s->queue < NNG_SENDBUF_MAX ? (int)s->queue : NNG_SENDBUF_MAX;
 	nng_socket_set_int(p->push, NNG_OPT_SENDBUF, sendbuf);
+	nng_pipe_notify(p->push, NNG_PIPE_EV_ADD_PRE, pipe_cb, p);
 	nng_pipe_notify(p->push, NNG_PIPE_EV_ADD_POST, pipe_cb, p);
 	nng_pipe_notify(p->push, NNG_PIPE_EV_REM_POST, pipe_cb, p);
 	if (is_tls(p->url)) {
