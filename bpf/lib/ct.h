@@ -142,6 +142,22 @@ static __always_inline __u8 ct_tcp_next(__u8 cur, __u32 eflags, __u8 flags,
 	return cur;
 }
 
+/*
+ * A client's bare SYN on a tuple held ESTABLISHED: a new connection on a
+ * flow whose close this node never saw (it went through a peer, or the
+ * endpoints vanished). The entry keeps its state and translation - a
+ * spoofed SYN must not shorten a live connection's timeout - but the peers
+ * are told again: without a transition nothing would replicate the new
+ * connection, and a failover would lose it.
+ */
+static __always_inline int ct_tcp_reopen(const struct pkt_v4 *p,
+					 const struct ct_v4_entry *e)
+{
+	return p->proto == IPPROTO_TCP && e->dir == CT_DIR_FWD &&
+	       e->state == CT_STATE_ESTABLISHED &&
+	       (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
+}
+
 /* Clear CT_F_REMOTE on both halves and make this node the owner.
  * Returns 1, or -1 without the node settings (nothing changed). */
 static __always_inline int ct_claim(struct ct_v4_entry *e)
@@ -227,6 +243,8 @@ static __always_inline void ct_update(const struct ct_v4_key *key,
 	if (next == e->state && !set && !clear) {
 		if (claim)
 			ct_emit_fwd(CT_EV_CLAIMED, key, e);
+		else if (ct_tcp_reopen(p, e))
+			ct_emit_fwd(CT_EV_STATE, key, e);
 		return;
 	}
 

@@ -1016,6 +1016,18 @@ static size_t tcp_nat_lifecycle(const struct nat_flow *fl, struct row *r)
 	    .be_check = true,
 	    .be_active = 1,
 	    .be_flows = 3};
+	r[n++] = (struct row){
+	    "bare SYN on the ESTABLISHED tuple (a close this node never saw): "
+	    "state kept, but CT_EV_STATE so the peers hold the flow again",
+	    .in = C2V(SYN, 120000, 0, 0),
+	    .verdict = TC_ACT_REDIRECT,
+	    .out = L2B(SYN, 120000, 0, 0),
+	    .stats = S_HIT,
+	    .state = CT_STATE_ESTABLISHED,
+	    .event = CT_EV_STATE,
+	    .be_check = true,
+	    .be_active = 1,
+	    .be_flows = 3};
 #undef C2V
 #undef L2B
 #undef B2L
