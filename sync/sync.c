@@ -1231,6 +1231,21 @@ static void pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* The connection to p is gone (or being started over): nothing more is
+ * sent on this stream; the next connection begins with a resync. */
+static void peer_down(struct peer *p)
+{
+	if (!p->connected)
+		return;
+	p->connected = false;
+	p->down_since_ns = baton_ct_now_ns();
+	p->dial_ns = p->down_since_ns;
+	p->state = TX_DOWN;
+	p->resync.active = false;
+	log_info(SUB, "peer %u: disconnected", p->id);
+	peer_hook(p, BATON_SYNC_PEER_DISCONNECTED); /* HA */
+}
+
 static void on_async(uv_async_t *a)
 {
 	struct baton_sync *s = a->data;
@@ -1266,13 +1281,7 @@ static void on_async(uv_async_t *a)
 				  BATON_SYNC_PEER_CONNECTED);
 		} else if (nng_pipe_id(pipe) >= nng_pipe_id(p->pipe)) {
 			/* (An older connection's end changes nothing.) */
-			p->connected = false;
-			p->down_since_ns = baton_ct_now_ns();
-			p->dial_ns = p->down_since_ns;
-			p->state = TX_DOWN;
-			p->resync.active = false;
-			log_info(SUB, "peer %u: disconnected", p->id);
-			peer_hook(p, BATON_SYNC_PEER_DISCONNECTED); /* HA */
+			peer_down(p);
 		}
 	}
 }
@@ -1326,6 +1335,8 @@ static void ev_lost_check(struct baton_sync *s)
 }
 
 static void dial_again(struct baton_sync *s, struct peer *p, uint64_t now);
+static void peer_reopen(struct baton_sync *s, struct peer *p, uint64_t now);
+static int push_open(struct baton_sync *s, struct peer *p, size_t idx);
 
 /* Every 100 ms: stalled peers, out-of-sync peers, the refresh cycle. */
 static void tick(uv_timer_t *t)
@@ -1361,7 +1372,7 @@ static void tick(uv_timer_t *t)
 				   "reconnecting");
 			p->redials++;
 			p->unacked_since = 0;
-			nng_pipe_close(p->pipe);
+			peer_reopen(s, p, now);
 			continue;
 		}
 		/* Resync once the backlog has drained. */
@@ -1412,57 +1423,93 @@ static int dialer_open(struct baton_sync *s, struct peer *p, size_t idx)
 	return 0;
 }
 
+/*
+ * Start the connection to p over with a new push socket. Closing just a
+ * pipe or a dialer of nng 1.5.2's push socket while it sends or starts a
+ * pipe can leave a freed pipe on the socket's ready list, and the next
+ * send crashes (nng issues 1653 and 1658, fixed in 1.6.0; Debian 12 ships
+ * 1.5.2; two soak crashes in nng_sendmsg). A socket that is closed is never
+ * sent on again. nng_close joins the socket's callbacks.
+ */
+static void peer_reopen(struct baton_sync *s, struct peer *p, uint64_t now)
+{
+	size_t idx = (size_t)(p - s->peers);
+	int rv;
+
+	peer_down(p);
+	if (p->open) {
+		nng_close(p->push);
+		p->open = false;
+	}
+	pthread_mutex_lock(&s->lock);
+	p->pipe_live = false;
+	pthread_mutex_unlock(&s->lock);
+	rv = push_open(s, p, idx);
+	if (!rv) {
+		rv = nng_dialer_start(p->dialer, NNG_FLAG_NONBLOCK);
+		if (rv) {
+			nng_close(p->push);
+			p->open = false;
+		}
+	}
+	if (rv)
+		peer_error(p, "redial %s: %s (retrying)", p->url,
+			   nng_strerror(rv));
+	p->dial_ns = now;
+}
+
 /* Not connected for DIAL_NS since the dialer started: start it over, which
  * abandons a connect stuck in SYN retries. */
 static void dial_again(struct baton_sync *s, struct peer *p, uint64_t now)
 {
-	size_t idx = (size_t)(p - s->peers);
 	bool live;
-	int rv;
 
-	/* A connection that has just come up is not stuck: closing the
-	 * dialer now would destroy its pipe mid-start, which nng 1.5.2's
-	 * push protocol does not survive (a use after free that crashed
-	 * batond in a failback soak). Its events are on their way. */
+	/* A connection that has just come up is not stuck: its events are
+	 * on their way to the loop. */
 	pthread_mutex_lock(&s->lock);
 	live = p->pipe_live;
 	pthread_mutex_unlock(&s->lock);
-	if (live)
+	if (live && p->open)
 		return;
-	nng_dialer_close(p->dialer);
-	rv = dialer_open(s, p, idx);
-	if (!rv)
-		rv = nng_dialer_start(p->dialer, NNG_FLAG_NONBLOCK);
-	if (rv)
-		peer_error(p, "redial %s: %s", p->url, nng_strerror(rv));
-	p->dial_ns = now;
+	peer_reopen(s, p, now);
 	p->dial_restarts++;
+}
+
+/* The push socket to peer idx and its dialer (not started). nng error;
+ * on failure nothing stays open. */
+static int push_open(struct baton_sync *s, struct peer *p, size_t idx)
+{
+	int rv, sendbuf;
+
+	rv = nng_push0_open(&p->push);
+	if (rv)
+		return rv;
+	sendbuf = s->queue < NNG_SENDBUF_MAX ? (int)s->queue : NNG_SENDBUF_MAX;
+	nng_socket_set_int(p->push, NNG_OPT_SENDBUF, sendbuf);
+	nng_pipe_notify(p->push, NNG_PIPE_EV_ADD_PRE, pipe_cb, p);
+	nng_pipe_notify(p->push, NNG_PIPE_EV_ADD_POST, pipe_cb, p);
+	nng_pipe_notify(p->push, NNG_PIPE_EV_REM_POST, pipe_cb, p);
+	rv = dialer_open(s, p, idx);
+	if (rv) {
+		nng_close(p->push);
+		return rv;
+	}
+	p->open = true;
+	return 0;
 }
 
 static int open_peer(struct baton_sync *s, struct peer *p,
 		     const struct baton_sync_cfg *c, size_t idx, char *err,
 		     size_t errlen)
 {
-	int rv, sendbuf;
+	int rv;
 
-	rv = nng_push0_open(&p->push);
-	if (rv) {
-		snprintf(err, errlen, "sync: push socket: %s",
-			 nng_strerror(rv));
-		return -EIO;
-	}
-	p->open = true;
-	sendbuf = s->queue < NNG_SENDBUF_MAX ? (int)s->queue : NNG_SENDBUF_MAX;
-	nng_socket_set_int(p->push, NNG_OPT_SENDBUF, sendbuf);
-	nng_pipe_notify(p->push, NNG_PIPE_EV_ADD_PRE, pipe_cb, p);
-	nng_pipe_notify(p->push, NNG_PIPE_EV_ADD_POST, pipe_cb, p);
-	nng_pipe_notify(p->push, NNG_PIPE_EV_REM_POST, pipe_cb, p);
 	if (is_tls(p->url)) {
 		s->tls_client[idx] = tls_config(c, false, p->id, err, errlen);
 		if (!s->tls_client[idx])
 			return -EINVAL;
 	}
-	rv = dialer_open(s, p, idx);
+	rv = push_open(s, p, idx);
 	if (rv) {
 		snprintf(err, errlen, "sync: peers[%zu].address '%s': %s", idx,
 			 p->url, nng_strerror(rv));
