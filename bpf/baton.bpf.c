@@ -174,12 +174,20 @@ static __always_inline int ct_key_eq(const struct ct_v4_key *a,
 	       a->proto == b->proto;
 }
 
-/* fullNAT source port for try i: spread over [SNAT_PORT_MIN, 65535]. */
-static __always_inline __be16 snat_port(__u32 h, __u32 i)
+/* fullNAT source port for try i: spread over this node's share of
+ * [SNAT_PORT_MIN, 65535] (struct baton_cfg). */
+static __always_inline __be16 snat_port(__u32 h, __u32 i,
+					const struct baton_cfg *cfg)
 {
-	__u32 span = 65536 - BATON_SNAT_PORT_MIN;
+	__u32 span = 65536 - BATON_SNAT_PORT_MIN, slots = cfg->snat_slots;
+	__u32 slot = cfg->snat_slot;
 
-	return bpf_htons(BATON_SNAT_PORT_MIN + (h + i * 7919) % span);
+	if (!slots || slots > BATON_SNAT_SLOTS_MAX || slot >= slots) {
+		slots = 1;
+		slot = 0;
+	}
+	return bpf_htons(BATON_SNAT_PORT_MIN +
+			 ((h + i * 7919) % (span / slots)) * slots + slot);
 }
 
 /*
@@ -193,14 +201,14 @@ static __always_inline int ct_insert_rev(struct ct_v4_key *rk,
 					 struct ct_v4_entry *rev,
 					 const struct ct_v4_key *fk,
 					 struct ct_v4_entry *fwd, __u32 h,
-					 int probe)
+					 int probe, const struct baton_cfg *cfg)
 {
 	struct ct_v4_entry *old;
 	int i, ret;
 
 	for (i = 0; i < BATON_SNAT_TRIES; i++) {
 		if (probe) {
-			rk->dport = snat_port(h, i);
+			rk->dport = snat_port(h, i, cfg);
 			fwd->nat_sport = rk->dport;
 		}
 		ret = bpf_map_update_elem(&ct_v4_map, rk, rev, BPF_NOEXIST);
@@ -329,7 +337,7 @@ int tc_packet_func_slow(struct __sk_buff *skb)
 					       cfg->hash_seed);
 		ret = ct_insert_rev(&rk, &rev, &fk, &fwd, h,
 				    svc->mode == BATON_MODE_FULLNAT &&
-					    p.proto != IPPROTO_ICMP);
+					    p.proto != IPPROTO_ICMP, cfg);
 		if (ret < 0)
 			return tc_drop(-ret);
 		rev_new = ret == 0;

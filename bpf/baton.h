@@ -37,6 +37,7 @@
 #define BATON_RINGBUF_SIZE	(4u << 20)
 #define BATON_SNAT_TRIES	8	/* fullNAT source-port probes per flow */
 #define BATON_SNAT_PORT_MIN	1024	/* fullNAT source ports: [MIN, 65535] */
+#define BATON_SNAT_SLOTS_MAX	64	/* nodes sharing a fullNAT address */
 #define BATON_FIB_CACHE_MS	500	/* how long a flow trusts its cached route */
 
 /* Index of the slow path in pgm_tbl. */
@@ -252,7 +253,12 @@ struct baton_cfg {
 	__u32 node_id;
 	__u32 epoch;
 	__u32 hash_seed;	/* same on every node: same backend choice */
-	__u32 flags;		/* reserved */
+	/* fullNAT source ports: this node hands out every snat_slots-th
+	 * port of [SNAT_PORT_MIN, 65535] from snat_slot on, so two nodes
+	 * never make the same reply tuple (each knows only what the other
+	 * has synced). 0 slots: all ports. */
+	__u16 snat_slot;
+	__u16 snat_slots;
 };
 
 /* ---- events (ct_events ring buffer) ------------------------------------ */

@@ -133,6 +133,7 @@ static void reload(struct batond *d)
 {
 	struct baton_config next;
 	char err[ERRLEN] = "";
+	uint16_t slot, slots, next_slot, next_slots;
 	uint32_t epoch;
 	int ret;
 
@@ -162,10 +163,12 @@ static void reload(struct batond *d)
 	}
 
 	epoch = next.epoch ? next.epoch : d->epoch;
+	baton_loader_snat_slots(&d->cfg, &slot, &slots);
+	baton_loader_snat_slots(&next, &next_slot, &next_slots);
 	if (next.node_id != d->cfg.node_id || epoch != d->epoch ||
-	    next.hash_seed != d->cfg.hash_seed) {
-		ret = baton_loader_write_cfg(&d->ld, next.node_id, epoch,
-					     next.hash_seed);
+	    next.hash_seed != d->cfg.hash_seed || slot != next_slot ||
+	    slots != next_slots) {
+		ret = baton_loader_write_cfg(&d->ld, &next, epoch);
 		if (ret)
 			log_err(SUB, "write baton_cfg: %s", strerror(-ret));
 		else
@@ -305,8 +308,7 @@ static int datapath_start(struct batond *d, char *err, size_t errlen)
 	 * stepped back must not make this life look older than the last. */
 	if (!d->cfg.epoch && d->ld.reused && old.epoch >= d->epoch)
 		d->epoch = old.epoch + 1;
-	ret = baton_loader_write_cfg(&d->ld, d->cfg.node_id, d->epoch,
-				     d->cfg.hash_seed);
+	ret = baton_loader_write_cfg(&d->ld, &d->cfg, d->epoch);
 	if (ret) {
 		snprintf(err, errlen, "write baton_cfg: %s", strerror(-ret));
 		goto out_release;

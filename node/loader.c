@@ -244,16 +244,33 @@ out_unlock:
 	return ret;
 }
 
-int baton_loader_write_cfg(struct baton_loader *ld, uint32_t node_id,
-			   uint32_t epoch, uint32_t hash_seed)
+void baton_loader_snat_slots(const struct baton_config *cfg, uint16_t *slot,
+			     uint16_t *slots)
+{
+	uint16_t below = 0;
+
+	*slot = 0;
+	*slots = 1;
+	if (!cfg->sync.enabled)
+		return;
+	for (size_t i = 0; i < cfg->sync.npeers; i++)
+		if (cfg->sync.peers[i].id < cfg->node_id)
+			below++;
+	*slot = below;
+	*slots = (uint16_t)(cfg->sync.npeers + 1);
+}
+
+int baton_loader_write_cfg(struct baton_loader *ld,
+			   const struct baton_config *cfg, uint32_t epoch)
 {
 	struct baton_cfg c = {
-		.node_id = node_id,
+		.node_id = cfg->node_id,
 		.epoch = epoch,
-		.hash_seed = hash_seed,
+		.hash_seed = cfg->hash_seed,
 	};
 	__u32 key = 0;
 
+	baton_loader_snat_slots(cfg, &c.snat_slot, &c.snat_slots);
 	if (bpf_map_update_elem(ld->cfg_fd, &key, &c, BPF_ANY))
 		return -errno;
 	return 0;

@@ -79,9 +79,18 @@ struct baton_loader {
 int baton_loader_init(struct baton_loader *ld, const struct baton_config *cfg,
 		      char *err, size_t errlen);
 
-/* baton_cfg[0] = {node_id, epoch, hash_seed}. */
-int baton_loader_write_cfg(struct baton_loader *ld, uint32_t node_id,
-			   uint32_t epoch, uint32_t hash_seed);
+/*
+ * fullNAT source-port share of this node: the cluster is this node and its
+ * sync peers; slot is the rank of node_id among their ids, slots their
+ * number (1 of 1 without sync). Every node of a cluster must list the same
+ * nodes for the shares not to overlap.
+ */
+void baton_loader_snat_slots(const struct baton_config *cfg, uint16_t *slot,
+			     uint16_t *slots);
+
+/* baton_cfg[0] = {node_id, epoch, hash_seed, snat share} from cfg. */
+int baton_loader_write_cfg(struct baton_loader *ld,
+			   const struct baton_config *cfg, uint32_t epoch);
 
 /* 0 if every interface in cfg exists, else -ENODEV with err. */
 int baton_loader_check_ifaces(const struct baton_config *cfg, char *err,

@@ -288,6 +288,25 @@ int fx_maglev_pick(const struct fixture *f, uint16_t svc_id, uint32_t saddr,
 	return t->sched[h % t->sched_len];
 }
 
+/* The fullNAT port share baton_cfg holds (fx_set_snat_share). */
+static uint16_t snat_slot, snat_slots = 1;
+
+int fx_set_snat_share(struct fixture *f, uint16_t slot, uint16_t slots)
+{
+	struct baton_cfg cfg;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(f->cfg_fd, &zero, &cfg))
+		return -errno;
+	cfg.snat_slot = slot;
+	cfg.snat_slots = slots;
+	if (bpf_map_update_elem(f->cfg_fd, &zero, &cfg, 0))
+		return -errno;
+	snat_slot = slot;
+	snat_slots = slots;
+	return 0;
+}
+
 uint16_t fx_snat_port(uint32_t saddr, uint32_t daddr, uint16_t sport,
 		      uint16_t dport, uint8_t proto, unsigned int try)
 {
@@ -295,7 +314,10 @@ uint16_t fx_snat_port(uint32_t saddr, uint32_t daddr, uint16_t sport,
 					htons(dport), proto, FX_SEED);
 	uint32_t span = 65536 - BATON_SNAT_PORT_MIN;
 
-	return (uint16_t)(BATON_SNAT_PORT_MIN + (h + try * 7919u) % span);
+	return (uint16_t)(BATON_SNAT_PORT_MIN +
+			  ((h + try * 7919u) % (span / snat_slots)) *
+				  snat_slots +
+			  snat_slot);
 }
 
 int fx_run_tc(struct fixture *f, int prog_fd, int ifindex, int ingress,

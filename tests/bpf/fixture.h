@@ -113,6 +113,9 @@ int fx_maglev_pick(const struct fixture *f, uint16_t svc_id, uint32_t saddr,
 		   uint8_t proto);
 
 /* The fullNAT source port (host order) the datapath tries first. */
+/* Set baton_cfg's fullNAT port share (slot of slots) and mirror it in
+ * fx_snat_port. 0 or -errno. */
+int fx_set_snat_share(struct fixture *f, uint16_t slot, uint16_t slots);
 uint16_t fx_snat_port(uint32_t saddr, uint32_t daddr, uint16_t sport,
 		      uint16_t dport, uint8_t proto, unsigned int try);
 

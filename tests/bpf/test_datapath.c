@@ -1083,6 +1083,41 @@ static bool test_maglev_choice_matches_user_space(void)
 	return RUN_ROWS(rows);
 }
 
+/*
+ * Two nodes never hand out the same fullNAT reply tuple: each takes every
+ * snat_slots-th source port from its own slot (each knows only the ports
+ * the other has synced, which a TIME_WAIT or half-open flow never is for
+ * long). Here this node is slot 2 of 3.
+ */
+static bool test_fullnat_ports_from_this_nodes_share(void)
+{
+	struct nat_flow fl[6];
+	struct row rows[6];
+	bool ok = true;
+	int i;
+
+	if (!ASSERT_OK(fx_set_snat_share(&fx, 2, 3), "snat share 2 of 3"))
+		return false;
+	for (i = 0; i < 6; i++) {
+		fl[i] = nat_flow(SVC_FN_UDP, (uint16_t)(43000 + i), -1);
+		ok &= ASSERT_EQ((fl[i].src.port - BATON_SNAT_PORT_MIN) % 3,
+				2, "expected port in slot 2 of 3");
+		rows[i] = (struct row){
+		    "UDP to the fullNAT VIP: a source port of this node's share",
+		    .in = udp(H_CLIENT, fl[i].cl, fl[i].vip, 1, 10),
+		    .verdict = TC_ACT_REDIRECT,
+		    .out = udp(h_to_be(fl[i].be.ip), fl[i].src, fl[i].be, 1,
+			       10),
+		    .stats = S_NEW,
+		    .state = CT_STATE_NEW,
+		    .check = check_nat_pair,
+		    .arg = &fl[i]};
+	}
+	ok &= RUN_ROWS(rows);
+	ok &= ASSERT_OK(fx_set_snat_share(&fx, 0, 1), "snat share back to 1");
+	return ok;
+}
+
 static bool test_fullnat_least_connections(void)
 {
 	struct nat_flow a = nat_flow(SVC_FN_TCP, 42000, 0);
@@ -2094,6 +2129,7 @@ static const struct test tests[] = {
     T(test_dsr_tcp_lifecycle),
     T(test_maglev_choice_matches_user_space),
     T(test_fullnat_least_connections),
+    T(test_fullnat_ports_from_this_nodes_share),
     T(test_wrr_follows_schedule),
     T(test_dnat_udp_request_reply),
     T(test_fullnat_udp_request_reply),

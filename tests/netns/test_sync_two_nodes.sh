@@ -2,6 +2,7 @@
 # test_sync_two_nodes.sh - conntrack replication between two Baton nodes in
 # the N-node lab (deploy/lab/lib.sh, LAB_NODES=2; lb1 active, lb2 standby):
 #
+#  - each node holds its own share of fullNAT source ports (baton_cfg);
 #  - real flows through lb1 (long-lived TCP streams to the DNAT, fullNAT
 #    and DSR VIPs, a batch of short TCP connections, UDP exchanges, ICMP
 #    echoes) appear on lb2 within 1 s as an exact copy: the same keys, both
@@ -118,6 +119,14 @@ nt_wait 10 "lb1's stream to lb2 in_sync" peer_state_is 1 2 in_sync
 nt_wait 10 "lb2's stream to lb1 in_sync" peer_state_is 2 1 in_sync
 nt_log "lb1 sync status: $(nt_sync_json 1 | jq -c '.peers[0] |
 	{state, connected, msgs_sent, msgs_recv}' 2>/dev/null)"
+# Each node hands out its own share of fullNAT source ports: lb1 slot 0
+# of 2, lb2 slot 1 of 2 (bpf/baton.h struct baton_cfg).
+for k in 1 2; do
+	nt_assert_eq "$(bpftool -j map dump pinned "$(lab_node_pin "$k")/baton_cfg" |
+		jq -r '.[0].formatted.value // .[0].value |
+			"\(.snat_slot) of \(.snat_slots)"')" "$((k - 1)) of 2" \
+		"lb$k's fullNAT port share"
+done
 
 # ---- 1. new flows -----------------------------------------------------------------
 
