@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# soak_ha_drill.sh - the failover drill is repeatable: HA_RUNS (20)
+# test_ha_drill_repeat.sh - the failover drill is repeatable: HA_RUNS (20)
 # consecutive cycles on one lab (deploy/lab: lab.sh up --nodes 2 --ha), each
 # a power-off of the master under load and the failback of the node that
 # was powered off (deploy/lab/drill.sh poweroff, then failback), and every
@@ -8,14 +8,12 @@
 # event survives). Prints the figures over all runs: survival, resets,
 # pauses and VRRP takeover times, for power-off and for failback.
 #
-# Not in the ctest suite (a soak, about 4 minutes; see README "Tests" for
-# why): bash tests/netns/soak_ha_drill.sh as root, after deploy/setup.sh.
-#
-# The drill's checks are proven able to fail by test_ha_failover.sh's
-# control run (no sync).
+# About 5 minutes (each drill 4 s of traffic, the event 1.5 s in). The
+# drill's checks are proven able to fail by test_ha_failover.sh's control
+# run (no sync).
 #
 # A failed drill's directory (its report, the nodes' tables, status and
-# logs) is copied under SOAK_KEEP (/tmp) before the teardown.
+# logs) is copied under HA_KEEP (/tmp) before the teardown.
 #
 # Environment: BATON_BUILD, BATON_LAB_PREFIX (default unique), HA_RUNS,
 # DRILL_* (see drill.sh; here 4 s of traffic, the event 1.5 s in).
@@ -44,7 +42,7 @@ for ((r = 1; r <= RUNS; r++)); do
 			sed 's/^/  | /' "$d/$phase.out"
 			# Outlive the teardown: the drill left each node's
 			# table, status and logs there.
-			keep=$(mktemp -d "${SOAK_KEEP:-/tmp}/soak-failed.XXXXXX")
+			keep=$(mktemp -d "${HA_KEEP:-/tmp}/ha-drill-failed.XXXXXX")
 			cp -r "$d" "$keep/" && echo "  (run $r kept in $keep)"
 		fi
 	done
