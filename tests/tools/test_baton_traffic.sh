@@ -73,16 +73,18 @@ now_ms() { date +%s%3N; }
 
 # flows_check FILE N KIND T0 T1 WHAT: FILE (--flows-out) has its header and
 # N records of KIND, ids 0..N-1 once each, and T0 <= t_start <= t_est <=
-# t_end <= T1 (CLOCK_REALTIME ms, as `date +%s%3N`) in each.
+# t_end <= T1 (CLOCK_REALTIME ms, as `date +%s%3N`) in each, and a local
+# port for every flow that got under way.
 flows_check() {
 	local f=$1 n=$2 kind=$3 t0=$4 t1=$5 what=$6
 	nt_assert_eq "$(head -n 1 "$f")" "# id kind result t_start_ms \
-t_est_ms t_end_ms backend max_pause_ms" "$what: flows-out header"
+t_est_ms t_end_ms backend max_pause_ms sport" "$what: flows-out header"
 	nt_assert_eq "$(awk -v k="$kind" -v t0="$t0" -v t1="$t1" -v n="$n" '
 		/^#/ { next }
 		{
 			c++
-			if (NF != 8 || $2 != k || $1 < 0 || $1 >= n ||
+			if (NF != 9 || $2 != k || $1 < 0 || $1 >= n ||
+			    ($5 > 0 && ($9 < 1 || $9 > 65535)) ||
 			    seen[$1]++ || $4 < t0 || $5 < $4 || $6 < $5 ||
 			    $6 > t1)
 				bad++

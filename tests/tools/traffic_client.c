@@ -1505,7 +1505,7 @@ int tr_client_main(int argc, char **argv)
 			goto out_free;
 		}
 		fprintf(cl->flows_out, "# id kind result t_start_ms t_est_ms "
-			"t_end_ms backend max_pause_ms\n");
+			"t_end_ms backend max_pause_ms sport\n");
 	}
 	/* Streams are started in order; one never started (stopped by a
 	 * signal first) reports as a timeout, not as the zeroed "ok". */
