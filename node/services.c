@@ -518,7 +518,7 @@ static int snat_add(struct baton_services *s,
 		    const struct baton_svc_state *next, __be32 *added,
 		    size_t *nadded, char *err, size_t errlen)
 {
-	__u32 one = 1, v;
+	__u32 one = 1;
 
 	*nadded = 0;
 	for (int id = 0; id < BATON_MAX_SERVICES; id++) {
@@ -526,12 +526,11 @@ static int snat_add(struct baton_services *s,
 		char ip[INET_ADDRSTRLEN];
 
 		if (!next[id].present ||
-		    next[id].val.mode != BATON_MODE_FULLNAT || !a ||
-		    !bpf_map_lookup_elem(s->snat_fd, &a, &v))
+		    next[id].val.mode != BATON_MODE_FULLNAT || !a)
 			continue;
 		if (bpf_map_update_elem(s->snat_fd, &a, &one, BPF_NOEXIST)) {
 			if (errno == EEXIST)
-				continue;	/* two services, one address */
+				continue;	/* in force already, or shared */
 			snprintf(err, errlen, "write snat_v4_map for %s: %s",
 				 inet_ntop(AF_INET, &a, ip, sizeof(ip)),
 				 strerror(errno));

@@ -569,11 +569,11 @@ static const char *key_str(const struct ct_v4_key *k, char *buf, size_t len)
 
 /* Per-flow sync debug lines (log_level: debug): what was sent, installed,
  * refused, deleted or swept, to follow one flow across the nodes. */
-#define FLOW_DEBUG(p, k, fmt, ...)                                            \
+#define FLOW_DEBUG(k, fmt, ...)                                               \
 	do {                                                                  \
 		if (baton_log_enabled(BATON_LOG_DEBUG)) {                     \
 			char kb_[64];                                         \
-			log_debug(SUB, "peer %u: flow %s: " fmt, (p)->id,     \
+			log_debug(SUB, "flow %s: " fmt,                       \
 				  key_str(k, kb_, sizeof(kb_)),               \
 				  ##__VA_ARGS__);                             \
 		}                                                             \
@@ -598,13 +598,8 @@ void baton_sync_on_event(struct baton_sync *s, const struct ct_v4_event *ev)
 		return;
 	if (bsync_flow_from_ct(&ev->key, &ev->entry, baton_ct_now_ns(), &f))
 		return;
-	if (baton_log_enabled(BATON_LOG_DEBUG)) {
-		char kb[64];
-
-		log_debug(SUB, "flow %s: queued, state %u, event %u",
-			  key_str(&ev->key, kb, sizeof(kb)), ev->entry.state,
-			  ev->type);
-	}
+	FLOW_DEBUG(&ev->key, "queued, state %u, event %u", ev->entry.state,
+		   ev->type);
 	/* Deletions queued before this update must go first. */
 	if (s->npend_keys || s->npend_flows == BSYNC_MAX_RECORDS)
 		flush_pending(s);
@@ -621,12 +616,7 @@ void baton_sync_on_delete(struct baton_sync *s, const struct ct_v4_key *k,
 		return;
 	if (!replicable(k, e, s->node_id))
 		return;
-	if (baton_log_enabled(BATON_LOG_DEBUG)) {
-		char kb[64];
-
-		log_debug(SUB, "flow %s: delete queued",
-			  key_str(k, kb, sizeof(kb)));
-	}
+	FLOW_DEBUG(k, "delete queued");
 	if (s->npend_flows || s->npend_keys == BSYNC_MAX_RECORDS)
 		flush_pending(s);
 	bsync_key_from_ct(k, &s->pend_keys[s->npend_keys++]);
@@ -897,12 +887,12 @@ static void install_flows(struct peer *p, const struct bsync_flow *flows,
 				     &s->ins_vals[count],
 				     &s->ins_keys[count + 1], ret == 1)) {
 			p->conflicts++;
-			FLOW_DEBUG(p, &s->ins_keys[count],
-				   "conflict, not installed");
+			FLOW_DEBUG(&s->ins_keys[count], "from peer %u: "
+				   "conflict, not installed", p->id);
 			continue;
 		}
-		FLOW_DEBUG(p, &s->ins_keys[count], "install, state %u",
-			   f->state);
+		FLOW_DEBUG(&s->ins_keys[count], "from peer %u: install, "
+			   "state %u", p->id, f->state);
 		s->ins_vals[count].sync_gen = p->rx_gen;
 		if (ret == 1)
 			s->ins_vals[count + 1].sync_gen = p->rx_gen;
@@ -939,10 +929,11 @@ static void delete_flow(struct peer *p, const struct bsync_key *k)
 	if (bpf_map_lookup_elem(p->s->ct_fd, &fk, &e))
 		return;
 	if (!(e.flags & CT_F_REMOTE) || e.owner != p->id) {
-		FLOW_DEBUG(p, &fk, "delete ignored (owned here now)");
+		FLOW_DEBUG(&fk, "from peer %u: delete ignored (owned here "
+			   "now)", p->id);
 		return;	/* taken over here since: ours now */
 	}
-	FLOW_DEBUG(p, &fk, "delete");
+	FLOW_DEBUG(&fk, "from peer %u: delete", p->id);
 	if (e.peer.proto)
 		bpf_map_delete_elem(p->s->ct_fd, &e.peer);
 	bpf_map_delete_elem(p->s->ct_fd, &fk);
@@ -965,7 +956,7 @@ static bool sweep_step(struct peer *p)
 		if (e->dir != CT_DIR_FWD || !(e->flags & CT_F_REMOTE) ||
 		    e->owner != p->id || e->sync_gen == p->rx_gen)
 			continue;
-		FLOW_DEBUG(p, &s->keys[i], "swept (stale)");
+		FLOW_DEBUG(&s->keys[i], "of peer %u: swept (stale)", p->id);
 		if (e->peer.proto)
 			bpf_map_delete_elem(s->ct_fd, &e->peer);
 		bpf_map_delete_elem(s->ct_fd, &s->keys[i]);
@@ -1213,9 +1204,8 @@ static void pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 	struct baton_sync *s = p->s;
 
 	pthread_mutex_lock(&s->lock);
-	/* A pipe being started must not be destroyed under nng 1.5 (its
-	 * push protocol would keep the freed pipe on its ready list: nng
-	 * issue 1653): dial_again waits while one is. */
+	/* A connection that has come up is not stuck: dial_again leaves a
+	 * socket with a live pipe alone (its events are on their way). */
 	p->pipe_live = ev != NNG_PIPE_EV_REM_POST;
 	if (ev == NNG_PIPE_EV_ADD_PRE) {
 		pthread_mutex_unlock(&s->lock);
