@@ -146,7 +146,7 @@ int bsync_flow_from_ct(const struct ct_v4_key *fk,
 	struct bsync_flow out;
 	uint64_t idle;
 
-	if (fwd->dir != CT_DIR_FWD || fwd->state < CT_STATE_ESTABLISHED ||
+	if (fwd->dir != CT_DIR_FWD || fwd->state < CT_STATE_SYN_RECV ||
 	    fwd->state >= CT_STATE_MAX)
 		return -EINVAL;
 

@@ -579,12 +579,18 @@ static const char *key_str(const struct ct_v4_key *k, char *buf, size_t len)
 		}                                                             \
 	} while (0)
 
-/* Whether a forward entry is ours to replicate. */
+/*
+ * Whether a forward entry is ours to replicate. TCP from SYN_RECV on (the
+ * backend's SYN-ACK went through): the client counts its connection open
+ * once that SYN-ACK reaches it, even if its ACK is then lost on the way
+ * and this node never sees it - a failover must not lose that connection
+ * either. bsync_flow_from_ct() turns away what the wire cannot carry.
+ */
 static bool replicable(const struct ct_v4_key *k, const struct ct_v4_entry *e,
 		       uint32_t node_id)
 {
 	return e->dir == CT_DIR_FWD && !(e->flags & CT_F_REMOTE) &&
-	       e->state >= CT_STATE_ESTABLISHED && e->owner == node_id &&
+	       e->state >= CT_STATE_SYN_RECV && e->owner == node_id &&
 	       k->proto;
 }
 

@@ -12,8 +12,8 @@
  * full resync; the sender keeps at most sync.queue messages unacknowledged
  * and resyncs a peer that falls further behind - never a silent drop.
  *
- * A node sends only the flows it owns (ESTABLISHED or later, not
- * CT_F_REMOTE): installed flows are marked CT_F_REMOTE, so a full mesh
+ * A node sends only the flows it owns (ESTABLISHED or later, TCP from
+ * SYN_RECV; not CT_F_REMOTE): installed flows are marked CT_F_REMOTE, so a full mesh
  * never loops, and the datapath takes a flow over when it carries it.
  *
  * Everything runs on the libuv loop: receiving through uv_poll on nng's

@@ -14,6 +14,9 @@
  * creates (bpf/baton.bpf.c, tc_packet_func_slow):
  *  - UDP and ICMP flows only ever replicate as ESTABLISHED without FIN
  *    bits (their only other state, NEW, is not replicated);
+ *  - SYN_RECV (the backend's SYN-ACK went through the owner) is a TCP
+ *    state of DNAT and fullNAT only: in DSR the SYN-ACK bypasses the
+ *    balancer, and no FIN has been seen yet;
  *  - an ICMP fullNAT flow keeps its echo identifier as source "port" (no
  *    port is probed), so its SNAT port on the wire is 0, like every other
  *    ICMP port, and [BATON_SNAT_PORT_MIN, 65535] applies to TCP/UDP only.
@@ -147,9 +150,12 @@ int bsync_flow_check(const struct bsync_flow *f)
 
 	if (proto_code(f->proto) < 0 || f->mode >= BATON_MODE_MAX)
 		return -EINVAL;
-	if (f->state < CT_STATE_ESTABLISHED || f->state > CT_STATE_CLOSED)
+	if (f->state < CT_STATE_SYN_RECV || f->state > CT_STATE_CLOSED)
 		return -EINVAL;
 	if (f->fin & ~FIN_MASK)
+		return -EINVAL;
+	if (f->state == CT_STATE_SYN_RECV &&
+	    (f->proto != IPPROTO_TCP || f->mode == BATON_MODE_DSR || f->fin))
 		return -EINVAL;
 	if (f->proto != IPPROTO_TCP &&
 	    (f->state != CT_STATE_ESTABLISHED || f->fin))

@@ -29,7 +29,8 @@
  *            (enum baton_mode), bit 4 has_snat, bits 5-7 FIN bits
  *            (bit 5 CT_F_FIN_FWD, bit 6 CT_F_FIN_REV, bit 7
  *            CT_F_FIN_FIRST_REV)
- *     1  1   state (enum ct_state, ESTABLISHED..CLOSED)
+ *     1  1   state (enum ct_state, SYN_RECV..CLOSED; SYN_RECV only for
+ *            TCP DNAT and fullNAT, without FIN bits)
  *     2  2   idle seconds at the owner (saturating)
  *     4  4   owner epoch of the flow
  *     8  4   client address      12  2  client port (ICMP: echo id)

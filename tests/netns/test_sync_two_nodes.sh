@@ -19,11 +19,17 @@
 #    copy again;
 #  - lb2's sync connections cut twice (ss -K) while connections open and
 #    close: what was in flight is lost, and within 2 s lb2 is an exact copy
-#    again (through a resync).
+#    again (through a resync);
+#  - half-open connections: the client's handshake ACKs are lost on its
+#    side (nftables), so lb1 sees the SYN and the backend's SYN-ACK and
+#    never the ACK (SYN_RECV) while the client counts the connection open;
+#    lb2 holds them too, and when the VIPs move to lb2 they complete there
+#    on the backends' next SYN-ACK and carry their exchange.
 #
 # CONTROL: lb2 restarted without a sync section; the first check, run the
-# same way, must now find the flows missing - otherwise it could not catch
-# a replication that does nothing, and the test fails.
+# same way, must now find the flows missing, and the half-open connections
+# must now fail on lb2 - otherwise these checks could not catch a
+# replication that does nothing, and the test fails.
 #
 # Environment: BATON_BUILD, BATON_LAB_PREFIX (default unique).
 
@@ -102,6 +108,53 @@ peer_state_is() {		# peer_state_is K PEER STATE
 lb1_no_tcp_closed() {		# lb1 holds no TIME_WAIT/CLOSED TCP pair
 	[ "$(ct_count 1 '.proto == "tcp" and
 		(.state == "TIME_WAIT" or .state == "CLOSED")')" = 0 ]
+}
+
+# half_open TAG: 8 TCP connections each to the DNAT and the fullNAT VIP
+# whose handshake ACK never leaves the client (nftables there drops every
+# packet to the VIPs but a SYN): lb1 sees the SYN and the backend's
+# SYN-ACK, never the ACK (SYN_RECV), while the client counts the
+# connection open and waits for the backend's banner. Once lb1 holds them
+# all (and, with SYNC_EXPECTED=1, lb2 an exact copy), the VIPs move to lb2
+# and the drop goes: the backends' next SYN-ACK retransmission (3 s after
+# the first, else 7 s) goes through lb2. HO_OK: how many of the 16 then
+# carried their exchange. Leaves lb2 active.
+HO_CONNS=8
+half_open() {
+	local tag=$1 j pids=() n_ok=0 f
+	ip netns exec "$LAB_NS_C" nft -f - <<EOF || nt_fatal "nft in the client"
+table ip nt_half_open {
+	chain out {
+		type filter hook output priority 0;
+		ip daddr { $LAB_VIP_DNAT, $LAB_VIP_FULLNAT } tcp dport 80 tcp flags != syn drop
+	}
+}
+EOF
+	for j in "dnat $LAB_VIP_DNAT" "fnat $LAB_VIP_FULLNAT"; do
+		set -- $j
+		bg_client "$tag-ho-$1" --tcp "$2:80" --conns $HO_CONNS \
+			--parallel $HO_CONNS --timeout-ms 10000
+		pids+=("$BG_PID")
+	done
+	nt_wait 5 "lb1 holds $((2 * HO_CONNS)) half-open connections" \
+		half_open_on 1
+	[ "${SYNC_EXPECTED:-1}" = 1 ] &&
+		nt_assert_copy 1 1 2 "$tag: half-open connections"
+	lab_activate 2 || nt_fatal "lab_activate 2"
+	ip netns exec "$LAB_NS_C" nft delete table ip nt_half_open
+	wait_pids "${pids[@]}"
+	for f in "$TMP/$tag-ho-dnat.json" "$TMP/$tag-ho-fnat.json"; do
+		echo "  $(basename "$f" .json): $(jq -c '{total, ok, failed}' \
+			"$f" 2>/dev/null || head -c 300 "$f")"
+		n_ok=$((n_ok + $(jq -r '.ok // 0' "$f" 2>/dev/null || echo 0)))
+	done
+	HO_OK=$n_ok
+}
+
+half_open_on() {		# half_open_on K: lbK has them all in SYN_RECV
+	[ "$(ct_count "$1" '.proto == "tcp" and .dir == "fwd" and
+		.src == "10.0.0.2" and .state == "SYN_RECV"')" -ge \
+		$((2 * HO_CONNS)) ] 2>/dev/null
 }
 
 wait_pids() {			# wait_pids PID...: reap (bounded by the tools)
@@ -292,6 +345,14 @@ for f in "$TMP"/cut-*.json; do
 done
 nt_assert_eq "$failed" 0 "client runs with failed flows during the cuts"
 
+# ---- 5. half-open connections --------------------------------------------------
+
+nt_step "5. half-open connections (lb1 never saw the ACK) complete on lb2"
+half_open s5
+nt_assert_eq "$HO_OK" $((2 * HO_CONNS)) \
+	"half-open connections that completed on lb2 after the VIPs moved"
+lab_activate 1 || nt_fatal "lab_activate 1"
+
 [ "$NT_FAILS" -gt 0 ] && nt_sync_diag 1 2
 
 # ---- control ------------------------------------------------------------------------
@@ -315,5 +376,8 @@ NT_CHECKS=$((NT_CHECKS + 1))
 nt_assert_eq "$(ct_count 2 '.owner == 1')" 0 \
 	"CONTROL: lb1's entries on lb2 without sync"
 wait_pids "${STREAM_PIDS[@]}"
+SYNC_EXPECTED=0 half_open control
+nt_assert_eq "$HO_OK" 0 \
+	"CONTROL: half-open connections that completed on lb2 without sync"
 
 nt_finish

@@ -222,7 +222,7 @@ static void test_wire_update_round_trips_every_mode_and_proto(void **state)
 	struct bsync_hdr h = { .type = BSYNC_UPDATE, .sender = 7,
 			       .epoch = 42, .session = 0xffffffff,
 			       .seq = 0x80000001 };
-	struct bsync_flow in[BATON_MODE_MAX * 3 + 1];
+	struct bsync_flow in[BATON_MODE_MAX * 3 + 3];
 	struct bsync_msg m;
 	size_t n = 0, len, want = BSYNC_HDR_LEN, i;
 	uint8_t mode, p;
@@ -238,6 +238,15 @@ static void test_wire_update_round_trips_every_mode_and_proto(void **state)
 	in[n] = mk_flow(IPPROTO_TCP, BATON_MODE_FULLNAT, n);
 	in[n].state = CT_STATE_CLOSE_WAIT;
 	in[n].fin = CT_F_FIN_FWD | CT_F_FIN_REV | CT_F_FIN_FIRST_REV;
+	want += 32;
+	n++;
+	/* TCP handshakes the SYN-ACK went through, DNAT and fullNAT */
+	in[n] = mk_flow(IPPROTO_TCP, BATON_MODE_DNAT, n);
+	in[n].state = CT_STATE_SYN_RECV;
+	want += 26;
+	n++;
+	in[n] = mk_flow(IPPROTO_TCP, BATON_MODE_FULLNAT, n);
+	in[n].state = CT_STATE_SYN_RECV;
 	want += 32;
 	n++;
 
@@ -667,6 +676,11 @@ static void m_state_syn_recv(struct bsync_flow *f)
 {
 	f->state = CT_STATE_SYN_RECV;
 }
+static void m_syn_recv_fin(struct bsync_flow *f)
+{
+	f->state = CT_STATE_SYN_RECV;
+	f->fin = CT_F_FIN_FWD;
+}
 static void m_state_max(struct bsync_flow *f) { f->state = CT_STATE_MAX; }
 static void m_state_255(struct bsync_flow *f) { f->state = 255; }
 static void m_udp_fin_wait(struct bsync_flow *f)
@@ -698,8 +712,12 @@ static const struct bad_flow bad_flows[] = {
 	{ "state NONE", IPPROTO_TCP, BATON_MODE_DNAT, m_state_none },
 	{ "state NEW", IPPROTO_UDP, BATON_MODE_DNAT, m_state_new },
 	{ "state SYN_SENT", IPPROTO_TCP, BATON_MODE_DNAT, m_state_syn_sent },
-	{ "state SYN_RECV", IPPROTO_TCP, BATON_MODE_FULLNAT,
+	{ "dsr state SYN_RECV", IPPROTO_TCP, BATON_MODE_DSR,
 	  m_state_syn_recv },
+	{ "udp state SYN_RECV", IPPROTO_UDP, BATON_MODE_FULLNAT,
+	  m_state_syn_recv },
+	{ "SYN_RECV with FIN bits", IPPROTO_TCP, BATON_MODE_DNAT,
+	  m_syn_recv_fin },
 	{ "state 9", IPPROTO_TCP, BATON_MODE_DNAT, m_state_max },
 	{ "state 255", IPPROTO_TCP, BATON_MODE_DSR, m_state_255 },
 	{ "udp FIN_WAIT", IPPROTO_UDP, BATON_MODE_DNAT, m_udp_fin_wait },
