@@ -325,6 +325,14 @@ static void out_globals(struct ka_out *o, const struct baton_config *cfg)
 	     "\t# late\n"
 	     "\tmax_auto_priority\n"
 	     "\tmin_auto_priority_delay %" PRIu32 "\n"
+	     "\t# real-time, the kernel kills it after this much CPU time "
+	     "without a\n"
+	     "\t# blocking call (RLIMIT_RTTIME); softirq work that "
+	     "interrupts it\n"
+	     "\t# counts too, and keepalived's 10 ms default killed the VRRP "
+	     "process\n"
+	     "\t# of a node busy forwarding: only a runaway loop takes 1 s\n"
+	     "\tvrrp_rlimit_rttime 1000000\n"
 	     "}\n\n",
 	     cfg->node_id, h->follow, h->notify_fifo, delay_us);
 }

@@ -113,6 +113,17 @@ if [ "$phase" = poweroff ]; then
 	[ "$i" -lt 100 ] || { lab_err "lb$other is not ready"; exit 1; }
 fi
 
+# keepalived's VRRP process deaths so far, per node (its parent respawns
+# it: a node that flaps MASTER/BACKUP on its own is no drill).
+ka_deaths() {
+	local k
+	for ((k = 1; k <= LAB_NODES; k++)); do
+		printf '%s ' "$(grep -c 'VRRP child process([0-9]*) died' \
+			"$LAB_STATE/ka$k.log" 2>/dev/null)"
+	done
+}
+ka_deaths_before=$(ka_deaths)
+
 # ---- traffic ------------------------------------------------------------------
 
 pids=()
@@ -316,6 +327,58 @@ check "no flow was reset" \
 	"[.flows[] | select(. != null) | .results.reset // 0] | add == 0"
 [ "$phase" != kill ] &&
 	check "lb$new took the VIPs" ".takeover_ms != null"
+ka_deaths_after=$(ka_deaths)
+if [ "$ka_deaths_after" = "$ka_deaths_before" ]; then
+	say "   ok    keepalived's VRRP processes ran throughout"
+else
+	# Printed even with DRILL_QUIET: nothing else would say it.
+	echo "   FAIL  keepalived's VRRP processes ran throughout (deaths per" \
+		"node: before $ka_deaths_before, after $ka_deaths_after)"
+	FAIL=1
+fi
+
+# explain_losses: for each early connection (handshake >= WINDOW_MS before
+# the event) that failed, what each node holds of it now - printed even
+# with DRILL_QUIET, so a CI log alone tells sync lag (no copy on the new
+# master), a handshake the old master never saw complete (SYN_RECV) and a
+# refused copy apart. At most 8 per kind.
+explain_losses() {
+	local kind vip f line id sport t_est k st
+	for kind in rate rate-fnat; do
+		f=$out/$phase-$kind.flows
+		[ -s "$f" ] || continue
+		vip=$LAB_VIP_DNAT
+		[ "$kind" = rate-fnat ] && vip=$LAB_VIP_FULLNAT
+		awk -v t="$t_ref" -v w="$WINDOW_MS" '!/^#/ && NF >= 9 &&
+			$3 != "ok" && $5 > 0 && $5 <= t - w && $6 >= t {
+			print $1, $3, $9, t - $5 }' "$f" | head -n 8 |
+		while read -r id line sport t_est; do
+			st=
+			for ((k = 1; k <= LAB_NODES; k++)); do
+				st+=" lb$k: $(jq -r --argjson p "$sport" \
+					--arg v "$vip" '[.[] | select(.dir == "fwd" and
+					.sport == $p and .dst == $v)] | if length == 0
+					then "none" else .[0] |
+					"\(.state) owner \(.owner), \(.packets) pkts"
+					end' \
+					"$out/$phase-lb$k.ct.json" 2>/dev/null);"
+			done
+			echo "   lost: $kind #$id ($line) port $sport, handshake" \
+				"$t_est ms before;$st"
+		done
+	done
+	for ((k = 1; k <= LAB_NODES; k++)); do
+		echo "   lb$k sync: $(jq -c '[.peers[] | {id, state, lag_p99_us,
+			conflicts, reply_taken}]' "$out/$phase-lb$k.sync.json" \
+			2>/dev/null); drops: $(jq -c '.drops | with_entries(
+			select(.value > 0))' "$out/$phase-lb$k.stats.json" \
+			2>/dev/null)"
+	done
+	awk '/^== /{ns = $2} /^[0-9]+:/{ifn = $2}
+		/RX:/{getline; rx = $4} /TX:/{getline; if (rx + $4 > 0)
+		printf "   link drops: %s %s rx %s tx %s\n", ns, ifn, rx, $4}' \
+		"$out/$phase-links.txt"
+}
 
 # ---- the timeline -------------------------------------------------------------
 
@@ -369,6 +432,13 @@ if [ "$FAIL" != 0 ]; then
 		cp "$(lab_node_log "$k")" "$f.log" 2>/dev/null
 		cp "$LAB_STATE/ka$k.log" "$f.ka.log" 2>/dev/null
 	done
+	# Drops on the links (a veth whose receiver did not keep up counts
+	# them on the sender's side as TX dropped).
+	for ns in $LAB_ALL_NS; do
+		echo "== $ns"
+		ip -n "$ns" -s link show 2>&1
+	done >"$out/$phase-links.txt"
 	say "   (failed: tables, status and logs of every node in $out/$phase-lb*)"
+	explain_losses
 fi
 exit $FAIL

@@ -96,6 +96,7 @@ static void test_kaconf_renders_a_two_arm_pair_node(void **state)
 	assert_has(t, "\tvrrp_notify_fifo /run/baton/keepalived.fifo\n");
 	assert_has(t, "\tfifo_write_vrrp_states_on_reload\n");
 	assert_has(t, "\tmin_auto_priority_delay 100000\n");
+	assert_has(t, "\tvrrp_rlimit_rttime 1000000\n");
 	assert_has(t, "track_file baton {\n"
 		      "\tfile \"/run/baton/track\"\n"
 		      "\tweight 1\n"
