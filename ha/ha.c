@@ -16,6 +16,7 @@
 #include "ha.h"
 #include "log.h"
 #include "notify.h"
+#include "nudge.h"
 #include "role.h"
 
 #define SUB "ha"
@@ -67,6 +68,9 @@ struct baton_ha {
 	uint64_t resync_requests;	/* BATON_HA_ACT_RESYNC applied */
 
 	struct baton_sync *sync;	/* baton_ha_set_sync; NULL: none */
+	bool nudge_cfg;			/* ha.nudge */
+	uint32_t node_id;
+	struct baton_nudge *nudge;	/* baton_ha_set_ct; NULL: none */
 };
 
 static uint64_t clock_ms(clockid_t clock)
@@ -191,6 +195,10 @@ static void apply(struct baton_ha *h, const struct baton_ha_actions *act,
 		h->last_change_ms = now;
 		h->last_change_wall_ms = clock_ms(CLOCK_REALTIME);
 		h->last_from = act->from;
+		/* The VIPs just came here: the flows the peer carried are
+		 * stuck in their endpoints' retransmission backoff. */
+		if (act->to == BATON_HA_MASTER && act->from != BATON_HA_MASTER)
+			baton_nudge_run(h->nudge);
 	}
 	if (act->flags & BATON_HA_ACT_TRACK)
 		write_track(h);
@@ -257,6 +265,16 @@ void baton_ha_set_sync(struct baton_ha *h, struct baton_sync *s)
 {
 	if (h)
 		h->sync = s;
+}
+
+void baton_ha_set_ct(struct baton_ha *h, int ct_fd)
+{
+	if (!h || !h->nudge_cfg || h->nudge)
+		return;
+	h->nudge = baton_nudge_init(h->loop, ct_fd, h->node_id);
+	if (!h->nudge)
+		log_warn(SUB, "ha.nudge: %s; flows taken over wait for their "
+			 "endpoints' retransmission timers", strerror(errno));
 }
 
 void baton_ha_datapath(struct baton_ha *h, bool attached)
@@ -521,6 +539,8 @@ void baton_ha_stop(struct baton_ha *h)
 	if (!h || h->stopping)
 		return;
 	h->stopping = true;
+	baton_nudge_stop(h->nudge);
+	h->nudge = NULL;
 	if (h->poll_on)
 		uv_close((uv_handle_t *)&h->poll, handle_closed);
 	uv_close((uv_handle_t *)&h->timer, handle_closed);
@@ -551,6 +571,8 @@ struct baton_ha *baton_ha_start(uv_loop_t *loop, const struct baton_config *cfg,
 	snprintf(h->follow, sizeof(h->follow), "%s", c->follow);
 	h->follow_type = c->follow_type;
 	h->resume_master = c->resume_master;
+	h->nudge_cfg = c->nudge;
+	h->node_id = cfg->node_id;
 	uv_timer_init(loop, &h->timer);
 	uv_timer_init(loop, &h->retry);
 	uv_timer_init(loop, &h->fifo_check);
@@ -667,6 +689,7 @@ json_t *baton_ha_status(const struct baton_ha *h)
 				    json_string("forever") :
 				    json_integer((json_int_t)r->grace_ms));
 	json_object_set_new(o, "resume_master", json_boolean(h->resume_master));
+	json_object_set_new(o, "nudge", baton_nudge_status(h->nudge));
 	json_object_set_new(o, "resumed", json_boolean(h->resumed));
 	json_object_set_new(o, "role_changes",
 			    json_integer((json_int_t)r->role_changes));

@@ -50,6 +50,10 @@ void baton_ha_stop(struct baton_ha *h);
  * NULL. It must outlive the baton_ha or be unset first. Accepts NULL h. */
 void baton_ha_set_sync(struct baton_ha *h, struct baton_sync *s);
 
+/* ct_v4_map, for the takeover nudge (ha.nudge, nudge.h): set up once.
+ * Accepts NULL h. */
+void baton_ha_set_ct(struct baton_ha *h, int ct_fd);
+
 /* The datapath is (no longer) attached. Accepts NULL. */
 void baton_ha_datapath(struct baton_ha *h, bool attached);
 

@@ -750,6 +750,11 @@ static void print_ha(json_t *data)
 		tbl_print(&t);
 	}
 	print_counters(json_object_get(data, "counters"), "COUNTER");
+	if (json_is_true(json_object_get(json_object_get(data, "nudge"),
+					 "enabled")))
+		print_counters(json_object_get(data, "nudge"), "NUDGE");
+	else
+		printf("nudge off\n");
 }
 
 static void print_human(const char *cmd, json_t *data)

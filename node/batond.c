@@ -412,7 +412,10 @@ static int ha_start(struct batond *d, char *err, size_t errlen)
 	if (!d->cfg.ha.enabled)
 		return 0;
 	d->ha = baton_ha_start(d->loop, &d->cfg, d->ld.reused, err, errlen);
-	return d->ha ? 0 : -EINVAL;
+	if (!d->ha)
+		return -EINVAL;
+	baton_ha_set_ct(d->ha, d->ld.ct_fd);
+	return 0;
 }
 
 static int loop_start(struct batond *d, char *err, size_t errlen)

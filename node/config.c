@@ -469,6 +469,7 @@ void baton_config_defaults(struct baton_config *cfg)
 	cfg->sync.queue = 4096;
 	cfg->ha.follow_type = BATON_HA_FOLLOW_GROUP;
 	cfg->ha.grace_ms = HA_GRACE_DEFAULT;
+	cfg->ha.nudge = true;
 	cfg->ha.vrrp.advert_ms = BATON_VRRP_ADVERT_MS_DEFAULT;
 }
 
@@ -1895,8 +1896,8 @@ static int parse_sync(struct parser *p, yaml_node_t *n)
 	return 0;
 }
 
-enum { H_FIFO, H_TRACK, H_FOLLOW, H_FOLLOW_TYPE, H_GRACE, H_RESUME, H_VRRP,
-       H_MAX };
+enum { H_FIFO, H_TRACK, H_FOLLOW, H_FOLLOW_TYPE, H_GRACE, H_RESUME, H_NUDGE,
+       H_VRRP, H_MAX };
 static const char *const ha_keys[H_MAX] = {
 	[H_FIFO] = "notify_fifo",
 	[H_TRACK] = "track_file",
@@ -1904,6 +1905,7 @@ static const char *const ha_keys[H_MAX] = {
 	[H_FOLLOW_TYPE] = "follow_type",
 	[H_GRACE] = "grace_ms",
 	[H_RESUME] = "resume_master",
+	[H_NUDGE] = "nudge",
 	[H_VRRP] = "vrrp",
 };
 
@@ -2246,6 +2248,12 @@ static int parse_ha(struct parser *p, yaml_node_t *n)
 				 BOOL_CHOICES, bool_from_str, &x);
 		if (!ret)
 			h->resume_master = x == 1;
+	}
+	if (!ret && v[H_NUDGE]) {
+		ret = get_choice(p, v[H_NUDGE], "ha.nudge", BOOL_CHOICES,
+				 bool_from_str, &x);
+		if (!ret)
+			h->nudge = x == 1;
 	}
 	if (!ret && v[H_VRRP])
 		ret = parse_vrrp(p, v[H_VRRP], v);

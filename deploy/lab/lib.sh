@@ -941,7 +941,8 @@ lab_multi_status() {
 # keepalived moves them and announces them by gratuitous ARP; batond tells
 # it through the track file whether the node may be master. resume_master:
 # a batond restarted (or killed and restarted) on the serving master keeps
-# it master, its datapath having forwarded all along.
+# it master, its datapath having forwarded all along. ha.nudge is on unless
+# LAB_NUDGE=0.
 #
 # lab_power_off K / lab_power_on K: all of lbK's links down / up, every
 # process left running - to the rest of the lab that is a node losing
@@ -972,6 +973,7 @@ ha:
   follow_type: group
   grace_ms: ${LAB_HA_GRACE_MS:-10000}
   resume_master: true
+  nudge: $([ "${LAB_NUDGE:-1}" = 0 ] && echo false || echo true)
   vrrp:
     priority: $(lab_node_priority "$k")
     advert_ms: ${LAB_ADVERT_MS:-100}
@@ -1087,5 +1089,12 @@ lab_ha_up() {
 			return 1
 		}
 	done
-	lab_ha_follow_master
+	# The group's MASTER line can come before the front instance has
+	# set its addresses: wait for the VIPs themselves.
+	for ((k = 0; k < 100; k++)); do
+		lab_ha_follow_master && return 0
+		sleep 0.05
+	done
+	lab_err "no node holds the VIPs although lb1 is MASTER"
+	return 1
 }

@@ -16,6 +16,7 @@
 # logs) is copied under HA_KEEP (/tmp) before the teardown.
 #
 # Environment: BATON_BUILD, BATON_LAB_PREFIX (default unique), HA_RUNS,
+# LAB_NUDGE=0 (no takeover nudge: deploy/lab/lib.sh), LAB_ADVERT_MS,
 # DRILL_* (see drill.sh; here 4 s of traffic, the event 1.5 s in).
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -54,7 +55,9 @@ for phase in poweroff failback; do
 	def pct(q): sort | .[((length - 1) * q | floor)];
 	[.[] | select(.phase == $p)] as $r |
 	[$r[] | .flows.dnat, .flows.fullnat, .flows.dsr] as $tcp |
-	"\($p): runs \($r | length); TCP streams survived \($tcp | map(.ok) | add)/\($tcp | map(.total) | add); UDP \($r | map(.flows.udp.ok) | add)/\($r | map(.flows.udp.total) | add); resets \([$r[] | .flows[] | .results.reset // 0] | add); connections established >= 10 ms before \([$r[] | .flows.rate, .flows["rate-fnat"]] | map(.established_before.ok) | add)/\([$r[] | .flows.rate, .flows["rate-fnat"]] | map(.established_before.total) | add); per-run TCP pause p50 \($tcp | map(.pause_ms.p50) | pct(0.5)) ms, p99 over runs \($tcp | map(.pause_ms.p99) | pct(0.99)) ms, max \($tcp | map(.pause_ms.max) | max) ms; UDP pause max \($r | map(.flows.udp.pause_ms.max) | max) ms; VRRP takeover p50 \($r | map(.takeover_ms) | pct(0.5)) ms, max \($r | map(.takeover_ms) | max) ms"' \
+	[$r[] | .flows.dnat, .flows.fullnat] as $nat |
+	[$r[] | .flows.dsr] as $dsr |
+	"\($p): runs \($r | length); TCP streams survived \($tcp | map(.ok) | add)/\($tcp | map(.total) | add); UDP \($r | map(.flows.udp.ok) | add)/\($r | map(.flows.udp.total) | add); resets \([$r[] | .flows[] | .results.reset // 0] | add); connections established >= 10 ms before \([$r[] | .flows.rate, .flows["rate-fnat"]] | map(.established_before.ok) | add)/\([$r[] | .flows.rate, .flows["rate-fnat"]] | map(.established_before.total) | add); per-run TCP pause p50 \($tcp | map(.pause_ms.p50) | pct(0.5)) ms, p99 over runs \($tcp | map(.pause_ms.p99) | pct(0.99)) ms, max \($tcp | map(.pause_ms.max) | max) ms (DNAT and fullNAT: p50 \($nat | map(.pause_ms.p50) | pct(0.5)), p99 \($nat | map(.pause_ms.p99) | pct(0.99)), max \($nat | map(.pause_ms.max) | max); DSR: p50 \($dsr | map(.pause_ms.p50) | pct(0.5)), p99 \($dsr | map(.pause_ms.p99) | pct(0.99)), max \($dsr | map(.pause_ms.max) | max)); UDP pause max \($r | map(.flows.udp.pause_ms.max) | max) ms; VRRP takeover p50 \($r | map(.takeover_ms) | pct(0.5)) ms, max \($r | map(.takeover_ms) | max) ms"' \
 		"$TMP"/run*/"$phase".json | tee -a "$TMP/figures.txt"
 done
 

@@ -7,7 +7,9 @@
 #    flows and 750 new TCP connections per second: every stream survives
 #    with every byte verified, none is reset, the UDP flows go on with their
 #    backends, and every connection established at least 10 ms before the
-#    power-off survives; lb2 takes the VIPs;
+#    power-off survives; lb2 takes the VIPs and nudges the DNAT and
+#    fullNAT flows it took over (ha.nudge: both ends answered, and got the
+#    ICMP that makes them retransmit now);
 #  - failback: lb1's links come back; it asks lb2 for a resync, and only
 #    once its copy is complete does it take the VIPs back (preempt) - its
 #    batond must say "ready" before keepalived makes it MASTER - and again
@@ -43,6 +45,17 @@ nt_assert_ge "$(jqr '.flows.rate.established_before.total' poweroff)" 100 \
 	"new connections open across the power-off (>= 100 in the window)"
 nt_assert_eq "$(lab_ha_master)" 2 "lb2 holds the VIPs"
 nt_assert_le "$(jqr .takeover_ms poweroff)" 2000 "VRRP takeover (ms)"
+# The takeover nudge (ha.nudge): lb2 tickled both ends of the TCP flows it
+# took over, saw them answer, and sent each end the ICMP that makes it
+# retransmit now (the DNAT and fullNAT streams at least: 80 flows).
+nudge=$(lab_node_ctl 2 --json ha status | jq -c .nudge)
+nt_log "lb2 nudge: $nudge"
+for f in last_flows answers_client answers_backend; do
+	nt_assert_ge "$(echo "$nudge" | jq ".$f")" 80 "lb2 nudge: $f"
+done
+nt_assert_ge "$(echo "$nudge" | jq .last_icmps)" 160 "lb2 nudge: ICMP sent"
+nt_assert_eq "$(echo "$nudge" | jq '.tickle_errors + .icmp_errors +
+	.capture_errors')" 0 "lb2 nudge: errors"
 
 nt_step "failback: lb1 comes back, resyncs, takes the VIPs back"
 nt_drill failback

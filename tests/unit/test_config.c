@@ -764,7 +764,8 @@ static const struct bad bad_configs[] = {
 	  "baton.yaml:5: ha: ", "expected a mapping, got '/run/b/fifo'" },
 	{ "ha unknown key", HDR HA_MIN "  grace: 5\n",
 	  "baton.yaml:9: ha.grace: ", "unknown key, expected one of "
-	  "notify_fifo|track_file|follow|follow_type|grace_ms|resume_master" },
+	  "notify_fifo|track_file|follow|follow_type|grace_ms|resume_master|"
+	  "nudge" },
 	{ "ha without notify_fifo", HDR "ha:\n  track_file: /run/b/t\n"
 	  "  follow: VG_1\n", "baton.yaml:6: ha.notify_fifo: ",
 	  "required key missing" },
@@ -1227,6 +1228,7 @@ static void test_config_ha_section_on_off_and_defaults(void **state)
 	assert_int_equal(d.ha.grace_ms, 30000);
 	assert_false(d.ha.grace_forever);
 	assert_false(d.ha.resume_master);
+	assert_true(d.ha.nudge);
 	assert_false(d.ha.vrrp.enabled);
 	assert_int_equal(d.ha.vrrp.advert_ms, 100);
 	assert_int_equal(parse(HDR "ha:\n", &cfg), 0);
@@ -1247,6 +1249,7 @@ static void test_config_ha_section_on_off_and_defaults(void **state)
 	assert_int_equal(cfg.ha.grace_ms, 30000);
 	assert_false(cfg.ha.grace_forever);
 	assert_false(cfg.ha.resume_master);
+	assert_true(cfg.ha.nudge);
 	baton_config_free(&cfg);
 
 	/* every option, names keepalived allows (spaces, quotes) */
@@ -1254,7 +1257,9 @@ static void test_config_ha_section_on_off_and_defaults(void **state)
 			       "  track_file: /run/b/track\n"
 			       "  follow: 'VI 1 \"x\"'\n"
 			       "  follow_type: instance\n  grace_ms: forever\n"
-			       "  resume_master: true\n", &cfg), 0);
+			       "  resume_master: true\n  nudge: false\n",
+			       &cfg), 0);
+	assert_false(cfg.ha.nudge);
 	assert_string_equal(cfg.ha.follow, "VI 1 \"x\"");
 	assert_int_equal(cfg.ha.follow_type, BATON_HA_FOLLOW_INSTANCE);
 	assert_true(cfg.ha.grace_forever);
