@@ -24,7 +24,7 @@
 #define NUDGE_BATCH	512	/* flows tickled per loop turn */
 #define NUDGE_CHUNK	1024	/* ct entries per batch lookup */
 #define NUDGE_RCVBUF	(4 << 20)
-#define NUDGE_SRC_CACHE	64
+#define NUDGE_SRC_CACHE	256	/* backends */
 
 #define GOT_CLIENT	1	/* the client's ACK number */
 #define GOT_BACKEND	2	/* the backend's */
@@ -173,13 +173,16 @@ static int send_raw(struct baton_nudge *n, const uint8_t *buf, size_t len,
 	return 0;
 }
 
-/* The sender of q told its segment at seq went nowhere. */
+/* The sender of q told its segment at seq went nowhere; from: the ICMP's
+ * source, 0 for the address this node sends from towards that sender. */
 static void send_icmp(struct baton_nudge *n, const struct baton_nudge_tuple *q,
-		      uint32_t seq)
+		      uint32_t seq, uint32_t from)
 {
 	uint8_t buf[BATON_NUDGE_ICMP_LEN];
-	uint32_t from = source_for(n, q->saddr);
 	size_t len;
+
+	if (!from)
+		from = source_for(n, q->saddr);
 
 	if (!from) {
 		n->icmp_errors++;
@@ -229,14 +232,18 @@ static void on_packet(struct baton_nudge *n, const uint8_t *p, size_t len)
 		 * backend's oldest unacknowledged byte. */
 		f->got |= GOT_CLIENT;
 		n->acks_client++;
-		send_icmp(n, &f->b, ack);
+		/* from this node's address towards the backend: a route
+		 * lookup per backend, not per flow */
+		send_icmp(n, &f->b, ack, 0);
 		return;
 	}
 	f = find(n, &t, true);
 	if (f && !(f->got & GOT_BACKEND)) {
 		f->got |= GOT_BACKEND;
 		n->acks_backend++;
-		send_icmp(n, &f->c, ack);
+		/* from the VIP, which this node holds now: clients are many,
+		 * and each would cost a route lookup */
+		send_icmp(n, &f->c, ack, f->c.daddr);
 	}
 }
 
