@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ct.h"
@@ -64,12 +63,10 @@ struct baton_nudge {
 	uint64_t last_flows, last_icmps, last_icmp_ms;
 };
 
+/* CLOCK_MONOTONIC, as conntrack's own stamps. */
 static uint64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return baton_ct_now_ns() / 1000000;
 }
 
 static int tuple_cmp(const struct baton_nudge_tuple *a,

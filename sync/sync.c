@@ -812,7 +812,6 @@ static bool refresh_step(struct baton_sync *s)
 
 /* ---- receiving ---------------------------------------------------------- */
 
-
 /*
  * Whether a flow from p may be written over what this node holds:
  *  - a forward half this node owns (it took the flow over, or made it) is
