@@ -16,9 +16,9 @@
  *    line, sends --bytes in up to 8 chunks spread over --hold-ms, verifies
  *    the echo and closes, so about R * H / 1000 of them are mid-life at any
  *    moment - what a failover must not break. At most P are open at once;
- *    a start that would exceed that, or that the loop got to only after the
- *    end of S, is "skipped" (counted, never silently dropped). A late loop
- *    catches up at most 32 starts a turn. A connection's pause is the
+ *    a start that would exceed that, or that the loop got to only 0.5 s
+ *    after the end of S, is "skipped" (counted, never silently dropped). A
+ *    late loop catches up at most 32 starts a turn. A connection's pause is the
  *    longest time it waited for the server with nothing arriving: from the
  *    handshake to the BATON line, and from a send (or the previous echo,
  *    while bytes are still due) to the next echo - not the idle time
@@ -86,6 +86,7 @@
 #define CL_RATE_MAX 100000	/* --rate: new connections a second */
 #define CL_RATE_OPEN 4096	/* rate: default bound on open connections */
 #define CL_RATE_BURST 32	/* rate: most starts in one loop turn */
+#define CL_RATE_LATE_MS 500	/* rate: a start still made this late after S */
 #define CL_RATE_CHUNKS 8	/* rate: --bytes go out in this many parts */
 #define CL_UDP_SEQ 4		/* UDP stream: sequence number, then ... */
 #define CL_UDP_MIN 8		/* ... at least 4 verifiable bytes */
@@ -1020,7 +1021,10 @@ static int64_t rate_due(struct client *cl, uint64_t k)
 /*
  * Rate: start the connections that are due, at most CL_RATE_BURST a turn
  * so that a late loop catches up without a burst. A start beyond the open
- * bound, or after the end of --duration, is skipped. Returns when the next
+ * bound, or due so long ago that the loop gets to it only CL_RATE_LATE_MS
+ * after the end of --duration, is skipped: a loop busy with a burst (every
+ * connection a pause held back resuming at once) is late by tens of ms,
+ * which is no reason to drop the last starts. Returns when the next
  * start is due.
  */
 static int64_t rate_start(struct client *cl, int64_t now)
@@ -1029,7 +1033,7 @@ static int64_t rate_start(struct client *cl, int64_t now)
 		int64_t due = rate_due(cl, cl->next_id);
 		struct cl_flow *f;
 
-		if (now >= cl->stream_end_ms) {
+		if (now >= cl->stream_end_ms + CL_RATE_LATE_MS) {
 			flow_never(cl, RES_SKIPPED, now);
 			continue;
 		}
