@@ -5,6 +5,8 @@
  *   tc_packet_func       TC ingress fast path: conntrack hit -> translate,
  *                        account, forward. Miss on a VIP -> tail call.
  *   tc_packet_func_slow  new flow: service, backend, conntrack pair.
+ *   tc_packet_func_reply asymmetric return path: a backend's reply that
+ *                        missed conntrack (tail call).
  *   xdp_packet_func      before an skb exists: drop what no host would
  *                        accept, count. Everything else goes on to TC.
  *
@@ -80,6 +82,27 @@ static __always_inline void svc_key(const struct pkt_v4 *p,
 	k->pad = 0;
 }
 
+/* The backend endpoint a reply comes from, as rnat_v4_map keys it; 0 if
+ * the packet cannot be a reply (ICMP other than an echo reply). */
+static __always_inline int rnat_key(const struct pkt_v4 *p,
+				    struct nat_v4_key *k)
+{
+	if (p->proto == IPPROTO_ICMP && p->icmp_type != ICMP_ECHOREPLY)
+		return 0;
+	k->vip = p->saddr;
+	k->port = p->proto == IPPROTO_ICMP ? 0 : p->sport;
+	k->proto = p->proto;
+	k->pad = 0;
+	return 1;
+}
+
+static __always_inline int tc_tail_call(struct __sk_buff *skb, __u32 pgm)
+{
+	bpf_tail_call(skb, &pgm_tbl, pgm);
+	baton_count(ST_TAILCALL_FAIL);
+	return TC_ACT_OK;
+}
+
 /* Apply an entry's translation and send the packet on. */
 static __always_inline int ct_forward(struct __sk_buff *skb,
 				      const struct pkt_v4 *p,
@@ -153,17 +176,16 @@ int tc_packet_func(struct __sk_buff *skb)
 
 	/* Not tracked: only traffic to a service goes to the slow path. */
 	svc_key(&p, &nk);
-	if (!bpf_map_lookup_elem(&nat_v4_map, &nk)) {
-		if (p.proto != IPPROTO_ICMP &&
-		    bpf_ntohs(p.dport) >= BATON_SNAT_PORT_MIN &&
-		    bpf_map_lookup_elem(&snat_v4_map, &p.daddr))
-			return tc_drop(DROP_SNAT_NO_CT);
-		return tc_pass();
-	}
-
-	bpf_tail_call(skb, &pgm_tbl, BATON_PGM_SLOW);
-	baton_count(ST_TAILCALL_FAIL);
-	return TC_ACT_OK;
+	if (bpf_map_lookup_elem(&nat_v4_map, &nk))
+		return tc_tail_call(skb, BATON_PGM_SLOW);
+	if (p.proto != IPPROTO_ICMP &&
+	    bpf_ntohs(p.dport) >= BATON_SNAT_PORT_MIN &&
+	    bpf_map_lookup_elem(&snat_v4_map, &p.daddr))
+		return tc_drop(DROP_SNAT_NO_CT);
+	if (rnat_key(&p, &nk) && ct_cfg_asym() &&
+	    bpf_map_lookup_elem(&rnat_v4_map, &nk))
+		return tc_tail_call(skb, BATON_PGM_REPLY);
+	return tc_pass();
 }
 
 static __always_inline int ct_key_eq(const struct ct_v4_key *a,
@@ -228,19 +250,81 @@ static __always_inline int ct_insert_rev(struct ct_v4_key *rk,
 	return -DROP_SNAT_EXHAUSTED;
 }
 
+/* The reply half of the pair whose forward half is fwd (under fk): it
+ * translates back to what the client sent to. Nothing counted on it yet. */
+static __always_inline void ct_rev_init(struct ct_v4_entry *rev,
+					const struct ct_v4_entry *fwd,
+					const struct ct_v4_key *fk)
+{
+	*rev = *fwd;
+	rev->dir = CT_DIR_REV;
+	rev->flags = 0;
+	rev->packets = 0;
+	rev->bytes = 0;
+	rev->nat_saddr = fk->daddr;
+	rev->nat_sport = fk->dport;
+	rev->nat_daddr = fk->saddr;
+	rev->nat_dport = fk->sport;
+	__builtin_memcpy(&rev->peer, fk, sizeof(*fk));
+}
+
+/*
+ * Insert the forward half of a new flow after its reply half (rev_new: this
+ * call inserted that at rk). Returns 0 (inserted), 1 (the flow exists: made
+ * first by another CPU or installed by sync - follow that entry) or a
+ * negative drop reason. A reply half this call inserted is undone unless
+ * the existing flow uses it (with the same translation it is that flow's,
+ * which replaced or re-inserted it).
+ */
+static __always_inline int ct_insert_fwd(const struct ct_v4_key *fk,
+					 const struct ct_v4_entry *fwd,
+					 const struct ct_v4_key *rk,
+					 int rev_new)
+{
+	struct ct_v4_entry *e;
+	int ret;
+
+	ret = bpf_map_update_elem(&ct_v4_map, fk, fwd, BPF_NOEXIST);
+	if (!ret)
+		return 0;
+	if (ret != -EEXIST) {
+		if (rev_new)
+			bpf_map_delete_elem(&ct_v4_map, rk);
+		return -DROP_CT_FULL;
+	}
+	e = bpf_map_lookup_elem(&ct_v4_map, fk);
+	if (rev_new && (!e || !ct_key_eq(&e->peer, rk)))
+		bpf_map_delete_elem(&ct_v4_map, rk);
+	return e ? 1 : -DROP_CT_FULL;
+}
+
+/* A new flow on its backend's counters (its entry carries CT_F_COUNTED). */
+static __always_inline void ct_count_new(const struct ct_v4_entry *fwd)
+{
+	struct be_stats *bs;
+	__u32 idx;
+
+	baton_count(ST_NEW_FLOW);
+	idx = baton_be_index(fwd->svc_id, fwd->be_id);
+	bs = bpf_map_lookup_elem(&be_stats_map, &idx);
+	if (bs) {
+		__sync_fetch_and_add(&bs->active, 1);
+		__sync_fetch_and_add(&bs->flows, 1);
+	}
+}
+
 SEC("tc")
 int tc_packet_func_slow(struct __sk_buff *skb)
 {
-	struct ct_v4_entry fwd = {}, rev = {};
+	struct ct_v4_entry fwd = {}, *rev;
 	struct ct_v4_key fk, rk = {};
 	struct lb_v4_backend *be;
 	struct nat_v4_svc *svc;
 	struct ct_v4_entry *e;
 	struct baton_cfg *cfg;
-	struct be_stats *bs;
 	struct nat_v4_key nk;
 	struct pkt_v4 p = {};
-	__u32 zero = 0, h = 0, idx;
+	__u32 zero = 0, h = 0;
 	__u64 now;
 	int ret, be_id, rev_new = 0;
 
@@ -302,14 +386,18 @@ int tc_packet_func_slow(struct __sk_buff *skb)
 	else
 		fwd.state = CT_STATE_NEW;
 
+	/* Where this node may see no reply (DSR; an asymmetric return path),
+	 * a flow without a handshake is established at once, so that it
+	 * replicates. */
+	if (p.proto != IPPROTO_TCP &&
+	    (svc->mode == BATON_MODE_DSR || (cfg->flags & BATON_CFG_F_ASYM)))
+		fwd.state = CT_STATE_ESTABLISHED;
 	if (svc->mode == BATON_MODE_DSR) {
 		/* The backend answers the client itself: no reply half, and
 		 * the packet keeps its addresses. */
 		fwd.nat_daddr = p.daddr;
 		fwd.nat_dport = p.dport;
 		fwd.nexthop = be->addr;
-		if (p.proto != IPPROTO_TCP)
-			fwd.state = CT_STATE_ESTABLISHED;
 	} else {
 		if (svc->mode == BATON_MODE_FULLNAT)
 			fwd.nat_saddr = svc->snat_addr;
@@ -320,22 +408,17 @@ int tc_packet_func_slow(struct __sk_buff *skb)
 		rk.dport = p.proto == IPPROTO_ICMP ? 0 : fwd.nat_sport;
 		rk.proto = p.proto;
 
-		rev = fwd;
-		rev.dir = CT_DIR_REV;
-		rev.flags = 0;
-		rev.packets = 0;
-		rev.bytes = 0;
-		rev.nat_saddr = p.daddr;
-		rev.nat_sport = p.dport;
-		rev.nat_daddr = p.saddr;
-		rev.nat_dport = p.sport;
-		__builtin_memcpy(&rev.peer, &fk, sizeof(fk));
+		/* Scratch (ct_scratch): the stack cannot hold both halves. */
+		rev = bpf_map_lookup_elem(&ct_scratch, &zero);
+		if (!rev)
+			return tc_drop(DROP_CT_FULL);
+		ct_rev_init(rev, &fwd, &fk);
 
 		if (svc->mode == BATON_MODE_FULLNAT)
 			h = baton_flow_hash_v4(p.saddr, p.daddr, p.sport,
 					       p.dport, p.proto,
 					       cfg->hash_seed);
-		ret = ct_insert_rev(&rk, &rev, &fk, &fwd, h,
+		ret = ct_insert_rev(&rk, rev, &fk, &fwd, h,
 				    svc->mode == BATON_MODE_FULLNAT &&
 					    p.proto != IPPROTO_ICMP, cfg);
 		if (ret < 0)
@@ -344,38 +427,129 @@ int tc_packet_func_slow(struct __sk_buff *skb)
 		__builtin_memcpy(&fwd.peer, &rk, sizeof(rk));
 	}
 
-	ret = bpf_map_update_elem(&ct_v4_map, &fk, &fwd, BPF_NOEXIST);
+	ret = ct_insert_fwd(&fk, &fwd, &rk, rev_new);
+	if (ret < 0)
+		return tc_drop(-ret);
 	if (ret) {
-		if (ret != -EEXIST) {
-			if (rev_new)
-				bpf_map_delete_elem(&ct_v4_map, &rk);
-			return tc_drop(DROP_CT_FULL);
-		}
-		/* Another CPU created this flow first: follow its entry.
-		 * Undo only a reply half this call inserted and the winner
-		 * does not use (with the same backend it is the winner's,
-		 * which replaced or re-inserted it). */
+		/* Another CPU created this flow first: follow its entry. */
 		e = bpf_map_lookup_elem(&ct_v4_map, &fk);
-		if (rev_new && (!e || !ct_key_eq(&e->peer, &rk)))
-			bpf_map_delete_elem(&ct_v4_map, &rk);
 		if (!e)
 			return tc_drop(DROP_CT_FULL);
 		ct_update(&fk, e, &p, skb->len, now);
 		return ct_forward(skb, &p, e, now);
 	}
 
-	baton_count(ST_NEW_FLOW);
-	idx = baton_be_index(fwd.svc_id, fwd.be_id);
-	bs = bpf_map_lookup_elem(&be_stats_map, &idx);
-	if (bs) {
-		__sync_fetch_and_add(&bs->active, 1);
-		__sync_fetch_and_add(&bs->flows, 1);
-	}
+	ct_count_new(&fwd);
 	if (fwd.state == CT_STATE_ESTABLISHED)
 		ct_emit(CT_EV_ESTABLISHED, &fk, &fwd);
 	/* The first packet goes out with the local copy: the route it looks
 	 * up is cached in the map entry by the flow's next packet. */
 	return ct_forward(skb, &p, &fwd, now);
+}
+
+/*
+ * The pair a backend's SYN-ACK makes on a node of an asymmetric return
+ * path: the node that saw the client's SYN sees no reply, so its flow is
+ * not replicable before the client's ACK; this one is, from SYN_RECV (the
+ * backend accepted the connection), and whichever node the client's ACK
+ * lands on then holds it. Best effort: the reply is de-NATed either way.
+ */
+static __always_inline void rnat_pair(const struct pkt_v4 *p,
+				      const struct rnat_v4_val *r, __u32 len)
+{
+	struct ct_v4_entry fwd = {}, rev = {};
+	struct ct_v4_key fk = {}, rk;
+	struct baton_cfg *cfg;
+	__u32 zero = 0;
+	__u64 now;
+	int ret;
+
+	cfg = bpf_map_lookup_elem(&baton_cfg, &zero);
+	if (!cfg)
+		return;
+	now = bpf_ktime_get_coarse_ns();
+	baton_pkt_key(p, &rk);
+	fk.saddr = p->daddr;
+	fk.daddr = r->vip;
+	fk.sport = p->dport;
+	fk.dport = r->vport;
+	fk.proto = p->proto;
+
+	fwd.vip = r->vip;
+	fwd.vport = r->vport;
+	fwd.vproto = p->proto;
+	fwd.mode = BATON_MODE_DNAT;
+	fwd.dir = CT_DIR_FWD;
+	fwd.state = CT_STATE_SYN_RECV;
+	fwd.svc_id = r->svc_id;
+	fwd.be_id = r->be_id;
+	fwd.flags = CT_F_COUNTED;
+	fwd.owner = cfg->node_id;
+	fwd.epoch = cfg->epoch;
+	fwd.created_ns = now;
+	fwd.last_seen_ns = now;
+	fwd.nat_saddr = p->daddr;
+	fwd.nat_sport = p->dport;
+	fwd.nat_daddr = p->saddr;
+	fwd.nat_dport = p->sport;
+	__builtin_memcpy(&fwd.peer, &rk, sizeof(rk));
+
+	ct_rev_init(&rev, &fwd, &fk);
+	rev.packets = 1;
+	rev.bytes = len;
+
+	if (bpf_map_update_elem(&ct_v4_map, &rk, &rev, BPF_NOEXIST))
+		return;		/* made meanwhile, or a full table */
+	ret = ct_insert_fwd(&fk, &fwd, &rk, 1);
+	if (ret)
+		return;
+	ct_count_new(&fwd);
+	baton_count(ST_RNAT_NEW);
+	ct_emit(CT_EV_STATE, &fk, &fwd);
+}
+
+/*
+ * A reply that missed conntrack on a node of an asymmetric return path
+ * (BATON_CFG_F_ASYM), from a backend endpoint of a DNAT service: the flow
+ * was made on another node, and its entry is on its way (or not sent yet:
+ * see rnat_pair). De-NAT it through rnat_v4_map. Traffic for this node
+ * itself (the answer to its own health check) or that it cannot route is
+ * left to the stack, untouched.
+ */
+SEC("tc")
+int tc_packet_func_reply(struct __sk_buff *skb)
+{
+	struct bpf_fib_lookup fib = {};
+	struct rnat_v4_val *r;
+	struct nat_v4_key rk;
+	struct pkt_v4 p = {};
+	int ret, rc;
+
+	ret = tc_parse(skb, &p);
+	if (ret < 0)
+		return tc_drop(-ret);
+	if (ret == PARSE_PASS || p.frag || !baton_pkt_tracked(&p) ||
+	    !rnat_key(&p, &rk))
+		return tc_pass();
+	r = bpf_map_lookup_elem(&rnat_v4_map, &rk);
+	if (!r)
+		return tc_pass();
+	rc = fwd_lookup(skb, &fib, r->vip, p.daddr, p.proto);
+	if (!fwd_routable(rc))
+		return tc_pass();
+	/* Several services share the backend: which VIP the client talks
+	 * to is not known without the entry. Its retransmission will find
+	 * it (a RST from the client would not wait). */
+	if (r->services != 1)
+		return tc_drop(DROP_RNAT_AMBIGUOUS);
+	if (p.proto == IPPROTO_TCP &&
+	    (p.tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST | TCPF_FIN)) ==
+		    (TCPF_SYN | TCPF_ACK))
+		rnat_pair(&p, r, skb->len);
+	if (nat_rewrite(skb, &p, r->vip, p.daddr, r->vport, p.dport))
+		return tc_drop(DROP_REDIRECT);
+	baton_count(ST_RNAT);
+	return fwd_send(skb, &fib, rc, 1);
 }
 
 SEC("xdp.frags")

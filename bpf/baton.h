@@ -42,6 +42,7 @@
 
 /* Index of the slow path in pgm_tbl. */
 #define BATON_PGM_SLOW		0
+#define BATON_PGM_REPLY		1
 #define BATON_PGM_MAX		4
 
 /* ---- enums shared by both address families ----------------------------- */
@@ -111,6 +112,8 @@ enum baton_drop {
 	DROP_ICMP_TYPE = 11,	/* ICMP echo reply to a VIP without conntrack */
 	DROP_CT_COLLISION = 12,	/* reply tuple already owned by another flow */
 	DROP_SNAT_NO_CT = 13,	/* to a fullNAT source address:port, no ct */
+	DROP_RNAT_AMBIGUOUS = 14,/* asymmetric return: reply without ct from a
+				  * backend several DNAT services share */
 	DROP_MAX
 };
 
@@ -129,6 +132,9 @@ enum baton_stat {
 	ST_EV_LOST = 10,	/* ring buffer full: event not delivered */
 	ST_TAILCALL_FAIL = 11,	/* pgm_tbl slot empty: packet to the stack */
 	ST_OTHERHOST = 12,	/* frame for another host's MAC: left alone */
+	ST_RNAT = 13,		/* asymmetric return: a reply without ct
+				 * de-NATed through rnat_v4_map */
+	ST_RNAT_NEW = 14,	/* ... a SYN-ACK, which made a ct pair */
 	ST_MAX
 };
 
@@ -242,6 +248,22 @@ struct lb_v4_table {
 	__u16 sched[BATON_SCHED_MAX];
 };
 
+/*
+ * rnat_v4_map: a backend endpoint of a DNAT service (key: the backend's
+ * addr, port (0 for ICMP), proto) -> the service. Written by batond with the
+ * services; read only with BATON_CFG_F_ASYM.
+ */
+struct rnat_v4_val {
+	__be32 vip;
+	__be16 vport;
+	__u16 svc_id;
+	__u16 be_id;
+	__u8 services;		/* DNAT services with this backend: != 1 means
+				 * a reply cannot tell its VIP */
+	__u8 pad;
+};
+BATON_STATIC_ASSERT(sizeof(struct rnat_v4_val) == 12, "rnat_v4_val size");
+
 /* be_stats_map value: per backend (svc_id * MAX_BACKENDS + be_id). */
 struct be_stats {
 	__u64 active;		/* open flows (least-connections input) */
@@ -259,7 +281,22 @@ struct baton_cfg {
 	 * has synced). 0 slots: all ports. */
 	__u16 snat_slot;
 	__u16 snat_slots;
+	__u32 flags;		/* BATON_CFG_F_* */
 };
+
+/*
+ * The return path may go through another node than the forward path (N
+ * nodes behind ECMP, DNAT with the backends' return route over the same
+ * set): a node may see only one direction of a flow. Then
+ *  - a TCP flow is established by the client's ACK after its SYN, and a
+ *    UDP or ICMP flow at its first packet (as DSR), so that it replicates;
+ *  - a reply that misses conntrack, from a backend of a DNAT service, is
+ *    de-NATed through rnat_v4_map (its SYN-ACK also makes a ct pair, which
+ *    replicates: the backend has accepted the connection);
+ *  - a node carrying only a flow's replies does not take the flow over
+ *    (its owner still carries the client's packets).
+ */
+#define BATON_CFG_F_ASYM	0x1
 
 /* ---- events (ct_events ring buffer) ------------------------------------ */
 

@@ -282,7 +282,8 @@ static int datapath_start(struct batond *d, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	d->svcs = baton_services_init(d->ld.nat_fd, d->ld.lb_fd,
-				     d->ld.snat_fd, d->ld.be_stats);
+				     d->ld.snat_fd, d->ld.rnat_fd,
+				     d->ld.be_stats);
 	if (!d->svcs) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "out of memory");

@@ -142,8 +142,7 @@ int baton_loader_init(struct baton_loader *ld, const struct baton_config *cfg,
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
 	char probe[PATH_MAX + 16];
-	__u32 key = BATON_PGM_SLOW;
-	int slow_fd, ret;
+	int ret;
 	size_t len;
 	void *mem;
 
@@ -194,6 +193,7 @@ int baton_loader_init(struct baton_loader *ld, const struct baton_config *cfg,
 	ld->ct_fd = bpf_map__fd(ld->skel->maps.ct_v4_map);
 	ld->nat_fd = bpf_map__fd(ld->skel->maps.nat_v4_map);
 	ld->snat_fd = bpf_map__fd(ld->skel->maps.snat_v4_map);
+	ld->rnat_fd = bpf_map__fd(ld->skel->maps.rnat_v4_map);
 	ld->lb_fd = bpf_map__fd(ld->skel->maps.lb_v4_map);
 	ld->be_stats_fd = bpf_map__fd(ld->skel->maps.be_stats_map);
 	ld->pkt_stats_fd = bpf_map__fd(ld->skel->maps.pkt_stats);
@@ -204,14 +204,24 @@ int baton_loader_init(struct baton_loader *ld, const struct baton_config *cfg,
 	ld->xdp_prog_id = prog_id(ld->skel->progs.xdp_packet_func);
 
 	/* The fast path of a previous batond may still be attached; from
-	 * here its tail calls reach the new slow path (same maps). */
-	slow_fd = bpf_program__fd(ld->skel->progs.tc_packet_func_slow);
-	if (bpf_map_update_elem(bpf_map__fd(ld->skel->maps.pgm_tbl), &key,
-				&slow_fd, BPF_ANY)) {
-		ret = -errno;
-		snprintf(err, errlen, "pgm_tbl[%u] = slow path: %s", key,
-			 strerror(errno));
-		goto out_destroy;
+	 * here its tail calls reach the new programs (same maps). */
+	for (__u32 key = 0; key < BATON_PGM_MAX; key++) {
+		struct bpf_program *prog =
+			key == BATON_PGM_SLOW  ? ld->skel->progs.tc_packet_func_slow :
+			key == BATON_PGM_REPLY ? ld->skel->progs.tc_packet_func_reply :
+						 NULL;
+		int fd;
+
+		if (!prog)
+			continue;
+		fd = bpf_program__fd(prog);
+		if (bpf_map_update_elem(bpf_map__fd(ld->skel->maps.pgm_tbl),
+					&key, &fd, BPF_ANY)) {
+			ret = -errno;
+			snprintf(err, errlen, "pgm_tbl[%u] = %s: %s", key,
+				 bpf_program__name(prog), strerror(errno));
+			goto out_destroy;
+		}
 	}
 
 	len = (size_t)BATON_MAX_SERVICES * BATON_MAX_BACKENDS *

@@ -52,6 +52,7 @@ struct baton_loader {
 	int ct_fd;
 	int nat_fd;
 	int snat_fd;
+	int rnat_fd;
 	int lb_fd;
 	int be_stats_fd;
 	int pkt_stats_fd;

@@ -16,7 +16,7 @@
 #define SUB "services"
 
 struct baton_services *baton_services_init(int nat_fd, int lb_fd,
-					  int snat_fd,
+					  int snat_fd, int rnat_fd,
 					  struct be_stats *be_stats)
 {
 	struct baton_services *s = calloc(1, sizeof(*s));
@@ -26,6 +26,7 @@ struct baton_services *baton_services_init(int nat_fd, int lb_fd,
 	s->nat_fd = nat_fd;
 	s->lb_fd = lb_fd;
 	s->snat_fd = snat_fd;
+	s->rnat_fd = rnat_fd;
 	s->be_stats = be_stats;
 	return s;
 }
@@ -577,6 +578,98 @@ static void snat_prune(struct baton_services *s)
 	}
 }
 
+/* ---- rnat_v4_map: the backend endpoints of DNAT services --------------- */
+
+struct rnat_ent {
+	struct nat_v4_key k;
+	struct rnat_v4_val v;
+};
+
+static int rnat_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct rnat_ent *)a)->k,
+		      &((const struct rnat_ent *)b)->k, sizeof(struct nat_v4_key));
+}
+
+/*
+ * Make rnat_v4_map hold every backend endpoint of the DNAT services in
+ * force (drained ones too: their flows still answer), with the number of
+ * DNAT services that share it. Written after a commit, so a failure here
+ * leaves the services as they are: it is logged, and only the asymmetric
+ * return path of a new flow (BATON_CFG_F_ASYM) waits for a retransmission.
+ */
+static void rnat_refresh(struct baton_services *s)
+{
+	struct nat_v4_key key, next_key, *prev = NULL;
+	struct rnat_ent *want;
+	size_t n = 0, m = 0;
+
+	want = calloc((size_t)BATON_MAX_SERVICES * BATON_MAX_BACKENDS,
+		      sizeof(*want));
+	if (!want) {
+		log_err(SUB, "rnat_v4_map: out of memory, not refreshed");
+		return;
+	}
+	for (int id = 0; id < BATON_MAX_SERVICES; id++) {
+		const struct baton_svc_state *st = &s->svc[id];
+
+		if (!st->present || st->val.mode != BATON_MODE_DNAT)
+			continue;
+		for (int b = 0; b < BATON_MAX_BACKENDS; b++) {
+			struct rnat_ent *e = &want[n];
+
+			if (!st->be[b].present)
+				continue;
+			e->k.vip = htonl(st->be[b].addr);
+			e->k.port = htons(st->be[b].port);
+			e->k.proto = st->proto;
+			e->v.vip = htonl(st->vip);
+			e->v.vport = htons(st->port);
+			e->v.svc_id = (__u16)id;
+			e->v.be_id = (__u16)b;
+			e->v.services = 1;
+			n++;
+		}
+	}
+	/* One entry per endpoint, counting the services that share it. */
+	qsort(want, n, sizeof(*want), rnat_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (m && !rnat_cmp(&want[m - 1], &want[i])) {
+			if (want[m - 1].v.services < UINT8_MAX)
+				want[m - 1].v.services++;
+			continue;
+		}
+		want[m++] = want[i];
+	}
+	for (size_t i = 0; i < m; i++) {
+		struct rnat_v4_val cur;
+		char ip[INET_ADDRSTRLEN];
+
+		if (!bpf_map_lookup_elem(s->rnat_fd, &want[i].k, &cur) &&
+		    !memcmp(&cur, &want[i].v, sizeof(cur)))
+			continue;
+		if (bpf_map_update_elem(s->rnat_fd, &want[i].k, &want[i].v,
+					BPF_ANY))
+			log_err(SUB, "rnat_v4_map: write %s:%u: %s",
+				inet_ntop(AF_INET, &want[i].k.vip, ip,
+					  sizeof(ip)),
+				ntohs(want[i].k.port), strerror(errno));
+	}
+	/* Then what no DNAT service uses any more. */
+	while (!bpf_map_get_next_key(s->rnat_fd, prev, &next_key)) {
+		struct rnat_ent probe = {.k = next_key};
+
+		key = next_key;
+		if (bsearch(&probe, want, m, sizeof(*want), rnat_cmp) ||
+		    (bpf_map_delete_elem(s->rnat_fd, &key) && errno != ENOENT)) {
+			prev = &key;
+			continue;
+		}
+		prev = NULL;	/* the walk restarts: kept keys come first */
+	}
+	free(want);
+}
+
 int baton_services_apply(struct baton_services *s,
 			 const struct baton_config *cfg, char *err,
 			 size_t errlen)
@@ -703,6 +796,7 @@ int baton_services_apply(struct baton_services *s,
 	memcpy(s->svc, next, sizeof(s->svc));
 	s->hash_seed = cfg->hash_seed;
 	snat_prune(s);
+	rnat_refresh(s);
 	ret = 0;
 	goto out_free;
 

@@ -21,6 +21,8 @@
  *    force: an address is added before the first service that uses it
  *    flips in (and removed again if the apply fails), and removed after
  *    the last one is gone.
+ *  - rnat_v4_map holds the backend endpoints of the DNAT services in force
+ *    (struct rnat_v4_val), refreshed after every commit.
  *  - baton_services_recover() reads what a previous batond left in the
  *    pinned maps (ids, active slot, generation, backends), so a restart with
  *    the same configuration writes nothing.
@@ -55,6 +57,7 @@ struct baton_services {
 	int nat_fd;
 	int lb_fd;
 	int snat_fd;			/* snat_v4_map */
+	int rnat_fd;			/* rnat_v4_map */
 	struct be_stats *be_stats;	/* mmapped be_stats_map, or NULL */
 	uint32_t hash_seed;		/* seed the maglev tables were built with */
 	struct baton_svc_state svc[BATON_MAX_SERVICES];
@@ -63,7 +66,7 @@ struct baton_services {
 
 /* Allocates; NULL with errno on failure. be_stats may be NULL. */
 struct baton_services *baton_services_init(int nat_fd, int lb_fd,
-					  int snat_fd,
+					  int snat_fd, int rnat_fd,
 					  struct be_stats *be_stats);
 void baton_services_free(struct baton_services *s);
 

@@ -22,8 +22,10 @@ static const char *const stat_names[ST_MAX] = {
 	[ST_EV_LOST] = "ev_lost",
 	[ST_TAILCALL_FAIL] = "tailcall_fail",
 	[ST_OTHERHOST] = "otherhost",
+	[ST_RNAT] = "rnat",
+	[ST_RNAT_NEW] = "rnat_new",
 };
-_Static_assert(ST_OTHERHOST + 1 == ST_MAX,
+_Static_assert(ST_RNAT_NEW + 1 == ST_MAX,
 	       "a new enum baton_stat needs a name here");
 
 /* DROP_NONE is never counted: no name. */
@@ -41,8 +43,9 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_ICMP_TYPE] = "icmp_type",
 	[DROP_CT_COLLISION] = "ct_collision",
 	[DROP_SNAT_NO_CT] = "snat_no_ct",
+	[DROP_RNAT_AMBIGUOUS] = "rnat_ambiguous",
 };
-_Static_assert(DROP_SNAT_NO_CT + 1 == DROP_MAX,
+_Static_assert(DROP_RNAT_AMBIGUOUS + 1 == DROP_MAX,
 	       "a new enum baton_drop needs a name here");
 
 const char *baton_stat_name(unsigned int idx)

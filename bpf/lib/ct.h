@@ -69,11 +69,12 @@ static __always_inline void ct_count(struct ct_v4_entry *fwd)
 /*
  * Next TCP state for a packet with `flags` travelling in direction `dir`.
  * Returns the new state (== cur when nothing changes); *set / *clear get
- * the CT_F_FIN_* bits to change. DSR sees only client -> server packets,
- * so there the client's first ACK establishes the flow.
+ * the CT_F_FIN_* bits to change. `one_way`: this node sees only client ->
+ * server packets of the handshake (DSR, or an asymmetric return path, see
+ * BATON_CFG_F_ASYM), so the client's first ACK establishes the flow.
  */
 static __always_inline __u8 ct_tcp_next(__u8 cur, __u32 eflags, __u8 flags,
-					__u8 dir, __u8 mode, __u32 *set,
+					__u8 dir, int one_way, __u32 *set,
 					__u32 *clear)
 {
 	__u32 mine = dir == CT_DIR_FWD ? CT_F_FIN_FWD : CT_F_FIN_REV;
@@ -102,7 +103,7 @@ static __always_inline __u8 ct_tcp_next(__u8 cur, __u32 eflags, __u8 flags,
 		if (dir == CT_DIR_REV && (flags & TCPF_SYN) &&
 		    (flags & TCPF_ACK))
 			return CT_STATE_SYN_RECV;
-		if (mode == BATON_MODE_DSR && dir == CT_DIR_FWD &&
+		if (one_way && dir == CT_DIR_FWD &&
 		    (flags & TCPF_ACK) && !(flags & TCPF_SYN))
 			return CT_STATE_ESTABLISHED;
 		return cur;
@@ -158,8 +159,19 @@ static __always_inline int ct_tcp_reopen(const struct pkt_v4 *p,
 	       (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) == TCPF_SYN;
 }
 
-/* Clear CT_F_REMOTE on both halves and make this node the owner.
- * Returns 1, or -1 without the node settings (nothing changed). */
+static __always_inline int ct_cfg_asym(void)
+{
+	struct baton_cfg *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&baton_cfg, &zero);
+	return cfg && (cfg->flags & BATON_CFG_F_ASYM);
+}
+
+/* Clear CT_F_REMOTE on both halves and make this node the owner. Returns
+ * 1; 0 for a reply on an asymmetric return path (the owner still carries
+ * the client's packets: a claim here would bounce the flow between the
+ * two nodes); -1 without the node settings. */
 static __always_inline int ct_claim(struct ct_v4_entry *e)
 {
 	struct ct_v4_entry *other = NULL;
@@ -169,6 +181,8 @@ static __always_inline int ct_claim(struct ct_v4_entry *e)
 	cfg = bpf_map_lookup_elem(&baton_cfg, &zero);
 	if (!cfg)
 		return -1;
+	if ((cfg->flags & BATON_CFG_F_ASYM) && e->dir == CT_DIR_REV)
+		return 0;
 	if (e->peer.proto)
 		other = bpf_map_lookup_elem(&ct_v4_map, &e->peer);
 	__sync_fetch_and_and(&e->flags, ~CT_F_REMOTE);
@@ -236,7 +250,10 @@ static __always_inline void ct_update(const struct ct_v4_key *key,
 
 	if (p->proto == IPPROTO_TCP)
 		next = ct_tcp_next(e->state, e->flags, p->tcp_flags, e->dir,
-				   e->mode, &set, &clear);
+				   e->mode == BATON_MODE_DSR ||
+					   (e->state == CT_STATE_SYN_SENT &&
+					    ct_cfg_asym()),
+				   &set, &clear);
 	else if (e->state == CT_STATE_NEW && e->dir == CT_DIR_REV)
 		next = CT_STATE_ESTABLISHED;	/* UDP/ICMP: a reply */
 

@@ -95,6 +95,52 @@ static __always_inline int fwd_out(struct __sk_buff *skb, __u32 ifindex,
 	return bpf_redirect(ifindex, 0);
 }
 
+/* The route from `src` to `dst` as a packet arriving on skb's interface
+ * would take it. Returns bpf_fib_lookup()'s verdict. */
+static __always_inline int fwd_lookup(struct __sk_buff *skb,
+				      struct bpf_fib_lookup *fib, __be32 src,
+				      __be32 dst, __u8 proto)
+{
+	fib->family = AF_INET;
+	fib->l4_protocol = proto;
+	fib->ipv4_src = src;
+	fib->ipv4_dst = dst;
+	/* tot_len 0: let the kernel check the MTU against the skb, which
+	 * understands GSO packets larger than the MTU. */
+	fib->tot_len = 0;
+	fib->ifindex = skb->ingress_ifindex;
+	return bpf_fib_lookup(skb, fib, sizeof(*fib), 0);
+}
+
+/* Whether fwd_lookup()'s verdict means "forward it" (else: the stack's). */
+static __always_inline int fwd_routable(int rc)
+{
+	return rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH;
+}
+
+/* Send on after fwd_lookup() returned rc. */
+static __always_inline int fwd_send(struct __sk_buff *skb,
+				    const struct bpf_fib_lookup *fib, int rc,
+				    int route)
+{
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
+		return fwd_out(skb, fib->ifindex, fib->smac, fib->dmac, route);
+	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
+		struct bpf_redir_neigh nh = {
+			.nh_family = AF_INET,
+			.ipv4_nh = fib->ipv4_dst,
+		};
+		int ret = fwd_route_ttl(skb, route);
+
+		if (ret != FWD_CONTINUE)
+			return ret;
+		baton_count(ST_FWD_NEIGH);
+		return bpf_redirect_neigh(fib->ifindex, &nh, sizeof(nh), 0);
+	}
+	baton_count(ST_FWD_STACK);
+	return TC_ACT_OK;
+}
+
 /*
  * Forward towards `dst` (the packet's new destination, or for DSR the
  * backend as next hop) using and refreshing the route cache in `e`.
@@ -122,39 +168,17 @@ static __always_inline int fwd_v4(struct __sk_buff *skb,
 				       e->fib_dmac, route);
 	}
 
-	fib.family = AF_INET;
-	fib.l4_protocol = proto;
-	fib.ipv4_src = src;
-	fib.ipv4_dst = dst;
-	/* tot_len 0: let the kernel check the MTU against the skb, which
-	 * understands GSO packets larger than the MTU. */
-	fib.tot_len = 0;
-	fib.ifindex = skb->ingress_ifindex;
-
-	rc = bpf_fib_lookup(skb, &fib, sizeof(fib), 0);
+	rc = fwd_lookup(skb, &fib, src, dst, proto);
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
 		/* Two CPUs may refill at once: they write the same values. */
 		e->fib_ifindex = fib.ifindex;
 		__builtin_memcpy(e->fib_smac, fib.smac, ETH_ALEN);
 		__builtin_memcpy(e->fib_dmac, fib.dmac, ETH_ALEN);
 		e->fib_stamp = stamp;
-		return fwd_out(skb, fib.ifindex, fib.smac, fib.dmac, route);
+	} else {
+		e->fib_ifindex = 0;
 	}
-	e->fib_ifindex = 0;
-	if (rc == BPF_FIB_LKUP_RET_NO_NEIGH) {
-		struct bpf_redir_neigh nh = {
-			.nh_family = AF_INET,
-			.ipv4_nh = fib.ipv4_dst,
-		};
-		int ret = fwd_route_ttl(skb, route);
-
-		if (ret != FWD_CONTINUE)
-			return ret;
-		baton_count(ST_FWD_NEIGH);
-		return bpf_redirect_neigh(fib.ifindex, &nh, sizeof(nh), 0);
-	}
-	baton_count(ST_FWD_STACK);
-	return TC_ACT_OK;
+	return fwd_send(skb, &fib, rc, route);
 }
 
 #endif /* BATON_LIB_FWD_H */

@@ -25,6 +25,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ct_v4_map SEC(".maps");
 
+/* The slow path's reply half under construction (one per CPU): its stack
+ * cannot hold both halves of a pair. Not pinned: nothing outlives a packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ct_v4_entry);
+} ct_scratch SEC(".maps");
+
 /* Virtual services (VIP, port, proto) -> service. Written by batond. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -50,6 +59,17 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } snat_v4_map SEC(".maps");
+
+/* Backend endpoints of DNAT services -> their service (struct
+ * rnat_v4_val). Written by batond; read by the asymmetric return path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BATON_MAX_SERVICES * BATON_MAX_BACKENDS);
+	__type(key, struct nat_v4_key);
+	__type(value, struct rnat_v4_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rnat_v4_map SEC(".maps");
 
 /* Backends and schedule, two slots per service (svc_id * 2 + slot).
  * Written by batond into the inactive slot only. */

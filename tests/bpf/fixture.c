@@ -116,7 +116,7 @@ int fx_open(struct fixture *f, unsigned int ct_max)
 	    .hash_seed = FX_SEED,
 	};
 	struct bpf_map *map;
-	__u32 zero = 0, slow_key = BATON_PGM_SLOW;
+	__u32 zero = 0, slow_key = BATON_PGM_SLOW, reply_key = BATON_PGM_REPLY;
 	int ret;
 
 	memset(f, 0, sizeof(*f));
@@ -152,10 +152,12 @@ int fx_open(struct fixture *f, unsigned int ct_max)
 
 	f->prog_tc = bpf_program__fd(f->skel->progs.tc_packet_func);
 	f->prog_slow = bpf_program__fd(f->skel->progs.tc_packet_func_slow);
+	f->prog_reply = bpf_program__fd(f->skel->progs.tc_packet_func_reply);
 	f->prog_xdp = bpf_program__fd(f->skel->progs.xdp_packet_func);
 	f->ct_fd = bpf_map__fd(f->skel->maps.ct_v4_map);
 	f->nat_fd = bpf_map__fd(f->skel->maps.nat_v4_map);
 	f->snat_fd = bpf_map__fd(f->skel->maps.snat_v4_map);
+	f->rnat_fd = bpf_map__fd(f->skel->maps.rnat_v4_map);
 	f->lb_fd = bpf_map__fd(f->skel->maps.lb_v4_map);
 	f->be_stats_fd = bpf_map__fd(f->skel->maps.be_stats_map);
 	f->rr_fd = bpf_map__fd(f->skel->maps.rr_map);
@@ -165,6 +167,7 @@ int fx_open(struct fixture *f, unsigned int ct_max)
 	f->pgm_fd = bpf_map__fd(f->skel->maps.pgm_tbl);
 
 	if (bpf_map_update_elem(f->pgm_fd, &slow_key, &f->prog_slow, 0) ||
+	    bpf_map_update_elem(f->pgm_fd, &reply_key, &f->prog_reply, 0) ||
 	    bpf_map_update_elem(f->cfg_fd, &zero, &cfg, 0)) {
 		ret = -errno;
 		fprintf(stderr, "fixture: pgm_tbl/baton_cfg: %s\n",

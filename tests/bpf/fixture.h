@@ -53,10 +53,12 @@ struct fixture {
 	int if_back;
 	int prog_tc;
 	int prog_slow;
+	int prog_reply;
 	int prog_xdp;
 	int ct_fd;
 	int nat_fd;
 	int snat_fd;
+	int rnat_fd;
 	int lb_fd;
 	int be_stats_fd;
 	int rr_fd;

@@ -72,14 +72,14 @@ static const char *const drop_name[DROP_MAX] = {
     "DROP_MALFORMED_L4", "DROP_FRAGMENT",     "DROP_NO_BACKEND",
     "DROP_CT_FULL",	 "DROP_TCP_NO_CT",    "DROP_SNAT_EXHAUSTED",
     "DROP_BAD_SERVICE",	 "DROP_REDIRECT",     "DROP_ICMP_TYPE",
-    "DROP_CT_COLLISION", "DROP_SNAT_NO_CT",
+    "DROP_CT_COLLISION", "DROP_SNAT_NO_CT",   "DROP_RNAT_AMBIGUOUS",
 };
 
 static const char *const stat_name[ST_MAX] = {
     "ST_TC_RX",	   "ST_TC_PASS",  "ST_CT_HIT",	  "ST_SLOW",
     "ST_NEW_FLOW", "ST_FWD_FIB",  "ST_FWD_NEIGH", "ST_FWD_STACK",
     "ST_XDP_RX",   "ST_XDP_PASS", "ST_EV_LOST",	  "ST_TAILCALL_FAIL",
-    "ST_OTHERHOST",
+    "ST_OTHERHOST", "ST_RNAT",	   "ST_RNAT_NEW",
 };
 
 /* ---- services ------------------------------------------------------------ */
@@ -726,7 +726,9 @@ static struct ct_v4_key key_of(struct ep s, struct ep d, uint8_t proto)
 }
 
 /* Row check: the pair the first packet of a NAT flow created, in full. */
-static bool check_nat_pair(const struct row *r)
+/* The pair of a NAT-mode flow, made here in `state`, the packet of row r
+ * counted on the forward half (fwd_in) or the reply half. */
+static bool expect_nat_pair(const struct row *r, uint8_t state, bool fwd_in)
 {
 	const struct nat_flow *fl = r->arg;
 	struct ct_v4_key fk = key_of(fl->cl, fl->vip, fl->proto);
@@ -753,7 +755,7 @@ static bool check_nat_pair(const struct row *r)
 	wf.vproto = fl->proto;
 	wf.mode = fl->mode;
 	wf.dir = CT_DIR_FWD;
-	wf.state = fl->proto == IPPROTO_TCP ? CT_STATE_SYN_SENT : CT_STATE_NEW;
+	wf.state = state;
 	wf.svc_id = fl->svc;
 	wf.flags = CT_F_COUNTED;
 	wf.be_id = fl->be_id;
@@ -761,8 +763,8 @@ static bool check_nat_pair(const struct row *r)
 	wf.epoch = FX_EPOCH;
 	wf.created_ns = fwd.created_ns;
 	wf.last_seen_ns = fwd.last_seen_ns;
-	wf.packets = 1;
-	wf.bytes = r->in.len;
+	wf.packets = fwd_in;
+	wf.bytes = fwd_in ? r->in.len : 0;
 
 	wr = wf;
 	wr.peer = fk;
@@ -772,13 +774,23 @@ static bool check_nat_pair(const struct row *r)
 	wr.nat_dport = htons(fl->cl.port);
 	wr.dir = CT_DIR_REV;
 	wr.flags = 0;
-	wr.packets = 0;
-	wr.bytes = 0;
+	wr.packets = !fwd_in;
+	wr.bytes = fwd_in ? 0 : r->in.len;
 
 	ok &= entry_times(&fwd);
 	ok &= entry_eq(&fwd, &wf, "forward entry");
 	ok &= entry_eq(&rev, &wr, "reply entry");
 	return ok;
+}
+
+/* Row check: the pair the first packet of a NAT-mode flow created. */
+static bool check_nat_pair(const struct row *r)
+{
+	const struct nat_flow *fl = r->arg;
+
+	return expect_nat_pair(r, fl->proto == IPPROTO_TCP ? CT_STATE_SYN_SENT
+							  : CT_STATE_NEW,
+			       true);
 }
 
 /* Row check: the single entry the first packet of a DSR flow created. */
@@ -1488,6 +1500,267 @@ static bool test_fullnat_reply_without_conntrack_is_dropped(void)
 	       ASSERT_EQ(fx_ct_count(&fx), 0, "no conntrack entry created");
 }
 
+/* ---- asymmetric return path (BATON_CFG_F_ASYM) --------------------------- */
+
+static bool set_cfg_flags(uint32_t flags)
+{
+	struct baton_cfg c;
+	__u32 zero = 0;
+
+	return ASSERT_OK(bpf_map_lookup_elem(fx.cfg_fd, &zero, &c) ? -errno : 0,
+			 "read baton_cfg") &&
+	       (c.flags = flags, true) &&
+	       ASSERT_OK(bpf_map_update_elem(fx.cfg_fd, &zero, &c, 0) ? -errno
+								     : 0,
+			 "write baton_cfg");
+}
+
+/* rnat_v4_map: backend endpoint -> service, as batond writes it. */
+static bool set_rnat(struct ep be, uint8_t proto, struct ep vip,
+		     uint16_t svc, uint16_t be_id, uint8_t services)
+{
+	struct nat_v4_key k = {be.ip, htons(be.port), proto, 0};
+	struct rnat_v4_val v = {vip.ip, htons(vip.port), svc, be_id, services,
+				0};
+
+	return ASSERT_OK(bpf_map_update_elem(fx.rnat_fd, &k, &v, 0) ? -errno
+								    : 0,
+			 "write rnat_v4_map");
+}
+
+static bool clear_rnat(void)
+{
+	struct nat_v4_key k;
+
+	while (!bpf_map_get_next_key(fx.rnat_fd, NULL, &k))
+		if (!ASSERT_OK(bpf_map_delete_elem(fx.rnat_fd, &k) ? -errno : 0,
+			       "clear rnat_v4_map"))
+			return false;
+	return true;
+}
+
+static struct ep ep_port(struct ep e, uint16_t port)
+{
+	e.port = port;
+	return e;
+}
+
+/* Row check: the pair a backend's SYN-ACK made on the reply node. */
+static bool check_rnat_pair(const struct row *r)
+{
+	return expect_nat_pair(r, CT_STATE_SYN_RECV, false);
+}
+
+/*
+ * The node that carries the client's packets sees no SYN-ACK: the client's
+ * ACK establishes the flow (so that it replicates), and a UDP flow is
+ * established by its first datagram. Without the flag, a DNAT flow waits
+ * for the reply as before.
+ */
+static bool test_asym_forward_node_establishes_one_way(void)
+{
+	struct nat_flow fl = nat_flow(SVC_TCP, 42000, -1);
+	struct nat_flow fu = nat_flow(SVC_UDP, 42000, -1);
+	struct nat_flow fs = nat_flow(SVC_TCP, 42001, -1);
+	struct hop tb = h_to_be(fl.be.ip);
+	struct hop tu = h_to_be(fu.be.ip);
+	struct hop ts = h_to_be(fs.be.ip);
+	struct row asym[] = {
+	    {"client SYN: SYN_SENT, nothing to replicate yet",
+	     .in = tcp(H_CLIENT, fl.cl, fl.vip, SYN, 1000, 0, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(tb, fl.src, fl.be, SYN, 1000, 0, 0), .stats = S_NEW,
+	     .state = CT_STATE_SYN_SENT, .check = check_nat_pair, .arg = &fl},
+	    {"client ACK, its SYN-ACK went through another node: established",
+	     .in = tcp(H_CLIENT, fl.cl, fl.vip, ACK, 1001, 5001, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(tb, fl.src, fl.be, ACK, 1001, 5001, 0),
+	     .stats = S_HIT, .state = CT_STATE_ESTABLISHED,
+	     .event = CT_EV_ESTABLISHED},
+	    {"first UDP datagram: established at once, event emitted",
+	     .in = udp(H_CLIENT, fu.cl, fu.vip, 1, 40),
+	     .verdict = TC_ACT_REDIRECT, .out = udp(tu, fu.src, fu.be, 1, 40),
+	     .stats = S_NEW, .state = CT_STATE_ESTABLISHED,
+	     .event = CT_EV_ESTABLISHED},
+	};
+	struct row sym[] = {
+	    {"flag off: client SYN", .in = tcp(H_CLIENT, fs.cl, fs.vip, SYN,
+					       2000, 0, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(ts, fs.src, fs.be, SYN, 2000, 0, 0), .stats = S_NEW,
+	     .state = CT_STATE_SYN_SENT},
+	    {"flag off: an ACK without the SYN-ACK does not establish",
+	     .in = tcp(H_CLIENT, fs.cl, fs.vip, ACK, 2001, 6001, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(ts, fs.src, fs.be, ACK, 2001, 6001, 0),
+	     .stats = S_HIT, .state = CT_STATE_SYN_SENT},
+	};
+	bool ok;
+
+	ok = set_cfg_flags(BATON_CFG_F_ASYM) && RUN_ROWS(asym);
+	return set_cfg_flags(0) && ok && RUN_ROWS(sym);
+}
+
+/*
+ * The node a backend's reply lands on without the entry (made on another
+ * node a moment ago): de-NATed through rnat_v4_map; a SYN-ACK also makes
+ * the pair, which replicates from here. What the map cannot tell, and
+ * traffic for the node itself, are left alone.
+ */
+static bool test_asym_reply_node_denats_without_conntrack(void)
+{
+	struct nat_flow fl = nat_flow(SVC_TCP, 43000, -1);
+	struct hop tb = h_to_be(fl.be.ip), fb = h_from_be(fl.be.ip);
+	uint16_t be2 = (uint16_t)!fl.be_id;
+	struct ep shared = ep(services[SVC_TCP].be[be2].addr,
+			      services[SVC_TCP].be[be2].port);
+	struct ep me = ep(FX_BACK, 43210);
+	struct row rows[] = {
+	    {"backend's SYN-ACK, no entry: de-NATed, a SYN_RECV pair made",
+	     .via = BACK,
+	     .in = tcp(fb, fl.be, fl.cl, SYN | ACK, 5000, 1001, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(H_TO_CLIENT, fl.vip, fl.cl, SYN | ACK, 5000, 1001, 0),
+	     .stats = BIT(ST_TC_RX) | BIT(ST_RNAT) | BIT(ST_RNAT_NEW) |
+		      BIT(ST_NEW_FLOW) | BIT(ST_FWD_FIB),
+	     .state = CT_STATE_SYN_RECV, .event = CT_EV_STATE,
+	     .be_check = true, .be_active = 1, .be_flows = 1,
+	     .check = check_rnat_pair, .arg = &fl},
+	    {"client's ACK reaches this node too: established",
+	     .in = tcp(H_CLIENT, fl.cl, fl.vip, ACK, 1001, 5001, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(tb, fl.src, fl.be, ACK, 1001, 5001, 0),
+	     .stats = S_HIT, .state = CT_STATE_ESTABLISHED,
+	     .event = CT_EV_ESTABLISHED},
+	    {"backend data on the pair: the ordinary fast path",
+	     .via = BACK,
+	     .in = tcp(fb, fl.be, fl.cl, PSH | ACK, 5001, 1001, 100),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(H_TO_CLIENT, fl.vip, fl.cl, PSH | ACK, 5001, 1001, 100),
+	     .stats = S_HIT, .state = CT_STATE_ESTABLISHED},
+	    {"backend data of another flow, no entry: de-NATed, no pair",
+	     .via = BACK,
+	     .in = tcp(fb, fl.be, ep(FX_CLIENT, 43001), PSH | ACK, 7, 7, 50),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(H_TO_CLIENT, fl.vip, ep(FX_CLIENT, 43001), PSH | ACK, 7,
+			7, 50),
+	     .stats = BIT(ST_TC_RX) | BIT(ST_RNAT) | BIT(ST_FWD_FIB),
+	     .state = CT_ABSENT},
+	    {"a backend two services share: which VIP is unknown, dropped",
+	     .via = BACK,
+	     .in = tcp(h_from_be(shared.ip), shared, ep(FX_CLIENT, 43002),
+		       SYN | ACK, 9, 9, 0),
+	     .verdict = TC_ACT_SHOT, .drop = DROP_RNAT_AMBIGUOUS,
+	     .stats = S_DROP, .state = CT_ABSENT},
+	    {"the answer to this node's own connection to the backend: the "
+	     "stack's, untouched",
+	     .via = BACK, .in = tcp(fb, fl.be, me, SYN | ACK, 11, 11, 0),
+	     .verdict = TC_ACT_OK, .stats = S_PASS, .state = CT_ABSENT},
+	    {"another port of the backend: not a service's, passed",
+	     .via = BACK,
+	     .in = tcp(fb, ep_port(fl.be, 9999), ep(FX_CLIENT, 43003),
+		       SYN | ACK, 13, 13, 0),
+	     .verdict = TC_ACT_OK, .stats = S_PASS, .state = CT_ABSENT},
+	};
+	struct row off[] = {
+	    {"flag off: a reply without an entry passes untouched",
+	     .via = BACK,
+	     .in = tcp(fb, fl.be, ep(FX_CLIENT, 43004), PSH | ACK, 7, 7, 50),
+	     .verdict = TC_ACT_OK, .stats = S_PASS, .state = CT_ABSENT},
+	};
+	bool ok;
+
+	ok = set_cfg_flags(BATON_CFG_F_ASYM) &&
+	     set_rnat(fl.be, IPPROTO_TCP, fl.vip, SVC_TCP, fl.be_id, 1) &&
+	     set_rnat(shared, IPPROTO_TCP, fl.vip, SVC_TCP, be2, 2) &&
+	     RUN_ROWS(rows);
+	ok = set_cfg_flags(0) && ok && RUN_ROWS(off);
+	return clear_rnat() && ok;
+}
+
+/* Mark both halves of the flow under fk a peer's (as sync installs). */
+static bool make_remote(const struct row *r)
+{
+	const struct nat_flow *fl = r->arg;
+	struct ct_v4_key fk = key_of(fl->cl, fl->vip, fl->proto), rk;
+	struct ct_v4_entry e;
+	bool ok = true;
+
+	if (!ASSERT_OK(ct_get(&fk, &e), "forward entry"))
+		return false;
+	rk = e.peer;
+	e.flags = (e.flags | CT_F_REMOTE) & ~CT_F_COUNTED;
+	e.owner = 9;
+	ok &= ASSERT_OK(bpf_map_update_elem(fx.ct_fd, &fk, &e, 0), "fwd");
+	if (!ASSERT_OK(ct_get(&rk, &e), "reply entry"))
+		return false;
+	e.flags |= CT_F_REMOTE;
+	e.owner = 9;
+	ok &= ASSERT_OK(bpf_map_update_elem(fx.ct_fd, &rk, &e, 0), "rev");
+	return ok;
+}
+
+static bool owner_is(const struct row *r, uint32_t owner, bool remote)
+{
+	const struct nat_flow *fl = r->arg;
+	struct ct_v4_key fk = key_of(fl->cl, fl->vip, fl->proto);
+	struct ct_v4_entry e;
+
+	return ASSERT_OK(ct_get(&fk, &e), "forward entry") &&
+	       ASSERT_EQ(e.owner, owner, "owner") &&
+	       ASSERT_EQ(!!(e.flags & CT_F_REMOTE), remote, "CT_F_REMOTE") &&
+	       ASSERT_OK(ct_get(&e.peer, &e), "reply entry") &&
+	       ASSERT_EQ(e.owner, owner, "owner of the reply half") &&
+	       ASSERT_EQ(!!(e.flags & CT_F_REMOTE), remote,
+			 "CT_F_REMOTE of the reply half");
+}
+
+static bool still_the_peers(const struct row *r)
+{
+	return owner_is(r, 9, true);
+}
+
+static bool now_ours(const struct row *r)
+{
+	return owner_is(r, FX_NODE_ID, false);
+}
+
+/* A peer's flow whose replies run through this node stays the peer's; its
+ * client's packets arriving here take it over. */
+static bool test_asym_replies_do_not_take_a_flow_over(void)
+{
+	struct nat_flow fl = nat_flow(SVC_TCP, 44000, -1);
+	struct hop tb = h_to_be(fl.be.ip), fb = h_from_be(fl.be.ip);
+	struct row rows[] = {
+	    {"client SYN", .in = tcp(H_CLIENT, fl.cl, fl.vip, SYN, 1, 0, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(tb, fl.src, fl.be, SYN, 1, 0, 0), .stats = S_NEW,
+	     .state = CT_STATE_SYN_SENT},
+	    {"client ACK: established; then the flow is made a peer's",
+	     .in = tcp(H_CLIENT, fl.cl, fl.vip, ACK, 2, 2, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(tb, fl.src, fl.be, ACK, 2, 2, 0), .stats = S_HIT,
+	     .state = CT_STATE_ESTABLISHED, .event = CT_EV_ESTABLISHED,
+	     .check = make_remote, .arg = &fl},
+	    {"backend data: de-NATed, still the peer's, no event",
+	     .via = BACK, .in = tcp(fb, fl.be, fl.cl, PSH | ACK, 2, 2, 10),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(H_TO_CLIENT, fl.vip, fl.cl, PSH | ACK, 2, 2, 10),
+	     .stats = S_HIT, .state = CT_STATE_ESTABLISHED,
+	     .check = still_the_peers, .arg = &fl},
+	    {"client data: claimed", .in = tcp(H_CLIENT, fl.cl, fl.vip,
+					       PSH | ACK, 2, 12, 10),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(tb, fl.src, fl.be, PSH | ACK, 2, 12, 10),
+	     .stats = S_HIT, .state = CT_STATE_ESTABLISHED,
+	     .event = CT_EV_CLAIMED, .check = now_ours, .arg = &fl},
+	};
+	bool ok;
+
+	ok = set_cfg_flags(BATON_CFG_F_ASYM) && RUN_ROWS(rows);
+	return set_cfg_flags(0) && ok;
+}
+
 /* Packet surgery for malformed inputs. */
 static struct pkt truncate_l4(struct pkt p, size_t l4_bytes, size_t frame)
 {
@@ -2139,6 +2412,9 @@ static const struct test tests[] = {
     T(test_icmp_other_than_echo_request),
     T(test_traffic_not_for_a_vip_passes_unchanged),
     T(test_fullnat_reply_without_conntrack_is_dropped),
+    T(test_asym_forward_node_establishes_one_way),
+    T(test_asym_reply_node_denats_without_conntrack),
+    T(test_asym_replies_do_not_take_a_flow_over),
     T(test_malformed_packets_are_dropped_with_reason),
     T(test_ip_options_are_skipped_and_kept),
     T(test_fragments_to_a_vip),
