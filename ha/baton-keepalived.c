@@ -16,6 +16,10 @@
  * Exit codes as diff(1): 0 written or the same, 1 the file differs
  * (--check), 2 trouble: usage, a config baton-keepalived cannot turn into
  * a keepalived.conf, or I/O.
+ *
+ * Built a second time with BATON_GEN_BIRD as baton-bird: the same for
+ * bird.conf (ecmp.bgp and the services' VIPs, see birdconf.h), without
+ * --mkfifo.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "birdconf.h"
 #include "kaconf.h"
 
 #define EXIT_SAME	0
@@ -35,24 +40,47 @@
 #define KACONF_MAX	(16u << 20)	/* a file --check reads */
 #define ERRLEN		1024
 
+/* What this build generates. */
+struct gen {
+	const char *prog;
+	const char *file;	/* what it writes */
+	const char *section;	/* what baton.yaml must have */
+	int (*render)(const struct baton_config *cfg, const char *source,
+		      char *buf, size_t len, char *err, size_t errlen);
+	bool mkfifo;		/* --mkfifo exists */
+};
+
+#ifdef BATON_GEN_BIRD
+static const struct gen gen = { "baton-bird", "bird.conf",
+				"an ecmp.bgp section", baton_birdconf_render,
+				false };
+#else
+static const struct gen gen = { "baton-keepalived", "keepalived.conf",
+				"an ha.vrrp section", baton_kaconf_render,
+				true };
+#endif
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: baton-keepalived -c FILE [--mkfifo] [-o OUT | --check "
-		"KACONF]\n"
-		"  -c, --config FILE    baton.yaml with an ha.vrrp section\n"
+	fprintf(f, "usage: %s -c FILE%s [-o OUT | --check FILE]\n"
+		"  -c, --config FILE    baton.yaml with %s\n", gen.prog,
+		gen.mkfifo ? " [--mkfifo]" : "", gen.section);
+	if (gen.mkfifo)
+		fprintf(f,
 		"      --mkfifo         create ha.notify_fifo if missing, "
 		"before keepalived\n"
 		"                       does (it unlinks a FIFO it created "
-		"on reload)\n"
-		"  -o, --output OUT     write keepalived.conf there (OUT.tmp, "
+		"on reload)\n");
+	fprintf(f,
+		"  -o, --output OUT     write %s there (OUT.tmp, "
 		"then renamed)\n"
 		"                       instead of to stdout\n"
-		"      --check KACONF   compare KACONF with what would be "
+		"      --check FILE     compare FILE with what would be "
 		"written\n"
 		"                       (comments and blank lines aside)\n"
 		"  -h, --help           this text\n"
-		"exit: 0 written or the same, 1 KACONF differs, 2 trouble\n");
+		"exit: 0 written or the same, 1 FILE differs, 2 trouble\n",
+		gen.file);
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -80,13 +108,13 @@ static int write_file(const char *path, const char *text, size_t len)
 	int fd, ret;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-		fprintf(stderr, "baton-keepalived: %s: path too long\n", path);
+		fprintf(stderr, "%s: %s: path too long\n", gen.prog, path);
 		return -ENAMETOOLONG;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		ret = -errno;
-		fprintf(stderr, "baton-keepalived: %s: %s\n", tmp,
+		fprintf(stderr, "%s: %s: %s\n", gen.prog, tmp,
 			strerror(-ret));
 		return ret;
 	}
@@ -98,7 +126,7 @@ static int write_file(const char *path, const char *text, size_t len)
 	if (!ret && rename(tmp, path))
 		ret = -errno;
 	if (ret) {
-		fprintf(stderr, "baton-keepalived: %s: %s\n", path,
+		fprintf(stderr, "%s: %s: %s\n", gen.prog, path,
 			strerror(-ret));
 		unlink(tmp);
 	}
@@ -148,7 +176,7 @@ out_free:
 	close(fd);
 	errno = (int)r;
 out_err:
-	fprintf(stderr, "baton-keepalived: %s: %s\n", path, strerror(errno));
+	fprintf(stderr, "%s: %s: %s\n", gen.prog, path, strerror(errno));
 	return NULL;
 }
 
@@ -160,13 +188,13 @@ static int make_fifo(const char *path)
 	if (!mkfifo(path, 0600))
 		return 0;
 	if (errno != EEXIST) {
-		fprintf(stderr, "baton-keepalived: ha.notify_fifo %s: mkfifo: "
-			"%s\n", path, strerror(errno));
+		fprintf(stderr, "%s: ha.notify_fifo %s: mkfifo: "
+			"%s\n", gen.prog, path, strerror(errno));
 		return -1;
 	}
 	if (stat(path, &st) || !S_ISFIFO(st.st_mode)) {
-		fprintf(stderr, "baton-keepalived: ha.notify_fifo %s: exists "
-			"and is not a FIFO\n", path);
+		fprintf(stderr, "%s: ha.notify_fifo %s: exists "
+			"and is not a FIFO\n", gen.prog, path);
 		return -1;
 	}
 	return 0;
@@ -206,7 +234,7 @@ static int check(const char *config, const char *path, const char *want,
 			d.want_line ? "" : ", the end");
 		print_line("expected:", d.want, d.want_len);
 		print_line("got:     ", d.got, d.got_len);
-		fprintf(stderr, "  regenerate: baton-keepalived -c %s -o %s\n",
+		fprintf(stderr, "  regenerate: %s -c %s -o %s\n", gen.prog,
 			config, path);
 	}
 	free(got);
@@ -243,6 +271,10 @@ int main(int argc, char **argv)
 			against = optarg;
 			break;
 		case OPT_MKFIFO:
+			if (!gen.mkfifo) {
+				usage(stderr);
+				return EXIT_TROUBLE;
+			}
 			mkfifo_opt = true;
 			break;
 		case 'h':
@@ -259,22 +291,21 @@ int main(int argc, char **argv)
 	}
 
 	if (baton_config_load(config, &cfg, err, sizeof(err))) {
-		fprintf(stderr, "baton-keepalived: %s\n", err);
+		fprintf(stderr, "%s: %s\n", gen.prog, err);
 		return EXIT_TROUBLE;
 	}
 	/* Twice: the first call measures. */
-	len = baton_kaconf_render(&cfg, config, NULL, 0, err, sizeof(err));
+	len = gen.render(&cfg, config, NULL, 0, err, sizeof(err));
 	if (len < 0) {
-		fprintf(stderr, "baton-keepalived: %s\n", err);
+		fprintf(stderr, "%s: %s\n", gen.prog, err);
 		goto out_config;
 	}
 	text = malloc((size_t)len + 1);
 	if (!text) {
-		fprintf(stderr, "baton-keepalived: out of memory\n");
+		fprintf(stderr, "%s: out of memory\n", gen.prog);
 		goto out_config;
 	}
-	baton_kaconf_render(&cfg, config, text, (size_t)len + 1, err,
-			    sizeof(err));
+	gen.render(&cfg, config, text, (size_t)len + 1, err, sizeof(err));
 	if (mkfifo_opt && make_fifo(cfg.ha.notify_fifo))
 		goto out_text;
 

@@ -2,6 +2,11 @@
 /*
  * ha.c - keepalived integration inside batond (see ha.h): the FIFO, the
  * track file, the timers and the status around the pure role machine.
+ * Also its ECMP mode (ecmp:), where no keepalived elects a master: the
+ * machine's verdict raises or lowers the health interface bird announces
+ * the VIPs through (announce.h), and what keepalived would report comes
+ * from here - MASTER while announcing, BACKUP while not, FAULT while a
+ * link the datapath serves is down.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "announce.h"
 #include "ha.h"
 #include "log.h"
 #include "notify.h"
@@ -23,6 +29,8 @@
 #define RETRY_MS 1000		/* a failed track file write */
 #define BAD_LINES_LOGGED 10	/* then only counted */
 #define FIFO_CHECK_MS 1000	/* is the FIFO at its path still ours? */
+#define LINK_CHECK_MS 100	/* ECMP: are the datapath's links up? */
+#define ECMP_NAME "ecmp"	/* what the machine follows in ECMP mode */
 
 struct baton_ha {
 	uv_loop_t *loop;
@@ -71,6 +79,19 @@ struct baton_ha {
 	bool nudge_cfg;			/* ha.nudge */
 	uint32_t node_id;
 	struct baton_nudge *nudge;	/* baton_ha_set_ct; NULL: none */
+
+	/* ECMP mode. */
+	bool ecmp;
+	char health_iface[IF_NAMESIZE];
+	int tun_fd;			/* the health interface; -1: none */
+	bool announced;			/* the interface is up */
+	char links[BATON_MAX_IFACES][IF_NAMESIZE];
+	size_t nlinks;
+	bool links_up;
+	size_t link_bad;		/* links[] index of one that is down */
+	uv_timer_t link_check;		/* LINK_CHECK_MS */
+	int ecmp_depth;			/* ecmp_follow() recursion guard */
+	uint64_t announces, withdrawals, announce_errors, link_faults;
 };
 
 static uint64_t clock_ms(clockid_t clock)
@@ -127,6 +148,10 @@ static void save_state(struct baton_ha *h)
 	char path[PATH_MAX + 8], text[64];
 	int ret;
 
+	/* ECMP: a restarted batond is never resumed - its health interface
+	 * went with the old one, so bird has withdrawn the node already. */
+	if (h->ecmp)
+		return;
 	if (h->saved_valid && h->saved_state == r->state &&
 	    h->saved_incumbent == r->incumbent)
 		return;
@@ -161,11 +186,17 @@ static bool was_incumbent_master(const struct baton_ha *h)
 
 static void on_retry(uv_timer_t *t);
 
+static void announce(struct baton_ha *h);
+
 static void write_track(struct baton_ha *h)
 {
 	char text[16];
 	int ret;
 
+	if (h->ecmp) {
+		announce(h);
+		return;
+	}
 	snprintf(text, sizeof(text), "%d\n", h->role.track);
 	ret = write_atomic(h->track_path, text);
 	if (ret) {
@@ -215,6 +246,8 @@ static void apply(struct baton_ha *h, const struct baton_ha_actions *act,
 	save_state(h);
 }
 
+static void ecmp_follow(struct baton_ha *h);
+
 static int step(struct baton_ha *h, struct baton_ha_event *ev)
 {
 	struct baton_ha_actions act;
@@ -226,7 +259,100 @@ static int step(struct baton_ha *h, struct baton_ha_event *ev)
 	ret = baton_ha_role_step(&h->role, ev, &act);
 	if (!ret)
 		apply(h, &act, ev->now_ms);
+	if (h->ecmp)
+		ecmp_follow(h);
 	return ret;
+}
+
+/* ---- ECMP mode ------------------------------------------------------------ */
+
+/* The health interface follows the machine's verdict: up when ready and
+ * every datapath link is up (a node cut off must not be routed to when
+ * its links return before its copies are complete). */
+static void announce(struct baton_ha *h)
+{
+	bool up = h->links_up && h->role.track_set &&
+		  h->role.track == BATON_HA_TRACK_READY;
+	int ret;
+
+	h->track_dirty = false;
+	if (h->tun_fd < 0 || up == h->announced)
+		return;
+	ret = baton_announce_set(h->health_iface, up);
+	if (ret) {
+		h->announce_errors++;
+		h->track_dirty = true;
+		log_err(SUB, "%s %s: %s (retrying)", up ? "raise" : "lower",
+			h->health_iface, strerror(-ret));
+		uv_timer_start(&h->retry, on_retry, RETRY_MS, 0);
+		return;
+	}
+	h->announced = up;
+	h->track_written = true;
+	h->track_file_value = h->role.track;
+	if (up)
+		h->announces++;
+	else
+		h->withdrawals++;
+	log_info(SUB, "%s: %s", h->health_iface,
+		 up ? "up, the VIPs are announced" :
+		      "down, the VIPs are withdrawn");
+}
+
+/*
+ * What keepalived would report in a pair, from what this node does: FAULT
+ * while a datapath link is down (cut off: the copies of the peers' flows
+ * go stale, and leaving FAULT asks them for a resync), MASTER while
+ * announcing (incumbent: a peer resyncing does not withdraw this node),
+ * BACKUP otherwise.
+ */
+static void ecmp_follow(struct baton_ha *h)
+{
+	static struct baton_notify n;
+	struct baton_ha_event ev = { .type = BATON_HA_EV_NOTIFY,
+				     .notify = &n };
+	uint8_t want, st;
+
+	if (h->stopping || h->ecmp_depth > 4)
+		return;
+	want = !h->links_up ? BATON_HA_FAULT :
+	       h->announced ? BATON_HA_MASTER : BATON_HA_BACKUP;
+	if (h->role.state == want)
+		return;
+	st = want == BATON_HA_FAULT  ? BATON_NOTIFY_FAULT :
+	     want == BATON_HA_MASTER ? BATON_NOTIFY_MASTER :
+				       BATON_NOTIFY_BACKUP;
+	memset(&n, 0, sizeof(n));
+	n.type = BATON_NOTIFY_INSTANCE;
+	n.state = st;
+	n.priority = 100;
+	n.name_len = (uint16_t)strlen(ECMP_NAME);
+	memcpy(n.name, ECMP_NAME, n.name_len);
+	h->ecmp_depth++;
+	step(h, &ev);
+	h->ecmp_depth--;
+}
+
+static void on_link_check(uv_timer_t *t)
+{
+	struct baton_ha *h = t->data;
+	bool up;
+
+	up = baton_links_up((const char (*)[16])h->links, h->nlinks,
+			    &h->link_bad);
+	if (up == h->links_up)
+		return;
+	h->links_up = up;
+	if (!up) {
+		h->link_faults++;
+		log_warn(SUB, "link %s is down: withdrawing, and the copies "
+			 "of the peers' flows are stale until they resync",
+			 h->links[h->link_bad]);
+	} else {
+		log_info(SUB, "every datapath link is up again");
+	}
+	announce(h);
+	ecmp_follow(h);
 }
 
 static void arm_timer(struct baton_ha *h, uint64_t deadline, uint64_t now)
@@ -257,8 +383,11 @@ static void on_retry(uv_timer_t *t)
 {
 	struct baton_ha *h = t->data;
 
-	if (h->track_dirty && !h->stopping)
+	if (h->track_dirty && !h->stopping) {
 		write_track(h);
+		if (h->ecmp)
+			ecmp_follow(h);
+	}
 }
 
 void baton_ha_set_sync(struct baton_ha *h, struct baton_sync *s)
@@ -546,8 +675,13 @@ void baton_ha_stop(struct baton_ha *h)
 	uv_close((uv_handle_t *)&h->timer, handle_closed);
 	uv_close((uv_handle_t *)&h->retry, handle_closed);
 	uv_close((uv_handle_t *)&h->fifo_check, handle_closed);
+	uv_close((uv_handle_t *)&h->link_check, handle_closed);
 	/* The poll handle is closed (uv_close stops it) before the fds. */
 	fifo_close(h);
+	/* The health interface goes away with its fd: withdrawn. */
+	if (h->tun_fd >= 0)
+		close(h->tun_fd);
+	h->tun_fd = -1;
 }
 
 struct baton_ha *baton_ha_start(uv_loop_t *loop, const struct baton_config *cfg,
@@ -566,23 +700,44 @@ struct baton_ha *baton_ha_start(uv_loop_t *loop, const struct baton_config *cfg,
 	}
 	h->loop = loop;
 	h->rfd = h->wfd = -1;
-	snprintf(h->fifo_path, sizeof(h->fifo_path), "%s", c->notify_fifo);
-	snprintf(h->track_path, sizeof(h->track_path), "%s", c->track_file);
-	snprintf(h->follow, sizeof(h->follow), "%s", c->follow);
-	h->follow_type = c->follow_type;
-	h->resume_master = c->resume_master;
-	h->nudge_cfg = c->nudge;
+	h->tun_fd = -1;
+	h->ecmp = cfg->ecmp.enabled;
 	h->node_id = cfg->node_id;
 	uv_timer_init(loop, &h->timer);
 	uv_timer_init(loop, &h->retry);
 	uv_timer_init(loop, &h->fifo_check);
+	uv_timer_init(loop, &h->link_check);
 	h->timer.data = h->retry.data = h->fifo_check.data = h;
-	h->handles = 3;
+	h->link_check.data = h;
+	h->handles = 4;
+	if (h->ecmp) {
+		/* No keepalived: the node follows itself (ecmp_follow). */
+		snprintf(h->follow, sizeof(h->follow), ECMP_NAME);
+		h->follow_type = BATON_HA_FOLLOW_INSTANCE;
+		snprintf(h->health_iface, sizeof(h->health_iface), "%s",
+			 cfg->ecmp.health_iface);
+		rc.grace_ms = cfg->ecmp.grace_forever ? BATON_HA_GRACE_FOREVER :
+							cfg->ecmp.grace_ms;
+		for (size_t i = 0; i < cfg->nifaces && i < BATON_MAX_IFACES;
+		     i++)
+			snprintf(h->links[h->nlinks++], IF_NAMESIZE, "%s",
+				 cfg->ifaces[i].name);
+	} else {
+		snprintf(h->fifo_path, sizeof(h->fifo_path), "%s",
+			 c->notify_fifo);
+		snprintf(h->track_path, sizeof(h->track_path), "%s",
+			 c->track_file);
+		snprintf(h->follow, sizeof(h->follow), "%s", c->follow);
+		h->follow_type = c->follow_type;
+		h->resume_master = c->resume_master;
+		h->nudge_cfg = c->nudge;
+		rc.grace_ms = c->grace_forever ? BATON_HA_GRACE_FOREVER :
+						 c->grace_ms;
+	}
 
-	rc.type = c->follow_type == BATON_HA_FOLLOW_INSTANCE ?
+	rc.type = h->follow_type == BATON_HA_FOLLOW_INSTANCE ?
 			  BATON_NOTIFY_INSTANCE : BATON_NOTIFY_GROUP;
 	rc.name = h->follow;
-	rc.grace_ms = c->grace_forever ? BATON_HA_GRACE_FOREVER : c->grace_ms;
 	if (cfg->sync.enabled)
 		for (size_t i = 0; i < cfg->sync.npeers &&
 				   i < BATON_HA_MAX_PEERS; i++)
@@ -600,6 +755,27 @@ struct baton_ha *baton_ha_start(uv_loop_t *loop, const struct baton_config *cfg,
 	if (h->resumed)
 		log_info(SUB, "resuming as incumbent MASTER of %s (%.64s)",
 			 baton_notify_type_name(rc.type), h->follow);
+
+	if (h->ecmp) {
+		ret = baton_announce_open(h->health_iface);
+		if (ret < 0) {
+			snprintf(err, errlen, "ecmp.health_interface %s: %s%s",
+				 h->health_iface, strerror(-ret),
+				 ret == -EBUSY ? " (held by another process: "
+						 "another batond?)" : "");
+			goto out_stop;
+		}
+		h->tun_fd = ret;
+		h->links_up = baton_links_up((const char (*)[16])h->links,
+					     h->nlinks, &h->link_bad);
+		uv_timer_start(&h->link_check, on_link_check, LINK_CHECK_MS,
+			       LINK_CHECK_MS);
+		log_info(SUB, "ECMP: %s announces the VIPs while this node is "
+			 "ready; %u sync peers, links %s", h->health_iface,
+			 rc.npeers, h->links_up ? "up" : "down");
+		ecmp_follow(h);
+		return h;
+	}
 
 	ret = fifo_attach(h, err, errlen);
 	if (ret)
@@ -689,6 +865,20 @@ json_t *baton_ha_status(const struct baton_ha *h)
 				    json_string("forever") :
 				    json_integer((json_int_t)r->grace_ms));
 	json_object_set_new(o, "resume_master", json_boolean(h->resume_master));
+	json_object_set_new(o, "mode", json_string(h->ecmp ? "ecmp" :
+							     "keepalived"));
+	if (h->ecmp)
+		json_object_set_new(o, "ecmp", json_pack(
+			"{s:s, s:b, s:b, s:s?, s:I, s:I, s:I, s:I}",
+			"health_interface", h->health_iface,
+			"announced", h->announced,
+			"links_up", h->links_up,
+			"link_down", h->links_up || !h->nlinks ? NULL :
+				     h->links[h->link_bad],
+			"announces", (json_int_t)h->announces,
+			"withdrawals", (json_int_t)h->withdrawals,
+			"errors", (json_int_t)h->announce_errors,
+			"link_faults", (json_int_t)h->link_faults));
 	json_object_set_new(o, "nudge", baton_nudge_status(h->nudge));
 	json_object_set_new(o, "resumed", json_boolean(h->resumed));
 	json_object_set_new(o, "role_changes",

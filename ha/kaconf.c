@@ -6,12 +6,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "genout.h"
 #include "kaconf.h"
 
 /* Where an address of an instance comes from, for messages. */
@@ -33,53 +33,6 @@ struct ka_inst {
 	size_t n, nlisted;			/* listed ones first */
 	struct ka_addr a[KA_MAX_ADDRS];
 };
-
-/* The text being written: pos counts every byte asked for, even past
- * len, so the caller learns the size it needs. */
-struct ka_out {
-	char *buf;
-	size_t len, pos;
-};
-
-static void outf(struct ka_out *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void outf(struct ka_out *o, const char *fmt, ...)
-{
-	bool room = o->pos < o->len;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(room ? o->buf + o->pos : NULL,
-		      room ? o->len - o->pos : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		o->pos += (size_t)n;
-}
-
-static const char *ip_str(uint32_t host, char *buf, size_t len)
-{
-	struct in_addr a = { .s_addr = htonl(host) };
-
-	if (!inet_ntop(AF_INET, &a, buf, len))
-		snprintf(buf, len, "?");
-	return buf;
-}
-
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* "ha.vrrp.back.addresses[0]", "the VIP of services[3]", ... */
 static const char *origin_str(const struct ka_inst *in,
@@ -129,10 +82,10 @@ static int ka_add(const struct baton_config *cfg, struct ka_inst *in,
 		return 0;
 	o = ka_find(other, addr);
 	if (o) {
-		fail(err, errlen, "%s: ha.vrrp: %s is %s (%s) and %s (%s); an "
+		gen_fail(err, errlen, "%s: ha.vrrp: %s is %s (%s) and %s (%s); an "
 		     "address can be on one instance only",
 		     cfg->path[0] ? cfg->path : "config",
-		     ip_str(addr, ip, sizeof(ip)),
+		     gen_ip_str(addr, ip, sizeof(ip)),
 		     origin_str(other, o, w1, sizeof(w1)), other->name,
 		     origin_str(in, &a, w2, sizeof(w2)), in->name);
 		return -EINVAL;
@@ -193,13 +146,13 @@ static int ka_collect(const struct baton_config *cfg, struct ka_inst *front,
 		      sizeof(back->a[0]), cmp_addr);
 
 	if (!front->n) {
-		fail(err, errlen, "%s: ha.vrrp.front: no address to carry "
+		gen_fail(err, errlen, "%s: ha.vrrp.front: no address to carry "
 		     "(no services and no ha.vrrp.front.addresses)",
 		     cfg->path[0] ? cfg->path : "config");
 		return -EINVAL;
 	}
 	if (back->cfg && !back->n) {
-		fail(err, errlen, "%s: ha.vrrp.back: no address to carry "
+		gen_fail(err, errlen, "%s: ha.vrrp.back: no address to carry "
 		     "(no fullnat services and no ha.vrrp.back.addresses: "
 		     "list the backends' gateway there)",
 		     cfg->path[0] ? cfg->path : "config");
@@ -224,22 +177,22 @@ static const char *advert_str(uint32_t ms, char *buf, size_t len)
 	return buf;
 }
 
-static void out_addrs(struct ka_out *o, const char *block,
+static void out_addrs(struct gen_out *o, const char *block,
 		      const struct ka_inst *in, size_t from, size_t to)
 {
 	char ip[INET_ADDRSTRLEN];
 
 	if (from >= to)
 		return;
-	outf(o, "\t%s {\n", block);
+	gen_outf(o, "\t%s {\n", block);
 	for (size_t i = from; i < to; i++)
-		outf(o, "\t\t%s/%u dev %s\n",
-		     ip_str(in->a[i].addr, ip, sizeof(ip)), in->a[i].plen,
+		gen_outf(o, "\t\t%s/%u dev %s\n",
+		     gen_ip_str(in->a[i].addr, ip, sizeof(ip)), in->a[i].plen,
 		     in->cfg->ifname);
-	outf(o, "\t}\n");
+	gen_outf(o, "\t}\n");
 }
 
-static void out_inst(struct ka_out *o, const struct baton_vrrp_cfg *vr,
+static void out_inst(struct gen_out *o, const struct baton_vrrp_cfg *vr,
 		     const struct ka_inst *in)
 {
 	const struct baton_vrrp_inst_cfg *vi = in->cfg;
@@ -247,52 +200,46 @@ static void out_inst(struct ka_out *o, const struct baton_vrrp_cfg *vr,
 	size_t adv = in->nlisted ? in->nlisted : 1;
 	char ip[INET_ADDRSTRLEN], adv_int[16];
 
-	outf(o, "vrrp_instance %s {\n", in->name);
-	outf(o, "\tstate BACKUP\n");
-	outf(o, "\tinterface %s\n", vi->ifname);
-	outf(o, "\tvirtual_router_id %u\n", vi->vrid);
-	outf(o, "\tpriority %u\n", vr->priority);
-	outf(o, "\tadvert_int %s\n",
+	gen_outf(o, "vrrp_instance %s {\n", in->name);
+	gen_outf(o, "\tstate BACKUP\n");
+	gen_outf(o, "\tinterface %s\n", vi->ifname);
+	gen_outf(o, "\tvirtual_router_id %u\n", vi->vrid);
+	gen_outf(o, "\tpriority %u\n", vr->priority);
+	gen_outf(o, "\tadvert_int %s\n",
 	     advert_str(vr->advert_ms, adv_int, sizeof(adv_int)));
 	if (vi->source)
-		outf(o, "\t%s %s\n", vi->npeers ? "unicast_src_ip" :
-		     "mcast_src_ip", ip_str(vi->source, ip, sizeof(ip)));
+		gen_outf(o, "\t%s %s\n", vi->npeers ? "unicast_src_ip" :
+		     "mcast_src_ip", gen_ip_str(vi->source, ip, sizeof(ip)));
 	if (vi->npeers) {
-		outf(o, "\tunicast_peer {\n");
+		gen_outf(o, "\tunicast_peer {\n");
 		for (size_t i = 0; i < vi->npeers; i++)
-			outf(o, "\t\t%s\n",
-			     ip_str(vi->peers[i], ip, sizeof(ip)));
-		outf(o, "\t}\n");
+			gen_outf(o, "\t\t%s\n",
+			     gen_ip_str(vi->peers[i], ip, sizeof(ip)));
+		gen_outf(o, "\t}\n");
 	}
 	out_addrs(o, "virtual_ipaddress", in, 0, adv);
 	out_addrs(o, "virtual_ipaddress_excluded", in, adv, in->n);
-	outf(o, "}\n");
+	gen_outf(o, "}\n");
 }
 
-/* A path in a comment line: control bytes would end the comment. */
-static void out_clean(struct ka_out *o, const char *s)
-{
-	for (; *s; s++)
-		outf(o, "%c", (unsigned char)*s < ' ' || *s == 0x7f ? '?' : *s);
-}
 
-static void out_header(struct ka_out *o, const struct baton_config *cfg,
+static void out_header(struct gen_out *o, const struct baton_config *cfg,
 		       const char *source)
 {
-	outf(o, "# keepalived.conf of Baton node %" PRIu32 ", GENERATED by "
+	gen_outf(o, "# keepalived.conf of Baton node %" PRIu32 ", GENERATED by "
 	     "baton-keepalived from\n# ", cfg->node_id);
-	out_clean(o, source);
-	outf(o, "\n"
+	gen_out_clean(o, source);
+	gen_outf(o, "\n"
 	     "# Do not edit it by hand: change that file and run\n"
 	     "#   baton-keepalived -c ");
-	out_clean(o, source);
-	outf(o, " -o THIS_FILE\n"
+	gen_out_clean(o, source);
+	gen_outf(o, " -o THIS_FILE\n"
 	     "# (deploy/systemd/keepalived.service.d/baton.conf does so at "
 	     "every start\n"
 	     "# and reload of keepalived); --check THIS_FILE compares.\n\n");
 }
 
-static void out_globals(struct ka_out *o, const struct baton_config *cfg)
+static void out_globals(struct gen_out *o, const struct baton_config *cfg)
 {
 	const struct baton_ha_cfg *h = &cfg->ha;
 	/* keepalived takes at most 10 s */
@@ -300,7 +247,7 @@ static void out_globals(struct ka_out *o, const struct baton_config *cfg)
 
 	if (delay_us > 10000000)
 		delay_us = 10000000;
-	outf(o, "global_defs {\n"
+	gen_outf(o, "global_defs {\n"
 	     "\t# unique per node: keepalived's logs and SNMP name it\n"
 	     "\trouter_id baton-%" PRIu32 "\n"
 	     "\t# sub-second advert_int needs VRRPv3 (centiseconds)\n"
@@ -337,9 +284,9 @@ static void out_globals(struct ka_out *o, const struct baton_config *cfg)
 	     cfg->node_id, h->follow, h->notify_fifo, delay_us);
 }
 
-static void out_track(struct ka_out *o, const struct baton_ha_cfg *h)
+static void out_track(struct gen_out *o, const struct baton_ha_cfg *h)
 {
-	outf(o, "# batond's verdict on this node (ha.track_file, "
+	gen_outf(o, "# batond's verdict on this node (ha.track_file, "
 	     "ha/role.h):\n"
 	     "#      0  ready              the configured priority\n"
 	     "#   -253  resync incomplete  priority 1: a ready peer preempts "
@@ -357,10 +304,10 @@ static void out_track(struct ka_out *o, const struct baton_ha_cfg *h)
 	     "}\n\n", h->track_file, BATON_KACONF_INIT_TRACK);
 }
 
-static void out_group(struct ka_out *o, const struct baton_ha_cfg *h,
+static void out_group(struct gen_out *o, const struct baton_ha_cfg *h,
 		      bool back)
 {
-	outf(o, "# The addresses move together. The track file is weighed "
+	gen_outf(o, "# The addresses move together. The track file is weighed "
 	     "on the group:\n"
 	     "# keepalived forces weight 0 on its members' trackers (any "
 	     "non-zero\n"
@@ -381,7 +328,7 @@ static void out_group(struct ka_out *o, const struct baton_ha_cfg *h,
 int baton_kaconf_render(const struct baton_config *cfg, const char *source,
 			char *buf, size_t len, char *err, size_t errlen)
 {
-	struct ka_out o = { .buf = buf, .len = buf ? len : 0 };
+	struct gen_out o = { .buf = buf, .len = buf ? len : 0 };
 	/* ~4 KiB each, on the stack: the heap would be the only allocation */
 	struct ka_inst front = {}, back = {};
 	int ret;
@@ -396,7 +343,7 @@ int baton_kaconf_render(const struct baton_config *cfg, const char *source,
 	if (ret)
 		return ret;
 	if (!cfg->ha.enabled || !cfg->ha.vrrp.enabled) {
-		fail(err, errlen, "%s: ha.vrrp: required: this node's VRRP "
+		gen_fail(err, errlen, "%s: ha.vrrp: required: this node's VRRP "
 		     "parameters (priority, front, back; see "
 		     "deploy/baton.yaml)", cfg->path[0] ? cfg->path :
 		     "config");
@@ -410,7 +357,7 @@ int baton_kaconf_render(const struct baton_config *cfg, const char *source,
 	out_globals(&o, cfg);
 	out_track(&o, &cfg->ha);
 	out_group(&o, &cfg->ha, back.cfg != NULL);
-	outf(&o, "# Service VIPs. BACKUP on both nodes: the priority "
+	gen_outf(&o, "# Service VIPs. BACKUP on both nodes: the priority "
 	     "decides, and preempt\n"
 	     "# stays on (keepalived's default) so that a ready node takes "
 	     "the\n"
@@ -422,7 +369,7 @@ int baton_kaconf_render(const struct baton_config *cfg, const char *source,
 	     "a change.\n");
 	out_inst(&o, &cfg->ha.vrrp, &front);
 	if (back.cfg) {
-		outf(&o, "\n# The backends' gateway (two-arm DNAT) and the "
+		gen_outf(&o, "\n# The backends' gateway (two-arm DNAT) and the "
 		     "fullNAT source addresses.\n");
 		out_inst(&o, &cfg->ha.vrrp, &back);
 	}

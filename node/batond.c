@@ -87,6 +87,17 @@ static bool ha_changed(const struct baton_ha_cfg *a,
 	       a->resume_master != b->resume_master;
 }
 
+/* Whether the ecmp sections differ in what batond uses (ecmp.bgp is
+ * baton-bird's). */
+static bool ecmp_changed(const struct baton_ecmp_cfg *a,
+			 const struct baton_ecmp_cfg *b)
+{
+	return a->enabled != b->enabled ||
+	       strcmp(a->health_iface, b->health_iface) ||
+	       a->grace_forever != b->grace_forever ||
+	       a->grace_ms != b->grace_ms;
+}
+
 static int reload_refused(const struct baton_config *cur,
 			  const struct baton_config *next, char *err,
 			  size_t errlen)
@@ -98,6 +109,11 @@ static int reload_refused(const struct baton_config *cur,
 	}
 	if (ha_changed(&cur->ha, &next->ha)) {
 		snprintf(err, errlen, "ha: section changed; restart batond "
+			 "to apply");
+		return -EINVAL;
+	}
+	if (ecmp_changed(&cur->ecmp, &next->ecmp)) {
+		snprintf(err, errlen, "ecmp: section changed; restart batond "
 			 "to apply");
 		return -EINVAL;
 	}
@@ -406,11 +422,11 @@ static int sync_start(struct batond *d, char *err, size_t errlen)
 	return 0;
 }
 
-/* keepalived integration, if configured: before sync, whose peer events
- * it follows. */
+/* keepalived integration or the ECMP health interface, if configured:
+ * before sync, whose peer events it follows. */
 static int ha_start(struct batond *d, char *err, size_t errlen)
 {
-	if (!d->cfg.ha.enabled)
+	if (!d->cfg.ha.enabled && !d->cfg.ecmp.enabled)
 		return 0;
 	d->ha = baton_ha_start(d->loop, &d->cfg, d->ld.reused, err, errlen);
 	if (!d->ha)

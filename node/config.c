@@ -17,7 +17,8 @@
  * same code. Exceptions, because the structs keep no line to name
  * afterwards: duplicate interface names (struct baton_iface_cfg), the
  * sync.tls rule (struct baton_sync_cfg) and the rules of ha.vrrp (struct
- * baton_vrrp_cfg) are also checked while parsing.
+ * baton_vrrp_cfg) are also checked while parsing. So are those of ecmp:,
+ * whose structs keep lines, for a message that points at the very key.
  */
 #include <arpa/inet.h>
 #include <assert.h>
@@ -76,6 +77,8 @@
 #define LOG_CHOICES	"error|warn|info|debug"
 #define BOOL_CHOICES	"true|false"
 #define URL_WHAT	"a URL tcp://HOST:PORT or tls+tcp://HOST:PORT"
+#define IFACE_WHAT	"an interface name (1..15 bytes, no '/', ':' or blanks)"
+#define GRACE_WHAT	"a number in 0..86400000 or 'forever'"
 
 /*
  * conntrack.timeouts keys and where each lands. Both the parser and
@@ -471,6 +474,11 @@ void baton_config_defaults(struct baton_config *cfg)
 	cfg->ha.grace_ms = HA_GRACE_DEFAULT;
 	cfg->ha.nudge = true;
 	cfg->ha.vrrp.advert_ms = BATON_VRRP_ADVERT_MS_DEFAULT;
+	snprintf(cfg->ecmp.health_iface, sizeof(cfg->ecmp.health_iface), "%s",
+		 BATON_ECMP_HEALTH_IFACE_DEFAULT);
+	cfg->ecmp.grace_ms = HA_GRACE_DEFAULT;
+	cfg->ecmp.bgp.bfd = true;
+	cfg->ecmp.bgp.hold_s = BATON_BGP_HOLD_S_DEFAULT;
 }
 
 void baton_config_free(struct baton_config *cfg)
@@ -904,6 +912,12 @@ static bool vrrp_host_ok(uint32_t addr, unsigned int plen)
 	return (addr & host) && (addr & host) != host;
 }
 
+/* The host part of addr/plen (plen 0..32): zero for a network prefix. */
+static uint32_t host_bits(uint32_t addr, unsigned int plen)
+{
+	return plen >= 32 ? 0 : addr & (~0u >> plen);
+}
+
 static bool iface_known(const struct baton_config *cfg, const char *name)
 {
 	for (size_t i = 0; i < cfg->nifaces; i++)
@@ -1106,12 +1120,174 @@ static int validate_ha(const struct baton_config *cfg, char *err,
 		return -EINVAL;
 	}
 	if (!h->grace_forever && h->grace_ms > BATON_HA_GRACE_MS_MAX) {
-		bprintf(err, errlen, "%s: ha.grace_ms: expected a number in "
-			"0..%u or 'forever', got '%" PRIu32 "'", f,
-			BATON_HA_GRACE_MS_MAX, h->grace_ms);
+		bprintf(err, errlen, "%s: ha.grace_ms: expected " GRACE_WHAT
+			", got '%" PRIu32 "'", f, h->grace_ms);
 		return -EINVAL;
 	}
 	return validate_vrrp(cfg, err, errlen);
+}
+
+/* ---- ecmp: ------------------------------------------------------------- */
+
+#define ECMP_HA_WHY							\
+	"they are exclusive: keepalived moves the VIPs within a pair, "	\
+	"BGP announces them from every node"
+#define ECMP_HEALTH_WHAT						\
+	"a name not in interfaces: (batond creates this TUN device itself)"
+#define BGP_PREFIX_WHAT	"a network prefix, a.b.c.d/len"
+
+static int validate_bgp_side(const struct baton_config *cfg,
+			     const struct baton_bgp_side *bs, const char *name,
+			     char *err, size_t errlen)
+{
+	const char *f = cfg_name(cfg);
+	char ip[INET_ADDRSTRLEN];
+	size_t i, j;
+
+	if (bs->nneighbors < 1 || bs->nneighbors > BATON_BGP_MAX_NEIGHBORS) {
+		bprintf(err, errlen, "%s: ecmp.bgp.%s.neighbors: expected "
+			"1..%d neighbors, got %zu", f, name,
+			BATON_BGP_MAX_NEIGHBORS, bs->nneighbors);
+		return -EINVAL;
+	}
+	for (i = 0; i < bs->nneighbors; i++) {
+		const struct baton_bgp_neighbor *nb = &bs->neighbors[i];
+
+		if (!nb->addr) {
+			bprintf(err, errlen, "%s: ecmp.bgp.%s.neighbors[%zu]."
+				"address: expected a non-zero IPv4 address, "
+				"got '0.0.0.0'", f, name, i);
+			return -EINVAL;
+		}
+		if (!nb->asn) {
+			bprintf(err, errlen, "%s: ecmp.bgp.%s.neighbors[%zu]."
+				"asn: expected a number in 1..4294967295, got "
+				"'0'", f, name, i);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (bs->neighbors[j].addr != nb->addr)
+				continue;
+			bprintf(err, errlen, "%s: ecmp.bgp.%s.neighbors[%zu]."
+				"address: duplicate neighbor %s, first as "
+				"ecmp.bgp.%s.neighbors[%zu]", f, name, i,
+				ip_str(nb->addr, ip, sizeof(ip)), name, j);
+			return -EINVAL;
+		}
+	}
+	if (bs->nprefixes > BATON_BGP_MAX_PREFIXES) {
+		bprintf(err, errlen, "%s: ecmp.bgp.%s.prefixes: expected at "
+			"most %d prefixes, got %zu", f, name,
+			BATON_BGP_MAX_PREFIXES, bs->nprefixes);
+		return -EINVAL;
+	}
+	for (i = 0; i < bs->nprefixes; i++) {
+		const struct baton_vrrp_addr *a = &bs->prefixes[i];
+
+		if (a->plen > 32 || host_bits(a->addr, a->plen)) {
+			bprintf(err, errlen, "%s: ecmp.bgp.%s.prefixes[%zu]: "
+				"expected a network prefix with the host bits "
+				"zero, got '%s/%u'", f, name, i,
+				ip_str(a->addr, ip, sizeof(ip)), a->plen);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (bs->prefixes[j].addr != a->addr ||
+			    bs->prefixes[j].plen != a->plen)
+				continue;
+			bprintf(err, errlen, "%s: ecmp.bgp.%s.prefixes[%zu]: "
+				"duplicate prefix %s/%u, first as ecmp.bgp.%s."
+				"prefixes[%zu]", f, name, i,
+				ip_str(a->addr, ip, sizeof(ip)), a->plen, name,
+				j);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Rules of ecmp.bgp (config.h); the parser checks the same with lines. */
+static int validate_bgp(const struct baton_config *cfg, char *err,
+			size_t errlen)
+{
+	const struct baton_bgp_cfg *b = &cfg->ecmp.bgp;
+	const char *f = cfg_name(cfg);
+	int ret;
+
+	if (!b->enabled)
+		return 0;
+	if (!b->asn) {
+		bprintf(err, errlen, "%s: ecmp.bgp.asn: expected a number in "
+			"1..4294967295, got '0'", f);
+		return -EINVAL;
+	}
+	if (b->hold_s < BATON_BGP_HOLD_S_MIN ||
+	    b->hold_s > BATON_BGP_HOLD_S_MAX) {
+		bprintf(err, errlen, "%s: ecmp.bgp.hold_s: expected a number "
+			"in %d..%d, got '%" PRIu32 "'", f, BATON_BGP_HOLD_S_MIN,
+			BATON_BGP_HOLD_S_MAX, b->hold_s);
+		return -EINVAL;
+	}
+	/* What front announces are the services' VIPs. */
+	if (b->front.nprefixes) {
+		bprintf(err, errlen, "%s: ecmp.bgp.front.prefixes: expected "
+			"none (front announces the services' VIPs), got %zu",
+			f, b->front.nprefixes);
+		return -EINVAL;
+	}
+	ret = validate_bgp_side(cfg, &b->front, "front", err, errlen);
+	if (ret)
+		return ret;
+	/* back: is optional, and then neither list is given */
+	if (!b->back.nneighbors && !b->back.nprefixes)
+		return 0;
+	if (!b->back.nneighbors) {
+		bprintf(err, errlen, "%s: ecmp.bgp.back.neighbors: required "
+			"with ecmp.bgp.back.prefixes", f);
+		return -EINVAL;
+	}
+	if (!b->back.nprefixes) {
+		bprintf(err, errlen, "%s: ecmp.bgp.back.prefixes: required "
+			"with ecmp.bgp.back.neighbors", f);
+		return -EINVAL;
+	}
+	return validate_bgp_side(cfg, &b->back, "back", err, errlen);
+}
+
+/* Rules of the ecmp: section (config.h); the parser checks the same
+ * where it knows the lines. */
+static int validate_ecmp(const struct baton_config *cfg, char *err,
+			 size_t errlen)
+{
+	const struct baton_ecmp_cfg *e = &cfg->ecmp;
+	const char *f = cfg_name(cfg);
+
+	if (!e->enabled)
+		return 0;
+	if (cfg->ha.enabled) {
+		bprintf(err, errlen, "%s: ecmp: expected either ha: or ecmp:, "
+			"got both (" ECMP_HA_WHY ")", f);
+		return -EINVAL;
+	}
+	if (!memchr(e->health_iface, 0, sizeof(e->health_iface)) ||
+	    !iface_name_ok(e->health_iface, strlen(e->health_iface))) {
+		bprintf(err, errlen, "%s: ecmp.health_interface: expected "
+			IFACE_WHAT, f);
+		return -EINVAL;
+	}
+	/* batond would attach XDP to its own health device, or take a
+	 * datapath interface up and down with the node's state. */
+	if (iface_known(cfg, e->health_iface)) {
+		bprintf(err, errlen, "%s: ecmp.health_interface: expected "
+			ECMP_HEALTH_WHAT ", got '%s'", f, e->health_iface);
+		return -EINVAL;
+	}
+	if (!e->grace_forever && e->grace_ms > BATON_HA_GRACE_MS_MAX) {
+		bprintf(err, errlen, "%s: ecmp.grace_ms: expected " GRACE_WHAT
+			", got '%" PRIu32 "'", f, e->grace_ms);
+		return -EINVAL;
+	}
+	return validate_bgp(cfg, err, errlen);
 }
 
 static int validate_backends(const struct baton_config *cfg, size_t si,
@@ -1285,6 +1461,10 @@ int baton_config_validate(const struct baton_config *cfg, char *err,
 	if (ret)
 		return ret;
 	ret = validate_sync(cfg, err, errlen);
+	if (ret)
+		return ret;
+	/* ecmp: first: with ha: too, that is the error to report */
+	ret = validate_ecmp(cfg, err, errlen);
 	if (ret)
 		return ret;
 	ret = validate_ha(cfg, err, errlen);
@@ -1656,8 +1836,7 @@ static int parse_ifaces(struct parser *p, yaml_node_t *n, int parent_line)
 		if (ret)
 			return ret;
 		if (!iface_name_ok(s, v[I_NAME]->data.scalar.length))
-			return expect(p, v[I_NAME], key, "an interface name "
-				      "(1..15 bytes, no '/', ':' or blanks)");
+			return expect(p, v[I_NAME], key, IFACE_WHAT);
 		for (j = 0; j < i; j++)
 			if (!strcmp(cfg->ifaces[j].name, s))
 				return perr(p, node_line(v[I_NAME]), key,
@@ -1909,6 +2088,21 @@ static const char *const ha_keys[H_MAX] = {
 	[H_VRRP] = "vrrp",
 };
 
+/* ha.grace_ms and ecmp.grace_ms: milliseconds, or 'forever'. */
+static int get_grace(struct parser *p, yaml_node_t *n, const char *key,
+		     bool *forever, uint32_t *ms)
+{
+	if (n->type == YAML_SCALAR_NODE &&
+	    !strcmp((const char *)n->data.scalar.value, "forever")) {
+		*forever = true;
+		return 0;
+	}
+	/* say that 'forever' is allowed too */
+	if (get_u32(p, n, key, 0, BATON_HA_GRACE_MS_MAX, ms))
+		return expect(p, n, key, GRACE_WHAT);
+	return 0;
+}
+
 static int follow_type_from_str(const char *s)
 {
 	if (!strcmp(s, "group"))
@@ -1918,28 +2112,39 @@ static int follow_type_from_str(const char *s)
 	return -1;
 }
 
+/* "a.b.c.d/len", len 0..32, into a host order address and len. */
+static bool cidr_parse(const char *s, uint32_t *addr, uint32_t *plen)
+{
+	char ip[INET_ADDRSTRLEN];
+	const char *slash;
+	struct in_addr a;
+
+	slash = strchr(s, '/');
+	if (!slash || slash == s || (size_t)(slash - s) >= sizeof(ip))
+		return false;
+	memcpy(ip, s, slash - s);
+	ip[slash - s] = '\0';
+	if (inet_pton(AF_INET, ip, &a) != 1 || parse_u32(slash + 1, plen) ||
+	    *plen > 32)
+		return false;
+	*addr = ntohl(a.s_addr);
+	return true;
+}
+
 /* An address with its prefix length, "10.1.0.1/24". */
 static int get_cidr(struct parser *p, yaml_node_t *n, const char *key,
 		    struct baton_vrrp_addr *out)
 {
-	char ip[INET_ADDRSTRLEN];
-	const char *s, *slash;
-	struct in_addr a;
-	uint32_t plen;
+	const char *s;
+	uint32_t addr, plen;
 	int ret;
 
 	ret = scalar(p, n, key, VRRP_CIDR_WHAT, &s);
 	if (ret)
 		return ret;
-	slash = strchr(s, '/');
-	if (!slash || slash == s || (size_t)(slash - s) >= sizeof(ip))
+	if (!cidr_parse(s, &addr, &plen) || plen < 1)
 		return expect(p, n, key, VRRP_CIDR_WHAT);
-	memcpy(ip, s, slash - s);
-	ip[slash - s] = '\0';
-	if (inet_pton(AF_INET, ip, &a) != 1 || parse_u32(slash + 1, &plen) ||
-	    plen < 1 || plen > 32)
-		return expect(p, n, key, VRRP_CIDR_WHAT);
-	out->addr = ntohl(a.s_addr);
+	out->addr = addr;
 	out->plen = (uint8_t)plen;
 	if (!vrrp_host_ok(out->addr, plen))
 		return expect(p, n, key, VRRP_HOST_WHAT);
@@ -2229,20 +2434,9 @@ static int parse_ha(struct parser *p, yaml_node_t *n)
 		if (!ret)
 			h->follow_type = (uint8_t)x;
 	}
-	if (!ret && v[H_GRACE]) {
-		if (v[H_GRACE]->type == YAML_SCALAR_NODE &&
-		    !strcmp((const char *)v[H_GRACE]->data.scalar.value,
-			    "forever")) {
-			h->grace_forever = true;
-		} else {
-			ret = get_u32(p, v[H_GRACE], "ha.grace_ms", 0,
-				      BATON_HA_GRACE_MS_MAX, &h->grace_ms);
-			if (ret)	/* say that 'forever' is allowed too */
-				ret = expect(p, v[H_GRACE], "ha.grace_ms",
-					     "a number in 0..86400000 or "
-					     "'forever'");
-		}
-	}
+	if (!ret && v[H_GRACE])
+		ret = get_grace(p, v[H_GRACE], "ha.grace_ms", &h->grace_forever,
+				&h->grace_ms);
 	if (!ret && v[H_RESUME]) {
 		ret = get_choice(p, v[H_RESUME], "ha.resume_master",
 				 BOOL_CHOICES, bool_from_str, &x);
@@ -2257,6 +2451,293 @@ static int parse_ha(struct parser *p, yaml_node_t *n)
 	}
 	if (!ret && v[H_VRRP])
 		ret = parse_vrrp(p, v[H_VRRP], v);
+	return ret;
+}
+
+/* ---- ecmp: ------------------------------------------------------------- */
+
+enum { EC_HEALTH, EC_GRACE, EC_BGP, EC_MAX };
+static const char *const ecmp_keys[EC_MAX] = {
+	[EC_HEALTH] = "health_interface",
+	[EC_GRACE] = "grace_ms",
+	[EC_BGP] = "bgp",
+};
+
+enum { BG_ASN, BG_ROUTER_ID, BG_BFD, BG_HOLD, BG_FRONT, BG_BACK, BG_MAX };
+static const char *const bgp_keys[BG_MAX] = {
+	[BG_ASN] = "asn",
+	[BG_ROUTER_ID] = "router_id",
+	[BG_BFD] = "bfd",
+	[BG_HOLD] = "hold_s",
+	[BG_FRONT] = "front",
+	[BG_BACK] = "back",
+};
+
+/* front takes the keys before BS_PREFIXES: it announces the VIPs. */
+enum { BS_NEIGHBORS, BS_PREFIXES, BS_MAX };
+static const char *const bgp_side_keys[BS_MAX] = {
+	[BS_NEIGHBORS] = "neighbors",
+	[BS_PREFIXES] = "prefixes",
+};
+
+enum { BN_ADDR, BN_ASN, BN_MAX };
+static const char *const bgp_nbr_keys[BN_MAX] = {
+	[BN_ADDR] = "address",
+	[BN_ASN] = "asn",
+};
+
+/* A network prefix, "10.0.0.0/24" or "0.0.0.0/0": no host bits set, so
+ * that what bird announces is what the file says. */
+static int get_prefix(struct parser *p, yaml_node_t *n, const char *key,
+		      struct baton_vrrp_addr *out)
+{
+	char what[96], ip[INET_ADDRSTRLEN];
+	const char *s;
+	uint32_t addr, plen;
+	int ret;
+
+	ret = scalar(p, n, key, BGP_PREFIX_WHAT, &s);
+	if (ret)
+		return ret;
+	if (!cidr_parse(s, &addr, &plen))
+		return expect(p, n, key, BGP_PREFIX_WHAT);
+	if (host_bits(addr, plen)) {
+		bprintf(what, sizeof(what), "a network prefix with the host "
+			"bits zero (%s/%" PRIu32 ")",
+			ip_str(addr & ~(~0u >> plen), ip, sizeof(ip)), plen);
+		return expect(p, n, key, what);
+	}
+	out->addr = addr;
+	out->plen = (uint8_t)plen;
+	return 0;
+}
+
+/* *addr_line gets the line of its address, for duplicates. */
+static int parse_bgp_neighbor(struct parser *p, yaml_node_t *n,
+			      const char *path, struct baton_bgp_neighbor *nb,
+			      int *addr_line)
+{
+	yaml_node_t *v[BN_MAX];
+	char key[KEY_MAX];
+	int ret;
+
+	ret = map_fields(p, n, path, bgp_nbr_keys, BN_MAX, v);
+	if (ret)
+		return ret;
+	nb->line = node_line(n);
+	key_join(key, sizeof(key), path, "address");
+	if (!v[BN_ADDR])
+		return perr(p, nb->line, key, "required key missing");
+	ret = get_host_ipv4(p, v[BN_ADDR], key, &nb->addr);
+	if (ret)
+		return ret;
+	*addr_line = node_line(v[BN_ADDR]);
+	key_join(key, sizeof(key), path, "asn");
+	if (!v[BN_ASN])
+		return perr(p, nb->line, key, "required key missing");
+	return get_u32(p, v[BN_ASN], key, 1, UINT32_MAX, &nb->asn);
+}
+
+/* A required list of 1..max `what`s at key (missing: reported at line). */
+static int required_items(struct parser *p, yaml_node_t *n, const char *key,
+			  int line, size_t max, const char *what,
+			  yaml_node_item_t **items, size_t *count)
+{
+	const char *plural = !strcmp(what, "prefix") ? "es" : "s";
+	int ret;
+
+	if (!n)
+		return perr(p, line, key, "required key missing");
+	ret = seq_items(p, n, key, items, count);
+	if (ret)
+		return ret;
+	if (!*count)
+		return perr(p, node_line(n), key, "expected at least one %s, "
+			    "got none", what);
+	if (*count > max)
+		return perr(p, node_line(get_node(p, (*items)[max])), key,
+			    "expected at most %zu %s%s, got %zu", max, what,
+			    plural, *count);
+	return 0;
+}
+
+static int parse_bgp_neighbors(struct parser *p, yaml_node_t *n,
+			       const char *path, struct baton_bgp_side *bs)
+{
+	int lines[BATON_BGP_MAX_NEIGHBORS];
+	char key[KEY_MAX], sub[KEY_MAX], ip[INET_ADDRSTRLEN];
+	yaml_node_item_t *items;
+	size_t count, i, j;
+	int ret;
+
+	key_join(key, sizeof(key), path, "neighbors");
+	ret = required_items(p, n, key, bs->line, BATON_BGP_MAX_NEIGHBORS,
+			     "neighbor", &items, &count);
+	if (ret)
+		return ret;
+	for (i = 0; i < count; i++) {
+		struct baton_bgp_neighbor *nb = &bs->neighbors[i];
+
+		bprintf(key, sizeof(key), "%s.neighbors[%zu]", path, i);
+		ret = parse_bgp_neighbor(p, get_node(p, items[i]), key, nb,
+					 &lines[i]);
+		if (ret)
+			return ret;
+		/* One session per neighbor and side. */
+		for (j = 0; j < i; j++) {
+			if (bs->neighbors[j].addr != nb->addr)
+				continue;
+			key_join(sub, sizeof(sub), key, "address");
+			return perr(p, lines[i], sub, "duplicate neighbor %s, "
+				    "first at line %d",
+				    ip_str(nb->addr, ip, sizeof(ip)), lines[j]);
+		}
+		bs->nneighbors = i + 1;
+	}
+	return 0;
+}
+
+static int parse_bgp_prefixes(struct parser *p, yaml_node_t *n,
+			      const char *path, struct baton_bgp_side *bs)
+{
+	int lines[BATON_BGP_MAX_PREFIXES];
+	char key[KEY_MAX], ip[INET_ADDRSTRLEN];
+	yaml_node_item_t *items;
+	size_t count, i, j;
+	int ret;
+
+	key_join(key, sizeof(key), path, "prefixes");
+	ret = required_items(p, n, key, bs->line, BATON_BGP_MAX_PREFIXES,
+			     "prefix", &items, &count);
+	if (ret)
+		return ret;
+	for (i = 0; i < count; i++) {
+		yaml_node_t *item = get_node(p, items[i]);
+		struct baton_vrrp_addr *a = &bs->prefixes[i];
+
+		bprintf(key, sizeof(key), "%s.prefixes[%zu]", path, i);
+		ret = get_prefix(p, item, key, a);
+		if (ret)
+			return ret;
+		lines[i] = node_line(item);
+		for (j = 0; j < i; j++)
+			if (bs->prefixes[j].addr == a->addr &&
+			    bs->prefixes[j].plen == a->plen)
+				return perr(p, lines[i], key, "duplicate "
+					    "prefix %s/%u, first at line %d",
+					    ip_str(a->addr, ip, sizeof(ip)),
+					    a->plen, lines[j]);
+		bs->nprefixes = i + 1;
+	}
+	return 0;
+}
+
+/*
+ * ecmp.bgp.front or ecmp.bgp.back; absent or empty is off (front is
+ * required, the caller says so). A side present needs its neighbors,
+ * and back its prefixes too: front announces the services' VIPs.
+ */
+static int parse_bgp_side(struct parser *p, yaml_node_t *n, const char *path,
+			  bool back, struct baton_bgp_side *bs)
+{
+	yaml_node_t *v[BS_MAX] = { NULL };
+	int ret;
+
+	ret = map_fields(p, n, path, bgp_side_keys,
+			 back ? BS_MAX : BS_PREFIXES, v);
+	if (ret || !n || is_null(n))
+		return ret;
+	bs->line = node_line(n);
+	ret = parse_bgp_neighbors(p, v[BS_NEIGHBORS], path, bs);
+	if (!ret && back)
+		ret = parse_bgp_prefixes(p, v[BS_PREFIXES], path, bs);
+	return ret;
+}
+
+/*
+ * ecmp.bgp: present means baton-bird may generate bird.conf from this
+ * file; absent or empty means it may not. batond does not read it.
+ */
+static int parse_bgp(struct parser *p, yaml_node_t *n)
+{
+	struct baton_bgp_cfg *b = &p->cfg->ecmp.bgp;
+	yaml_node_t *v[BG_MAX];
+	int ret, line, x = 0;
+
+	ret = map_fields(p, n, "ecmp.bgp", bgp_keys, BG_MAX, v);
+	if (ret || !n || is_null(n))
+		return ret;
+	b->enabled = true;
+	line = node_line(n);
+	b->line = line;
+	if (!v[BG_ASN])
+		return perr(p, line, "ecmp.bgp.asn", "required key missing");
+	ret = get_u32(p, v[BG_ASN], "ecmp.bgp.asn", 1, UINT32_MAX, &b->asn);
+	if (!ret && v[BG_ROUTER_ID])
+		ret = get_host_ipv4(p, v[BG_ROUTER_ID], "ecmp.bgp.router_id",
+				    &b->router_id);
+	if (!ret && v[BG_BFD]) {
+		ret = get_choice(p, v[BG_BFD], "ecmp.bgp.bfd", BOOL_CHOICES,
+				 bool_from_str, &x);
+		if (!ret)
+			b->bfd = x == 1;
+	}
+	if (!ret && v[BG_HOLD])
+		ret = get_u32(p, v[BG_HOLD], "ecmp.bgp.hold_s",
+			      BATON_BGP_HOLD_S_MIN, BATON_BGP_HOLD_S_MAX,
+			      &b->hold_s);
+	if (ret)
+		return ret;
+	if (!v[BG_FRONT] || is_null(v[BG_FRONT]))
+		return perr(p, v[BG_FRONT] ? node_line(v[BG_FRONT]) : line,
+			    "ecmp.bgp.front", "required key missing");
+	ret = parse_bgp_side(p, v[BG_FRONT], "ecmp.bgp.front", false,
+			     &b->front);
+	if (!ret)
+		ret = parse_bgp_side(p, v[BG_BACK], "ecmp.bgp.back", true,
+				     &b->back);
+	return ret;
+}
+
+/*
+ * ecmp: present means on; absent or empty means off, like ha:, which it
+ * excludes. No key is required: a single node behind the router is an
+ * ECMP group of one, and bgp: may be left to another tool.
+ */
+static int parse_ecmp(struct parser *p, yaml_node_t *n)
+{
+	struct baton_config *cfg = p->cfg;
+	struct baton_ecmp_cfg *e = &cfg->ecmp;
+	yaml_node_t *v[EC_MAX];
+	const char *s;
+	int ret;
+
+	ret = map_fields(p, n, "ecmp", ecmp_keys, EC_MAX, v);
+	if (ret || !n || is_null(n))
+		return ret;
+	e->enabled = true;
+	e->line = node_line(n);
+	if (cfg->ha.enabled)
+		return perr(p, e->line, "ecmp", "expected either ha: or ecmp:, "
+			    "got both (" ECMP_HA_WHY ")");
+	if (v[EC_HEALTH]) {
+		ret = scalar(p, v[EC_HEALTH], "ecmp.health_interface",
+			     IFACE_WHAT, &s);
+		if (ret)
+			return ret;
+		if (!iface_name_ok(s, v[EC_HEALTH]->data.scalar.length))
+			return expect(p, v[EC_HEALTH], "ecmp.health_interface",
+				      IFACE_WHAT);
+		if (iface_known(cfg, s))
+			return expect(p, v[EC_HEALTH], "ecmp.health_interface",
+				      ECMP_HEALTH_WHAT);
+		snprintf(e->health_iface, sizeof(e->health_iface), "%s", s);
+	}
+	if (v[EC_GRACE])
+		ret = get_grace(p, v[EC_GRACE], "ecmp.grace_ms",
+				&e->grace_forever, &e->grace_ms);
+	if (!ret && v[EC_BGP])
+		ret = parse_bgp(p, v[EC_BGP]);
 	return ret;
 }
 
@@ -2428,8 +2909,8 @@ static int parse_services(struct parser *p, yaml_node_t *n)
 	return 0;
 }
 
-enum { T_NODE, T_IFACES, T_CONNTRACK, T_LB, T_SYNC, T_HA, T_SERVICES,
-       T_MAX };
+enum { T_NODE, T_IFACES, T_CONNTRACK, T_LB, T_SYNC, T_HA, T_ECMP,
+       T_SERVICES, T_MAX };
 static const char *const top_keys[T_MAX] = {
 	[T_NODE] = "node",
 	[T_IFACES] = "interfaces",
@@ -2437,6 +2918,7 @@ static const char *const top_keys[T_MAX] = {
 	[T_LB] = "lb",
 	[T_SYNC] = "sync",
 	[T_HA] = "ha",
+	[T_ECMP] = "ecmp",
 	[T_SERVICES] = "services",
 };
 
@@ -2465,6 +2947,8 @@ static int parse_document(struct parser *p)
 		ret = parse_sync(p, v[T_SYNC]);
 	if (!ret)
 		ret = parse_ha(p, v[T_HA]);
+	if (!ret)
+		ret = parse_ecmp(p, v[T_ECMP]);
 	if (!ret)
 		ret = parse_services(p, v[T_SERVICES]);
 	return ret;

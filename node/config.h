@@ -139,6 +139,59 @@ struct baton_ha_cfg {
 	int line;			/* of its first key, 0 if not from a file */
 };
 
+/*
+ * ecmp: N active nodes behind a router that spreads flows by an L4 hash
+ * (exclusive with ha:). batond keeps ecmp.health_interface, a TUN device
+ * of its own, up while the node may be routed to (datapath attached,
+ * copies of its peers' flows complete: the role machine of ha/role.h) and
+ * down otherwise; the device goes away with batond. bird (configured by
+ * baton-bird from ecmp.bgp) announces the VIPs only while it is up. The
+ * datapath runs with BATON_CFG_F_ASYM: the backends' replies may come
+ * through another node.
+ */
+#define BATON_BGP_MAX_NEIGHBORS	8
+#define BATON_BGP_MAX_PREFIXES	16
+#define BATON_ECMP_HEALTH_IFACE_DEFAULT "baton-ecmp"
+#define BATON_BGP_HOLD_S_DEFAULT 3
+#define BATON_BGP_HOLD_S_MIN	3	/* RFC 4271: 0 or at least 3 */
+#define BATON_BGP_HOLD_S_MAX	65535
+
+struct baton_bgp_neighbor {
+	uint32_t addr;		/* host order */
+	uint32_t asn;		/* 1..4294967295 */
+	int line;
+};
+
+/* ecmp.bgp.front (the VIPs announced) and ecmp.bgp.back (the DNAT return
+ * path: prefixes announced with this node as next hop). */
+struct baton_bgp_side {
+	size_t nneighbors;
+	struct baton_bgp_neighbor neighbors[BATON_BGP_MAX_NEIGHBORS];
+	size_t nprefixes;	/* back only */
+	struct baton_vrrp_addr prefixes[BATON_BGP_MAX_PREFIXES];
+	int line;
+};
+
+/* ecmp.bgp: for baton-bird only (batond does not use it). */
+struct baton_bgp_cfg {
+	bool enabled;		/* an ecmp.bgp: section exists */
+	uint32_t asn;		/* this node's AS, required */
+	uint32_t router_id;	/* host order; 0: bird's choice */
+	bool bfd;		/* BFD on every session (default true) */
+	uint32_t hold_s;	/* hold time; keepalive is a third */
+	struct baton_bgp_side front, back;
+	int line;
+};
+
+struct baton_ecmp_cfg {
+	bool enabled;			/* an ecmp: section exists */
+	char health_iface[IF_NAMESIZE];	/* default "baton-ecmp" */
+	bool grace_forever;		/* as ha.grace_ms */
+	uint32_t grace_ms;
+	struct baton_bgp_cfg bgp;
+	int line;
+};
+
 struct baton_config {
 	char path[PATH_MAX];	/* the file it came from ("" if none) */
 	uint32_t node_id;
@@ -162,6 +215,7 @@ struct baton_config {
 
 	struct baton_sync_cfg sync;
 	struct baton_ha_cfg ha;
+	struct baton_ecmp_cfg ecmp;
 
 	size_t nservices;
 	struct baton_service_cfg *services;	/* malloc'd array */

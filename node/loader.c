@@ -277,6 +277,7 @@ int baton_loader_write_cfg(struct baton_loader *ld,
 		.node_id = cfg->node_id,
 		.epoch = epoch,
 		.hash_seed = cfg->hash_seed,
+		.flags = cfg->ecmp.enabled ? BATON_CFG_F_ASYM : 0,
 	};
 	__u32 key = 0;
 

@@ -116,6 +116,17 @@ static const char full_yaml[] =
 #define HA_VRRP2 HDR2 HA_MIN "  vrrp:\n    priority: 150\n    front:\n" \
 	"      interface: eth0\n      vrid: 51\n    back:\n" \
 	"      interface: eth1\n"
+/* A valid ecmp.bgp ("ecmp:" line 5, "bgp:" 6, "asn:" 7, "front:" 8,
+ * "neighbors:" 9, its one neighbor on lines 10-11) that a row can extend
+ * from line 12 with more neighbors, or with "    back:" and its keys. */
+#define ECMP_BGP HDR "ecmp:\n  bgp:\n    asn: 65001\n    front:\n" \
+	"      neighbors:\n        - address: 10.0.0.254\n" \
+	"          asn: 65000\n"
+/* ECMP_BGP with a valid back: ("back:" line 12, "neighbors:" 13, its
+ * neighbor on lines 14-15, "prefixes:" 16 with 10.0.0.0/24 on 17). */
+#define ECMP_BACK ECMP_BGP "    back:\n      neighbors:\n" \
+	"        - address: 10.1.0.254\n          asn: 65002\n" \
+	"      prefixes:\n        - 10.0.0.0/24\n"
 
 static char err[512];
 
@@ -442,7 +453,7 @@ static const struct bad bad_configs[] = {
 	  "id|epoch|pin_path|control_socket|keep_datapath|log_level" },
 	{ "unknown top-level key", HDR "bgp:\n  asn: 65000\n",
 	  "baton.yaml:5: bgp: ", "unknown key, expected one of node|"
-	  "interfaces|conntrack|lb|sync|ha|services" },
+	  "interfaces|conntrack|lb|sync|ha|ecmp|services" },
 	{ "unknown backend key", HDR "services:\n  - vip: 10.0.0.1\n"
 	  "    port: 80\n    backends:\n      - address: 10.1.0.1\n"
 	  "        wieght: 2\n",
@@ -922,6 +933,163 @@ static const struct bad bad_configs[] = {
 	  "baton.yaml:7: ha.track_file: ", "expected a path with no blanks, "
 	  "quotes, '\\', '#' or '!' with ha.vrrp (it is written into "
 	  "keepalived.conf), got '/run/b/#track'" },
+	/* ecmp: "ecmp:" is line 5, its first key line 6 */
+	{ "ecmp not a mapping", HDR "ecmp: yes\n",
+	  "baton.yaml:5: ecmp: ", "expected a mapping, got 'yes'" },
+	{ "ecmp unknown key", HDR "ecmp:\n  health: baton0\n",
+	  "baton.yaml:6: ecmp.health: ", "unknown key, expected one of "
+	  "health_interface|grace_ms|bgp" },
+	{ "ecmp with ha", HDR HA_MIN "ecmp:\n  grace_ms: 0\n",
+	  "baton.yaml:10: ecmp: ", "expected either ha: or ecmp:, got both "
+	  "(they are exclusive: keepalived moves the VIPs within a pair, "
+	  "BGP announces them from every node)" },
+	{ "ecmp with ha after it", HDR "ecmp: {}\n" HA_MIN,
+	  "baton.yaml:5: ecmp: ", "expected either ha: or ecmp:, got both" },
+	{ "ecmp health_interface a datapath interface", HDR
+	  "ecmp:\n  health_interface: eth0\n",
+	  "baton.yaml:6: ecmp.health_interface: ", "expected a name not in "
+	  "interfaces: (batond creates this TUN device itself), got 'eth0'" },
+	{ "ecmp health_interface too long", HDR
+	  "ecmp:\n  health_interface: baton-ecmp-health\n",
+	  "baton.yaml:6: ecmp.health_interface: ", "expected an interface "
+	  "name (1..15 bytes, no '/', ':' or blanks), got "
+	  "'baton-ecmp-health'" },
+	{ "ecmp health_interface with a slash", HDR
+	  "ecmp:\n  health_interface: a/b\n",
+	  "baton.yaml:6: ecmp.health_interface: ",
+	  "expected an interface name" },
+	{ "ecmp grace_ms never", HDR "ecmp:\n  grace_ms: never\n",
+	  "baton.yaml:6: ecmp.grace_ms: ",
+	  "expected a number in 0..86400000 or 'forever', got 'never'" },
+	{ "ecmp grace_ms too big", HDR "ecmp:\n  grace_ms: 86400001\n",
+	  "baton.yaml:6: ecmp.grace_ms: ",
+	  "expected a number in 0..86400000 or 'forever', got '86400001'" },
+	/* ecmp.bgp: "bgp:" is line 6, its first key line 7 */
+	{ "bgp not a mapping", HDR "ecmp:\n  bgp: 65001\n",
+	  "baton.yaml:6: ecmp.bgp: ", "expected a mapping, got '65001'" },
+	{ "bgp unknown key", ECMP_BGP "    keepalive_s: 1\n",
+	  "baton.yaml:12: ecmp.bgp.keepalive_s: ", "unknown key, expected "
+	  "one of asn|router_id|bfd|hold_s|front|back" },
+	{ "bgp without asn", HDR "ecmp:\n  bgp:\n    hold_s: 9\n",
+	  "baton.yaml:7: ecmp.bgp.asn: ", "required key missing" },
+	{ "bgp asn 0", HDR "ecmp:\n  bgp:\n    asn: 0\n",
+	  "baton.yaml:7: ecmp.bgp.asn: ",
+	  "expected a number in 1..4294967295, got '0'" },
+	{ "bgp asn 2^32", HDR "ecmp:\n  bgp:\n    asn: 4294967296\n",
+	  "baton.yaml:7: ecmp.bgp.asn: ",
+	  "expected a number in 1..4294967295, got '4294967296'" },
+	{ "bgp asn dotted", HDR "ecmp:\n  bgp:\n    asn: 1.10\n",
+	  "baton.yaml:7: ecmp.bgp.asn: ",
+	  "expected a number in 1..4294967295, got '1.10'" },
+	{ "bgp router_id 0", ECMP_BGP "    router_id: 0.0.0.0\n",
+	  "baton.yaml:12: ecmp.bgp.router_id: ",
+	  "expected a non-zero IPv4 address, got '0.0.0.0'" },
+	{ "bgp router_id a number", ECMP_BGP "    router_id: 11\n",
+	  "baton.yaml:12: ecmp.bgp.router_id: ",
+	  "expected an IPv4 address, got '11'" },
+	{ "bgp bfd yes", ECMP_BGP "    bfd: yes\n",
+	  "baton.yaml:12: ecmp.bgp.bfd: ",
+	  "expected one of true|false, got 'yes'" },
+	{ "bgp hold_s 2", ECMP_BGP "    hold_s: 2\n",
+	  "baton.yaml:12: ecmp.bgp.hold_s: ",
+	  "expected a number in 3..65535, got '2'" },
+	{ "bgp hold_s 0", ECMP_BGP "    hold_s: 0\n",
+	  "baton.yaml:12: ecmp.bgp.hold_s: ",
+	  "expected a number in 3..65535, got '0'" },
+	{ "bgp hold_s 65536", ECMP_BGP "    hold_s: 65536\n",
+	  "baton.yaml:12: ecmp.bgp.hold_s: ",
+	  "expected a number in 3..65535, got '65536'" },
+	{ "bgp without front", HDR "ecmp:\n  bgp:\n    asn: 65001\n",
+	  "baton.yaml:7: ecmp.bgp.front: ", "required key missing" },
+	{ "bgp front empty", HDR "ecmp:\n  bgp:\n    asn: 65001\n"
+	  "    front:\n", "baton.yaml:8: ecmp.bgp.front: ",
+	  "required key missing" },
+	{ "bgp front without neighbors", HDR "ecmp:\n  bgp:\n"
+	  "    asn: 65001\n    front: {}\n",
+	  "baton.yaml:8: ecmp.bgp.front.neighbors: ", "required key missing" },
+	{ "bgp front no neighbors", HDR "ecmp:\n  bgp:\n    asn: 65001\n"
+	  "    front:\n      neighbors: []\n",
+	  "baton.yaml:9: ecmp.bgp.front.neighbors: ",
+	  "expected at least one neighbor, got none" },
+	{ "bgp front neighbors empty", HDR "ecmp:\n  bgp:\n    asn: 65001\n"
+	  "    front:\n      neighbors:\n",
+	  "baton.yaml:9: ecmp.bgp.front.neighbors: ",
+	  "expected at least one neighbor, got none" },
+	{ "bgp neighbors not a list", HDR "ecmp:\n  bgp:\n    asn: 65001\n"
+	  "    front:\n      neighbors:\n        address: 10.0.0.254\n",
+	  "baton.yaml:10: ecmp.bgp.front.neighbors: ",
+	  "expected a list, got a mapping" },
+	{ "bgp prefixes under front", ECMP_BGP "      prefixes: [0.0.0.0/0]\n",
+	  "baton.yaml:12: ecmp.bgp.front.prefixes: ",
+	  "unknown key, expected one of neighbors" },
+	{ "bgp neighbor unknown key", ECMP_BGP "          port: 179\n",
+	  "baton.yaml:12: ecmp.bgp.front.neighbors[0].port: ",
+	  "unknown key, expected one of address|asn" },
+	{ "bgp neighbor without address", ECMP_BGP "        - asn: 65000\n",
+	  "baton.yaml:12: ecmp.bgp.front.neighbors[1].address: ",
+	  "required key missing" },
+	{ "bgp neighbor without asn", ECMP_BGP
+	  "        - address: 10.0.0.253\n",
+	  "baton.yaml:12: ecmp.bgp.front.neighbors[1].asn: ",
+	  "required key missing" },
+	{ "bgp neighbor address 0", ECMP_BGP
+	  "        - {address: 0.0.0.0, asn: 65000}\n",
+	  "baton.yaml:12: ecmp.bgp.front.neighbors[1].address: ",
+	  "expected a non-zero IPv4 address, got '0.0.0.0'" },
+	{ "bgp neighbor address a name", ECMP_BGP
+	  "        - {address: tor1, asn: 65000}\n",
+	  "baton.yaml:12: ecmp.bgp.front.neighbors[1].address: ",
+	  "expected an IPv4 address, got 'tor1'" },
+	{ "bgp neighbor asn 0", ECMP_BGP
+	  "        - {address: 10.0.0.253, asn: 0}\n",
+	  "baton.yaml:12: ecmp.bgp.front.neighbors[1].asn: ",
+	  "expected a number in 1..4294967295, got '0'" },
+	{ "bgp duplicate neighbor", ECMP_BGP
+	  "        - address: 10.0.0.253\n          asn: 65000\n"
+	  "        - asn: 65003\n          address: 10.0.0.254\n",
+	  "baton.yaml:15: ecmp.bgp.front.neighbors[2].address: ",
+	  "duplicate neighbor 10.0.0.254, first at line 10" },
+	{ "bgp back unknown key", ECMP_BACK "      communities: []\n",
+	  "baton.yaml:18: ecmp.bgp.back.communities: ",
+	  "unknown key, expected one of neighbors|prefixes" },
+	{ "bgp back without prefixes", ECMP_BGP "    back:\n"
+	  "      neighbors:\n        - {address: 10.1.0.254, asn: 65002}\n",
+	  "baton.yaml:13: ecmp.bgp.back.prefixes: ", "required key missing" },
+	{ "bgp back without neighbors", ECMP_BGP "    back:\n"
+	  "      prefixes: [10.0.0.0/24]\n",
+	  "baton.yaml:13: ecmp.bgp.back.neighbors: ", "required key missing" },
+	{ "bgp back no prefixes", ECMP_BGP "    back:\n"
+	  "      neighbors:\n        - {address: 10.1.0.254, asn: 65002}\n"
+	  "      prefixes: []\n",
+	  "baton.yaml:15: ecmp.bgp.back.prefixes: ",
+	  "expected at least one prefix, got none" },
+	{ "bgp back duplicate key", ECMP_BACK "      neighbors: []\n",
+	  "baton.yaml:18: ecmp.bgp.back.neighbors: ",
+	  "duplicate key, first at line 13" },
+	{ "bgp prefix with host bits", ECMP_BACK "        - 10.0.0.1/24\n",
+	  "baton.yaml:18: ecmp.bgp.back.prefixes[1]: ", "expected a network "
+	  "prefix with the host bits zero (10.0.0.0/24), got '10.0.0.1/24'" },
+	{ "bgp prefix /0 with host bits", ECMP_BACK "        - 10.0.0.0/0\n",
+	  "baton.yaml:18: ecmp.bgp.back.prefixes[1]: ", "expected a network "
+	  "prefix with the host bits zero (0.0.0.0/0), got '10.0.0.0/0'" },
+	{ "bgp prefix without length", ECMP_BACK "        - 10.1.0.0\n",
+	  "baton.yaml:18: ecmp.bgp.back.prefixes[1]: ",
+	  "expected a network prefix, a.b.c.d/len, got '10.1.0.0'" },
+	{ "bgp prefix /33", ECMP_BACK "        - 10.1.0.0/33\n",
+	  "baton.yaml:18: ecmp.bgp.back.prefixes[1]: ",
+	  "expected a network prefix, a.b.c.d/len, got '10.1.0.0/33'" },
+	{ "bgp prefix /024", ECMP_BACK "        - 10.1.0.0/024\n",
+	  "baton.yaml:18: ecmp.bgp.back.prefixes[1]: ",
+	  "expected a network prefix, a.b.c.d/len, got '10.1.0.0/024'" },
+	{ "bgp duplicate prefix", ECMP_BACK "        - 10.0.0.0/25\n"
+	  "        - 10.0.0.0/24\n",
+	  "baton.yaml:19: ecmp.bgp.back.prefixes[2]: ",
+	  "duplicate prefix 10.0.0.0/24, first at line 17" },
+	{ "bgp prefixes not a list", ECMP_BGP "    back:\n"
+	  "      neighbors:\n        - {address: 10.1.0.254, asn: 65002}\n"
+	  "      prefixes: 10.0.0.0/24\n",
+	  "baton.yaml:15: ecmp.bgp.back.prefixes: ",
+	  "expected a list, got '10.0.0.0/24'" },
 };
 
 static void check_rejected(const char *what, const char *yaml,
@@ -1513,6 +1681,383 @@ static void test_config_validate_judges_ha_vrrp_without_lines(void **state)
 	baton_config_free(&cfg);
 }
 
+/* ecmp: absent or empty is off; present takes defaults for what it omits. */
+static void test_config_ecmp_section_on_off_and_defaults(void **state)
+{
+	struct baton_config cfg, d;
+
+	baton_config_defaults(&d);
+	assert_false(d.ecmp.enabled);
+	assert_string_equal(d.ecmp.health_iface, "baton-ecmp");
+	assert_false(d.ecmp.grace_forever);
+	assert_int_equal(d.ecmp.grace_ms, d.ha.grace_ms);
+	assert_false(d.ecmp.bgp.enabled);
+	assert_true(d.ecmp.bgp.bfd);
+	assert_int_equal(d.ecmp.bgp.hold_s, 3);
+	assert_int_equal(d.ecmp.bgp.asn, 0);
+	assert_int_equal(d.ecmp.bgp.router_id, 0);
+	assert_int_equal(d.ecmp.bgp.front.nneighbors, 0);
+	assert_int_equal(d.ecmp.bgp.back.nprefixes, 0);
+
+	assert_int_equal(parse(HDR "ecmp:\n", &cfg), 0);
+	assert_false(cfg.ecmp.enabled);
+	assert_memory_equal(&cfg.ecmp, &d.ecmp, sizeof(d.ecmp));
+	baton_config_free(&cfg);
+	assert_int_equal(parse(HDR "ecmp: ~\n", &cfg), 0);
+	assert_false(cfg.ecmp.enabled);
+	baton_config_free(&cfg);
+	/* an empty ha: is off too, so it does not exclude ecmp: */
+	assert_int_equal(parse(HDR "ha:\necmp: {}\n", &cfg), 0);
+	assert_false(cfg.ha.enabled);
+	assert_true(cfg.ecmp.enabled);
+	baton_config_free(&cfg);
+
+	/* an empty mapping is a section, all defaults: no key is required,
+	 * not even sync: (a single node is an ECMP group of one) */
+	assert_int_equal(parse(HDR "ecmp: {}\n", &cfg), 0);
+	assert_true(cfg.ecmp.enabled);
+	assert_false(cfg.sync.enabled);
+	assert_int_equal(cfg.ecmp.line, 5);
+	assert_string_equal(cfg.ecmp.health_iface, "baton-ecmp");
+	assert_false(cfg.ecmp.grace_forever);
+	assert_int_equal(cfg.ecmp.grace_ms, 30000);
+	assert_false(cfg.ecmp.bgp.enabled);
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+	baton_config_free(&cfg);
+
+	/* an empty bgp: is off, like ha.vrrp */
+	assert_int_equal(parse(HDR "ecmp:\n  grace_ms: forever\n  bgp:\n",
+			       &cfg), 0);
+	assert_true(cfg.ecmp.enabled);
+	assert_true(cfg.ecmp.grace_forever);
+	assert_false(cfg.ecmp.bgp.enabled);
+	assert_memory_equal(&cfg.ecmp.bgp, &d.ecmp.bgp, sizeof(d.ecmp.bgp));
+	baton_config_free(&cfg);
+
+	/* the smallest bgp: asn and one front neighbor; no back */
+	assert_int_equal(parse(ECMP_BGP, &cfg), 0);
+	assert_true(cfg.ecmp.bgp.enabled);
+	assert_int_equal(cfg.ecmp.bgp.line, 7);
+	assert_int_equal(cfg.ecmp.bgp.asn, 65001);
+	assert_int_equal(cfg.ecmp.bgp.router_id, 0);
+	assert_true(cfg.ecmp.bgp.bfd);
+	assert_int_equal(cfg.ecmp.bgp.hold_s, 3);
+	assert_int_equal(cfg.ecmp.bgp.front.line, 9);
+	assert_int_equal(cfg.ecmp.bgp.front.nneighbors, 1);
+	assert_int_equal(cfg.ecmp.bgp.front.neighbors[0].addr,
+			 IP(10, 0, 0, 254));
+	assert_int_equal(cfg.ecmp.bgp.front.neighbors[0].asn, 65000);
+	assert_int_equal(cfg.ecmp.bgp.front.neighbors[0].line, 10);
+	assert_int_equal(cfg.ecmp.bgp.front.nprefixes, 0);
+	assert_int_equal(cfg.ecmp.bgp.back.nneighbors, 0);
+	assert_int_equal(cfg.ecmp.bgp.back.nprefixes, 0);
+	assert_int_equal(cfg.ecmp.bgp.back.line, 0);
+	baton_config_free(&cfg);
+
+	/* an empty back: is no back */
+	assert_int_equal(parse(ECMP_BGP "    back:\n", &cfg), 0);
+	assert_int_equal(cfg.ecmp.bgp.back.nneighbors, 0);
+	baton_config_free(&cfg);
+	check_rejected("bgp back {}", ECMP_BGP "    back: {}\n",
+		       strlen(ECMP_BGP) + 13,
+		       "baton.yaml:12: ecmp.bgp.back.neighbors: ",
+		       "required key missing");
+}
+
+/* Every key of ecmp:, the range ends, lines where they were declared. */
+static void test_config_ecmp_fills_every_field(void **state)
+{
+	const struct baton_bgp_side *fr, *bk;
+	struct baton_config cfg, copy;
+
+	assert_int_equal(parse(HDR2 "sync:\n"
+			       "  listen: tcp://10.2.0.1:7400\n  peers:\n"
+			       PEER("2", "tcp://10.2.0.2:7400")	/* 6-10 */
+			       "ecmp:\n"			/* 11 */
+			       "  health_interface: ecmp0\n"
+			       "  grace_ms: 10000\n"
+			       "  bgp:\n"
+			       "    asn: 4294967295\n"		/* 15 */
+			       "    router_id: 10.0.0.11\n"
+			       "    bfd: false\n"
+			       "    hold_s: 65535\n"
+			       "    front:\n"
+			       "      neighbors:\n"		/* 20 */
+			       "        - address: 10.0.0.254\n"
+			       "          asn: 65000\n"
+			       "        - {asn: 1, address: 10.0.0.253}\n"
+			       "    back:\n"
+			       "      prefixes:\n"		/* 25 */
+			       "        - 0.0.0.0/0\n"
+			       "        - 10.0.0.0/24\n"
+			       "        - 10.0.0.0/25\n"
+			       "        - 192.168.1.7/32\n"
+			       "      neighbors:\n"		/* 30 */
+			       "        - address: 10.1.0.254\n"
+			       "          asn: 65002\n", &cfg), 0);
+	assert_false(cfg.ha.enabled);
+	assert_true(cfg.ecmp.enabled);
+	assert_int_equal(cfg.ecmp.line, 12);	/* its first key */
+	assert_string_equal(cfg.ecmp.health_iface, "ecmp0");
+	assert_false(cfg.ecmp.grace_forever);
+	assert_int_equal(cfg.ecmp.grace_ms, 10000);
+	assert_true(cfg.ecmp.bgp.enabled);
+	assert_int_equal(cfg.ecmp.bgp.line, 15);
+	assert_int_equal(cfg.ecmp.bgp.asn, 4294967295u);
+	assert_int_equal(cfg.ecmp.bgp.router_id, IP(10, 0, 0, 11));
+	assert_false(cfg.ecmp.bgp.bfd);
+	assert_int_equal(cfg.ecmp.bgp.hold_s, 65535);
+
+	fr = &cfg.ecmp.bgp.front;
+	assert_int_equal(fr->line, 20);
+	assert_int_equal(fr->nneighbors, 2);
+	assert_int_equal(fr->neighbors[0].addr, IP(10, 0, 0, 254));
+	assert_int_equal(fr->neighbors[0].asn, 65000);
+	assert_int_equal(fr->neighbors[0].line, 21);
+	assert_int_equal(fr->neighbors[1].addr, IP(10, 0, 0, 253));
+	assert_int_equal(fr->neighbors[1].asn, 1);
+	assert_int_equal(fr->neighbors[1].line, 23);
+	assert_int_equal(fr->nprefixes, 0);
+
+	bk = &cfg.ecmp.bgp.back;
+	assert_int_equal(bk->line, 25);
+	assert_int_equal(bk->nneighbors, 1);
+	assert_int_equal(bk->neighbors[0].addr, IP(10, 1, 0, 254));
+	assert_int_equal(bk->neighbors[0].asn, 65002);
+	assert_int_equal(bk->neighbors[0].line, 31);
+	assert_int_equal(bk->nprefixes, 4);
+	assert_int_equal(bk->prefixes[0].addr, 0);
+	assert_int_equal(bk->prefixes[0].plen, 0);
+	assert_int_equal(bk->prefixes[1].addr, IP(10, 0, 0, 0));
+	assert_int_equal(bk->prefixes[1].plen, 24);
+	assert_int_equal(bk->prefixes[2].addr, IP(10, 0, 0, 0));
+	assert_int_equal(bk->prefixes[2].plen, 25);
+	assert_int_equal(bk->prefixes[3].addr, IP(192, 168, 1, 7));
+	assert_int_equal(bk->prefixes[3].plen, 32);
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+
+	/* held by value: a copy carries it */
+	assert_int_equal(baton_config_copy(&copy, &cfg), 0);
+	assert_memory_equal(&copy.ecmp, &cfg.ecmp, sizeof(cfg.ecmp));
+	baton_config_free(&copy);
+	baton_config_free(&cfg);
+
+	/* the other ends: hold_s 3, asn 1, 'forever', BFD said on; and
+	 * duplicates are judged per side: a neighbor may be on both */
+	assert_int_equal(parse(ECMP_BACK "    hold_s: 3\n    bfd: true\n",
+			       &cfg), 0);
+	assert_int_equal(cfg.ecmp.bgp.hold_s, 3);
+	assert_true(cfg.ecmp.bgp.bfd);
+	assert_int_equal(cfg.ecmp.bgp.back.nprefixes, 1);
+	baton_config_free(&cfg);
+	assert_int_equal(parse(HDR "ecmp:\n  grace_ms: forever\n  bgp:\n"
+			       "    asn: 1\n    front:\n      neighbors:\n"
+			       "        - {address: 10.0.0.1, asn: 1}\n"
+			       "    back:\n      neighbors:\n"
+			       "        - {address: 10.0.0.1, asn: 1}\n"
+			       "      prefixes: [0.0.0.0/0]\n", &cfg), 0);
+	assert_true(cfg.ecmp.grace_forever);
+	assert_int_equal(cfg.ecmp.bgp.asn, 1);
+	baton_config_free(&cfg);
+}
+
+/* More than 8 neighbors or 16 prefixes: the first one too many is named. */
+static void test_config_bgp_rejects_9_neighbors_or_17_prefixes(void **state)
+{
+	struct baton_config cfg;
+	char s[2048];
+	size_t len, i;
+
+	len = snprintf(s, sizeof(s), "%s", ECMP_BGP);
+	for (i = 0; i < BATON_BGP_MAX_NEIGHBORS; i++)
+		len += snprintf(s + len, sizeof(s) - len, "        - {address: "
+				"10.0.1.%zu, asn: 65000}\n", i + 1);
+	/* one neighbor on lines 10-11, then line 12 + 8 holds the 9th */
+	check_rejected("too many bgp neighbors", s, len,
+		       "baton.yaml:19: ecmp.bgp.front.neighbors: ",
+		       "expected at most 8 neighbors, got 9");
+	*strrchr(s, '-') = '\0';
+	*strrchr(s, '\n') = '\0';
+	assert_int_equal(parse(s, &cfg), 0);
+	assert_int_equal(cfg.ecmp.bgp.front.nneighbors,
+			 BATON_BGP_MAX_NEIGHBORS);
+	assert_int_equal(cfg.ecmp.bgp.front.neighbors[7].addr,
+			 IP(10, 0, 1, 7));
+	baton_config_free(&cfg);
+
+	len = snprintf(s, sizeof(s), "%s", ECMP_BACK);
+	for (i = 1; i <= BATON_BGP_MAX_PREFIXES; i++)
+		len += snprintf(s + len, sizeof(s) - len,
+				"        - 10.%zu.0.0/16\n", i);
+	/* one prefix on line 17, then line 18 + 15 holds the 17th */
+	check_rejected("too many bgp prefixes", s, len,
+		       "baton.yaml:33: ecmp.bgp.back.prefixes: ",
+		       "expected at most 16 prefixes, got 17");
+	*strrchr(s, '-') = '\0';
+	*strrchr(s, '\n') = '\0';
+	assert_int_equal(parse(s, &cfg), 0);
+	assert_int_equal(cfg.ecmp.bgp.back.nprefixes, BATON_BGP_MAX_PREFIXES);
+	baton_config_free(&cfg);
+}
+
+/* An ecmp: changed in memory is judged by the same rules. */
+static void test_config_validate_judges_ecmp_without_lines(void **state)
+{
+	struct baton_config cfg;
+	struct baton_ecmp_cfg *e = &cfg.ecmp;
+	struct baton_bgp_cfg *b = &cfg.ecmp.bgp;
+
+	assert_int_equal(parse(ECMP_BACK "        - 10.2.0.0/16\n"
+			       "    router_id: 10.0.0.11\n", &cfg), 0);
+	b->front.neighbors[1] = b->front.neighbors[0];
+	b->front.neighbors[1].addr = IP(10, 0, 0, 253);
+	b->front.nneighbors = 2;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+
+	cfg.ha.enabled = true;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp: expected either ha: or "
+			    "ecmp:, got both (they are exclusive: keepalived "
+			    "moves the VIPs within a pair, BGP announces them "
+			    "from every node)");
+	cfg.ha.enabled = false;
+	snprintf(e->health_iface, sizeof(e->health_iface), "eth0");
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.health_interface: expected "
+			    "a name not in interfaces: (batond creates this "
+			    "TUN device itself), got 'eth0'");
+	e->health_iface[0] = '\0';
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.health_interface: expected "
+			    "an interface name (1..15 bytes, no '/', ':' or "
+			    "blanks)");
+	memset(e->health_iface, 'x', sizeof(e->health_iface));	/* no NUL */
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	snprintf(e->health_iface, sizeof(e->health_iface), "baton-ecmp");
+	e->grace_ms = 86400001;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.grace_ms: expected a "
+			    "number in 0..86400000 or 'forever', got "
+			    "'86400001'");
+	e->grace_forever = true;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+
+	b->asn = 0;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.bgp.asn: expected a number "
+			    "in 1..4294967295, got '0'");
+	b->asn = 65001;
+	b->hold_s = 2;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.bgp.hold_s: expected a "
+			    "number in 3..65535, got '2'");
+	b->hold_s = 65536;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	b->hold_s = 90;
+
+	b->front.nneighbors = 0;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.bgp.front.neighbors: "
+			    "expected 1..8 neighbors, got 0");
+	b->front.nneighbors = BATON_BGP_MAX_NEIGHBORS + 1;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.bgp.front.neighbors: "
+			    "expected 1..8 neighbors, got 9");
+	b->front.nneighbors = 2;
+	b->front.neighbors[1].addr = 0;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.bgp.front.neighbors[1]."
+			    "address: expected a non-zero IPv4 address, got "
+			    "'0.0.0.0'");
+	b->front.neighbors[1].addr = b->front.neighbors[0].addr;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.bgp.front.neighbors[1]."
+			    "address: duplicate neighbor 10.0.0.254, first as "
+			    "ecmp.bgp.front.neighbors[0]");
+	b->front.neighbors[1].addr = IP(10, 0, 0, 253);
+	b->front.neighbors[1].asn = 0;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.bgp.front.neighbors[1].asn: "
+			    "expected a number in 1..4294967295, got '0'");
+	b->front.neighbors[1].asn = 65000;
+	b->front.nprefixes = 1;
+	b->front.prefixes[0] = b->back.prefixes[0];
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.bgp.front.prefixes: "
+			    "expected none (front announces the services' "
+			    "VIPs), got 1");
+	b->front.nprefixes = 0;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+
+	b->back.prefixes[1].addr = IP(10, 2, 0, 1);
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.bgp.back.prefixes[1]: "
+			    "expected a network prefix with the host bits "
+			    "zero, got '10.2.0.1/16'");
+	b->back.prefixes[1].addr = IP(10, 2, 0, 0);
+	b->back.prefixes[1].plen = 33;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.bgp.back.prefixes[1]: "
+			    "expected a network prefix with the host bits "
+			    "zero, got '10.2.0.0/33'");
+	b->back.prefixes[1] = b->back.prefixes[0];
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.bgp.back.prefixes[1]: "
+			    "duplicate prefix 10.0.0.0/24, first as "
+			    "ecmp.bgp.back.prefixes[0]");
+	b->back.prefixes[1].plen = 0;		/* 0.0.0.0/0 */
+	b->back.prefixes[1].addr = 0;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+	b->back.nprefixes = BATON_BGP_MAX_PREFIXES + 1;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.bgp.back.prefixes: "
+			    "expected at most 16 prefixes, got 17");
+	b->back.nprefixes = 0;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.bgp.back.prefixes: "
+			    "required with ecmp.bgp.back.neighbors");
+	b->back.nprefixes = 2;
+	b->back.nneighbors = 0;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
+			 -EINVAL);
+	assert_string_equal(err, "baton.yaml: ecmp.bgp.back.neighbors: "
+			    "required with ecmp.bgp.back.prefixes");
+	b->back.nprefixes = 0;			/* no back: at all */
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+	b->back.nneighbors = 1;
+	b->back.nprefixes = 2;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+
+	/* bgp off, then ecmp off: what is left in the struct is not
+	 * judged */
+	b->enabled = false;
+	b->asn = 0;
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+	e->enabled = false;
+	snprintf(e->health_iface, sizeof(e->health_iface), "eth0");
+	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)), 0);
+	baton_config_free(&cfg);
+}
+
 static void test_config_copy_is_deep(void **state)
 {
 	struct baton_config a, b;
@@ -1701,6 +2246,10 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_config_ha_vrrp_fills_every_field),
 	cmocka_unit_test(test_config_ha_vrrp_rejects_more_than_16_addresses),
 	cmocka_unit_test(test_config_validate_judges_ha_vrrp_without_lines),
+	cmocka_unit_test(test_config_ecmp_section_on_off_and_defaults),
+	cmocka_unit_test(test_config_ecmp_fills_every_field),
+	cmocka_unit_test(test_config_bgp_rejects_9_neighbors_or_17_prefixes),
+	cmocka_unit_test(test_config_validate_judges_ecmp_without_lines),
 	cmocka_unit_test(test_config_copy_is_deep),
 	cmocka_unit_test(test_config_find_service_matches_vip_port_and_proto),
 	cmocka_unit_test(test_config_validate_names_live_services_by_address),

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * genout.h - text out for the config generators (kaconf.c, birdconf.c):
+ * snprintf-style appending that counts every byte asked for, even past
+ * the buffer, so a first call with no buffer measures the text. Pure.
+ */
+#ifndef BATON_HA_GENOUT_H
+#define BATON_HA_GENOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct gen_out {
+	char *buf;
+	size_t len, pos;
+};
+
+void gen_outf(struct gen_out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* s with control bytes shown as '?' (a path or name from the config). */
+void gen_out_clean(struct gen_out *o, const char *s);
+
+/* A host-order IPv4 address, dotted. */
+const char *gen_ip_str(uint32_t host, char *buf, size_t len);
+
+/* snprintf into err (which may be NULL). */
+void gen_fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif /* BATON_HA_GENOUT_H */
