@@ -22,6 +22,7 @@
  */
 #include <arpa/inet.h>
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -78,6 +79,8 @@
 #define BOOL_CHOICES	"true|false"
 #define URL_WHAT	"a URL tcp://HOST:PORT or tls+tcp://HOST:PORT"
 #define IFACE_WHAT	"an interface name (1..15 bytes, no '/', ':' or blanks)"
+#define HEALTH_WHAT	"an interface name of 1..15 letters, digits, '.', '_' " \
+			"or '-' (baton-bird writes it into bird.conf)"
 #define GRACE_WHAT	"a number in 0..86400000 or 'forever'"
 
 /*
@@ -299,6 +302,17 @@ static bool iface_name_ok(const char *s, size_t len)
 		if (c == '/' || c == ':' || c <= ' ' || c >= 0x7f)
 			return false;
 	}
+	return true;
+}
+
+/* An interface name that is also a plain word in bird.conf. */
+static bool health_name_ok(const char *s, size_t len)
+{
+	if (!iface_name_ok(s, len))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return false;
 	return true;
 }
 
@@ -1270,9 +1284,9 @@ static int validate_ecmp(const struct baton_config *cfg, char *err,
 		return -EINVAL;
 	}
 	if (!memchr(e->health_iface, 0, sizeof(e->health_iface)) ||
-	    !iface_name_ok(e->health_iface, strlen(e->health_iface))) {
+	    !health_name_ok(e->health_iface, strlen(e->health_iface))) {
 		bprintf(err, errlen, "%s: ecmp.health_interface: expected "
-			IFACE_WHAT, f);
+			HEALTH_WHAT, f);
 		return -EINVAL;
 	}
 	/* batond would attach XDP to its own health device, or take a
@@ -2722,12 +2736,12 @@ static int parse_ecmp(struct parser *p, yaml_node_t *n)
 			    "got both (" ECMP_HA_WHY ")");
 	if (v[EC_HEALTH]) {
 		ret = scalar(p, v[EC_HEALTH], "ecmp.health_interface",
-			     IFACE_WHAT, &s);
+			     HEALTH_WHAT, &s);
 		if (ret)
 			return ret;
-		if (!iface_name_ok(s, v[EC_HEALTH]->data.scalar.length))
+		if (!health_name_ok(s, v[EC_HEALTH]->data.scalar.length))
 			return expect(p, v[EC_HEALTH], "ecmp.health_interface",
-				      IFACE_WHAT);
+				      HEALTH_WHAT);
 		if (iface_known(cfg, s))
 			return expect(p, v[EC_HEALTH], "ecmp.health_interface",
 				      ECMP_HEALTH_WHAT);

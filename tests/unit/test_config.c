@@ -952,8 +952,12 @@ static const struct bad bad_configs[] = {
 	{ "ecmp health_interface too long", HDR
 	  "ecmp:\n  health_interface: baton-ecmp-health\n",
 	  "baton.yaml:6: ecmp.health_interface: ", "expected an interface "
-	  "name (1..15 bytes, no '/', ':' or blanks), got "
-	  "'baton-ecmp-health'" },
+	  "name of 1..15 letters, digits, '.', '_' or '-' (baton-bird writes "
+	  "it into bird.conf), got 'baton-ecmp-health'" },
+	{ "ecmp health_interface with a quote", HDR
+	  "ecmp:\n  health_interface: 'a\"b'\n",
+	  "baton.yaml:6: ecmp.health_interface: ",
+	  "expected an interface name of 1..15 letters" },
 	{ "ecmp health_interface with a slash", HDR
 	  "ecmp:\n  health_interface: a/b\n",
 	  "baton.yaml:6: ecmp.health_interface: ",
@@ -1932,8 +1936,8 @@ static void test_config_validate_judges_ecmp_without_lines(void **state)
 	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
 			 -EINVAL);
 	assert_string_equal(err, "baton.yaml: ecmp.health_interface: expected "
-			    "an interface name (1..15 bytes, no '/', ':' or "
-			    "blanks)");
+			    "an interface name of 1..15 letters, digits, '.', "
+			    "'_' or '-' (baton-bird writes it into bird.conf)");
 	memset(e->health_iface, 'x', sizeof(e->health_iface));	/* no NUL */
 	assert_int_equal(baton_config_validate(&cfg, err, sizeof(err)),
 			 -EINVAL);
