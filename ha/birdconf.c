@@ -98,13 +98,7 @@ int baton_birdconf_render(const struct baton_config *cfg, const char *source,
 	char ip[16];
 	int ret;
 
-	if (err && errlen)
-		err[0] = '\0';
-	if (o.len)
-		buf[0] = '\0';
-	if (!cfg)
-		return -EINVAL;
-	ret = baton_config_validate(cfg, err, errlen);
+	ret = gen_start(&o, cfg, err, errlen);
 	if (ret)
 		return ret;
 	bgp = &cfg->ecmp.bgp;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* genout.c - see genout.h. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,6 +36,18 @@ const char *gen_ip_str(uint32_t host, char *buf, size_t len)
 	if (!inet_ntop(AF_INET, &a, buf, len))
 		snprintf(buf, len, "?");
 	return buf;
+}
+
+int gen_start(struct gen_out *o, const struct baton_config *cfg, char *err,
+	      size_t errlen)
+{
+	if (err && errlen)
+		err[0] = '\0';
+	if (o->len)
+		o->buf[0] = '\0';
+	if (!cfg)
+		return -EINVAL;
+	return baton_config_validate(cfg, err, errlen);
 }
 
 void gen_fail(char *err, size_t errlen, const char *fmt, ...)

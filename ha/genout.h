@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../node/config.h"
+
 struct gen_out {
 	char *buf;
 	size_t len, pos;
@@ -23,6 +25,12 @@ void gen_out_clean(struct gen_out *o, const char *s);
 
 /* A host-order IPv4 address, dotted. */
 const char *gen_ip_str(uint32_t host, char *buf, size_t len);
+
+/* The start of every render: err and the text emptied, cfg validated.
+ * 0, or -EINVAL (with a message in err for a config that does not
+ * validate). */
+int gen_start(struct gen_out *o, const struct baton_config *cfg, char *err,
+	      size_t errlen);
 
 /* snprintf into err (which may be NULL). */
 void gen_fail(char *err, size_t errlen, const char *fmt, ...)

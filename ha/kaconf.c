@@ -333,13 +333,7 @@ int baton_kaconf_render(const struct baton_config *cfg, const char *source,
 	struct ka_inst front = {}, back = {};
 	int ret;
 
-	if (err && errlen)
-		err[0] = '\0';
-	if (o.len)
-		buf[0] = '\0';
-	if (!cfg)
-		return -EINVAL;
-	ret = baton_config_validate(cfg, err, errlen);
+	ret = gen_start(&o, cfg, err, errlen);
 	if (ret)
 		return ret;
 	if (!cfg->ha.enabled || !cfg->ha.vrrp.enabled) {

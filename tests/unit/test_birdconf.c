@@ -11,9 +11,10 @@
 #include "unit.h"
 
 #include "birdconf.h"
-#include "config.h"
 
-static char err[512];
+#define GEN_RENDER baton_birdconf_render
+#include "gentest.h"
+#include "config.h"
 
 #define NODE "node:\n  id: 2\ninterfaces:\n  - name: eth0\n  - name: eth1\n"
 #define ECMP "ecmp:\n  health_interface: bt-up\n  bgp:\n    asn: 65002\n" \
@@ -27,45 +28,6 @@ static char err[512];
 	"  - {vip: 10.0.0.102, port: 80, mode: dsr}\n" \
 	"  - {vip: 10.0.0.100, port: 80}\n" \
 	"  - {vip: 10.0.0.100, port: 53, protocol: udp}\n"
-
-static void load(const char *yaml, struct baton_config *cfg)
-{
-	if (baton_config_parse("/etc/baton/baton.yaml", yaml, strlen(yaml),
-			       cfg, err, sizeof(err)))
-		fail_msg("config: %s", err);
-}
-
-static char *render(const struct baton_config *cfg)
-{
-	int len, len2;
-	char *buf;
-
-	len = baton_birdconf_render(cfg, cfg->path, NULL, 0, err, sizeof(err));
-	if (len < 0)
-		fail_msg("render: %d %s", len, err);
-	buf = malloc(len + 1);
-	assert_non_null(buf);
-	len2 = baton_birdconf_render(cfg, cfg->path, buf, len + 1, err,
-				     sizeof(err));
-	assert_int_equal(len2, len);
-	assert_int_equal(strlen(buf), len);
-	return buf;
-}
-
-static void assert_has(const char *text, const char *frag)
-{
-	if (!strstr(text, frag))
-		fail_msg("missing:\n%s\n--- in:\n%s", frag, text);
-}
-
-static size_t count(const char *text, const char *frag)
-{
-	size_t n = 0;
-
-	for (const char *p = text; (p = strstr(p, frag)); p++)
-		n++;
-	return n;
-}
 
 static void test_birdconf_announces_through_the_health_interface(void **state)
 {

@@ -14,7 +14,8 @@
 #include "config.h"
 #include "kaconf.h"
 
-static char err[512];
+#define GEN_RENDER baton_kaconf_render
+#include "gentest.h"
 
 /* Node 1 of the pair deploy/README.md describes, lines numbered for no
  * one: the messages name keys, not lines. */
@@ -36,46 +37,6 @@ static const char pair_yaml[] =
 	SVC("10.0.0.100", "53", ", protocol: udp")
 	"  - {vip: 10.0.0.100, protocol: icmp}\n"
 	SVC("10.0.0.101", "443", ", mode: fullnat, snat: 10.1.0.10");
-
-static void load(const char *yaml, struct baton_config *cfg)
-{
-	if (baton_config_parse("/etc/baton/baton.yaml", yaml, strlen(yaml),
-			       cfg, err, sizeof(err)))
-		fail_msg("config: %s", err);
-}
-
-/* The whole text, malloc'd; fails the test on an error. */
-static char *render(const struct baton_config *cfg)
-{
-	int len, len2;
-	char *buf;
-
-	len = baton_kaconf_render(cfg, cfg->path, NULL, 0, err, sizeof(err));
-	if (len < 0)
-		fail_msg("render: %d %s", len, err);
-	buf = malloc(len + 1);
-	assert_non_null(buf);
-	len2 = baton_kaconf_render(cfg, cfg->path, buf, len + 1, err,
-				   sizeof(err));
-	assert_int_equal(len2, len);
-	assert_int_equal(strlen(buf), len);
-	return buf;
-}
-
-static void assert_has(const char *text, const char *frag)
-{
-	if (!strstr(text, frag))
-		fail_msg("missing:\n%s\n--- in:\n%s", frag, text);
-}
-
-static size_t count(const char *text, const char *frag)
-{
-	size_t n = 0;
-
-	for (const char *p = text; (p = strstr(p, frag)); p++)
-		n++;
-	return n;
-}
 
 static void test_kaconf_renders_a_two_arm_pair_node(void **state)
 {
