@@ -1427,6 +1427,16 @@ static int validate_service(const struct baton_config *cfg, size_t si,
 			baton_proto_str(s->proto));
 		return -EINVAL;
 	}
+	/* A fullNAT reply is addressed to snat:port, which names no
+	 * backend: behind ECMP it reaches any node, and one the flow's
+	 * entry has not reached yet could only drop it. */
+	if (s->mode == BATON_MODE_FULLNAT && cfg->ecmp.enabled) {
+		svc_where(cfg, si, s->line, "mode", where, sizeof(where));
+		bprintf(err, errlen, "%s: expected dnat or dsr with ecmp:, "
+			"got fullnat (its replies cannot be de-NATed by a "
+			"node that has not yet received the flow)", where);
+		return -EINVAL;
+	}
 	if (s->mode == BATON_MODE_FULLNAT && !s->snat) {
 		svc_where(cfg, si, s->line, "snat", where, sizeof(where));
 		bprintf(err, errlen, "%s: required for mode fullnat, expected "

@@ -962,6 +962,11 @@ static const struct bad bad_configs[] = {
 	  "ecmp:\n  health_interface: a/b\n",
 	  "baton.yaml:6: ecmp.health_interface: ",
 	  "expected an interface name" },
+	{ "ecmp with a fullnat service", HDR "ecmp: {}\nservices:\n"
+	  "  - vip: 10.0.0.1\n    port: 80\n    mode: fullnat\n"
+	  "    snat: 10.1.0.10\n",
+	  "baton.yaml:7: services[0].mode: ", "expected dnat or dsr with "
+	  "ecmp:, got fullnat" },
 	{ "ecmp grace_ms never", HDR "ecmp:\n  grace_ms: never\n",
 	  "baton.yaml:6: ecmp.grace_ms: ",
 	  "expected a number in 0..86400000 or 'forever', got 'never'" },
