@@ -11,6 +11,17 @@
 #   drill.sh kill [--out DIR]      traffic; kill -9 batond on the master,
 #                                  restart it; report (no VRRP move)
 #
+# On an ECMP lab (lab.sh up --ecmp), membership changes instead:
+#   drill.sh poweroff [--node K]   power off lbK (default: the lowest node
+#                                  the router uses); the router drops it
+#   drill.sh return [--out DIR]    power the powered-off node back on; it
+#                                  resyncs and announces again
+#   drill.sh join [--node K]       start a node that is not running (the
+#                                  spare); it syncs, announces, takes flows
+# DRILL_BACKENDS="1" also changes the DNAT service's backends (to b1 only)
+# on every other node at the event: with replication off (lab.sh up --ecmp
+# --no-sync) that breaks flows, which is the control run.
+#
 # Traffic, all from the client namespace at once, every byte verified:
 #   DRILL_STREAMS (40) long-lived TCP streams to each of the DNAT, fullNAT
 #   and DSR VIPs; DRILL_UDP (20) long-lived UDP flows (fixed 5-tuple) to the
@@ -34,26 +45,36 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 
 usage() {
-	sed -n '5,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '5,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 phase=${1:-}
 [ $# -gt 0 ] && shift
-case $phase in poweroff | failback | kill) ;; *) usage >&2; exit 2 ;; esac
+case $phase in poweroff | failback | kill | return | join) ;;
+*) usage >&2; exit 2 ;; esac
 out=
+node=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=${2:-}; shift ;;
+	--node) node=${2:-}; shift ;;
 	*) usage >&2; exit 2 ;;
 	esac
 	shift
 done
 
 lab_init "${BATON_LAB_PREFIX:-btl}" || exit 2
-if [ "$LAB_NODES" -lt 2 ] || [ "${LAB_HA:-0}" != 1 ]; then
-	lab_err "drill.sh needs an HA lab: lab.sh up --nodes 2 --ha"
+ECMP=${LAB_ECMP:-0}
+if [ "$ECMP" = 1 ]; then
+	case $phase in poweroff | return | join) ;;
+	*) lab_err "an ECMP lab drills poweroff, return and join"; exit 2 ;;
+	esac
+elif [ "$LAB_NODES" -lt 2 ] || [ "${LAB_HA:-0}" != 1 ]; then
+	lab_err "drill.sh needs an HA lab (lab.sh up --nodes 2 --ha) or an" \
+		"ECMP lab (lab.sh up --ecmp)"
 	exit 2
 fi
+case $phase in return | join) [ "$ECMP" = 1 ] || { usage >&2; exit 2; } ;; esac
 out=${out:-$LAB_STATE/drill}
 mkdir -p "$out" || exit 1
 
@@ -61,6 +82,10 @@ STREAMS=${DRILL_STREAMS:-40}
 UDP=${DRILL_UDP:-20}
 RATE=${DRILL_RATE:-500}
 RATE_FNAT=${DRILL_RATE_FNAT:-250}
+# No fullNAT behind ECMP (the config refuses it there).
+[ "$ECMP" = 1 ] && RATE_FNAT=0
+streams=(dnat fullnat dsr)
+[ "$ECMP" = 1 ] && streams=(dnat dsr)
 HOLD=${DRILL_HOLD_MS:-300}
 DUR=${DRILL_DURATION:-7}
 AT=${DRILL_AT:-2.5}
@@ -71,46 +96,110 @@ now_ms() { date +%s%3N; }
 
 # ---- who is who ---------------------------------------------------------------
 
-# The lab may be mid-transition (a failback's old master releasing): wait
-# for one holder of the VIPs.
-for ((i = 0; i < 50; i++)); do
-	master=$(lab_ha_master) && break
-	sleep 0.1
-done
-[ -n "$master" ] || { lab_err "no node holds the VIPs"; exit 1; }
-case $phase in
-poweroff | kill)
-	node=$master	# the node the event happens to
-	;;
-failback)
-	# The node that is down: links down on every interface.
-	node=
+# ECMP: the nodes running batond, the nodes the router sends to, and the
+# node of the event (K, or: poweroff the lowest the router uses, return
+# the one whose links are down, join the lowest not running).
+ecmp_who() {
+	local k
+	running=
 	for ((k = 1; k <= LAB_NODES; k++)); do
-		[ "$k" = "$master" ] && continue
-		ip -n "$(lab_node_ns "$k")" -o link show eth0 2>/dev/null |
-			grep -q "state DOWN" && node=$k
+		lab_pid_alive "$LAB_STATE/pids/lb$k" && running+=" $k"
 	done
-	[ -n "$node" ] || { lab_err "failback: no node is powered off"; exit 1; }
-	;;
-esac
-# The other node of the pair: the surviving master for failback, the
-# standby otherwise.
-other=$master
-if [ "$phase" != failback ]; then
-	for ((k = 1; k <= LAB_NODES; k++)); do
+	routed=
+	for k in $running; do
+		lab_ecmp_paths $LAB_VIP_DNAT | grep -qx "$(lab_node_front "$k")" &&
+			routed+=" $k"
+	done
+	if [ -z "$node" ]; then
+		case $phase in
+		poweroff) node=${routed# }; node=${node%% *} ;;
+		return)
+			for k in $running; do
+				ip -n "$(lab_node_ns "$k")" -o link show eth0 |
+					grep -q "state DOWN" && { node=$k; break; }
+			done
+			;;
+		join)
+			for ((k = 1; k <= LAB_NODES; k++)); do
+				[[ " $running " == *" $k "* ]] || { node=$k; break; }
+			done
+			;;
+		esac
+	fi
+	[[ $node =~ ^[1-9]$ ]] && [ "$node" -le "$LAB_NODES" ] ||
+		{ lab_err "$phase: no node to $phase"; exit 1; }
+	# A surviving node that stays routed: its conntrack table is read.
+	other=
+	for k in $routed; do
 		[ "$k" != "$node" ] && { other=$k; break; }
 	done
-fi
+	[ -n "$other" ] || { lab_err "$phase: no other node is routed"; exit 1; }
+	case $phase in
+	poweroff) [[ " $routed " == *" $node "* ]] ||
+		{ lab_err "lb$node does not carry traffic"; exit 1; } ;;
+	join) [[ " $running " != *" $node "* ]] ||
+		{ lab_err "lb$node is running already"; exit 1; } ;;
+	esac
+}
 
-# Before a power-off the standby must be ready (a complete copy) - else
-# the drill measures a lab that was not given the time to settle.
-if [ "$phase" = poweroff ]; then
+wait_ready() {			# wait_ready K: lbK holds a complete copy
+	local i
 	for ((i = 0; i < 100; i++)); do
-		[ "$(lab_node_ctl "$other" --json ha status | jq -r .ready)" = \
-			true ] && break
+		[ "$(lab_node_ctl "$1" --json ha status | jq -r .ready)" = \
+			true ] && return 0
 		sleep 0.1
 	done
-	[ "$i" -lt 100 ] || { lab_err "lb$other is not ready"; exit 1; }
+	lab_err "lb$1 is not ready"
+	exit 1
+}
+
+ha_who() {
+	local k i
+	# The lab may be mid-transition (a failback's old master releasing):
+	# wait for one holder of the VIPs.
+	for ((i = 0; i < 50; i++)); do
+		master=$(lab_ha_master) && break
+		sleep 0.1
+	done
+	[ -n "$master" ] || { lab_err "no node holds the VIPs"; exit 1; }
+	case $phase in
+	poweroff | kill)
+		node=$master	# the node the event happens to
+		;;
+	failback)
+		# The node that is down: links down on every interface.
+		node=
+		for ((k = 1; k <= LAB_NODES; k++)); do
+			[ "$k" = "$master" ] && continue
+			ip -n "$(lab_node_ns "$k")" -o link show eth0 \
+				2>/dev/null | grep -q "state DOWN" && node=$k
+		done
+		[ -n "$node" ] ||
+			{ lab_err "failback: no node is powered off"; exit 1; }
+		;;
+	esac
+	# The other node of the pair: the surviving master for failback, the
+	# standby otherwise.
+	other=$master
+	if [ "$phase" != failback ]; then
+		for ((k = 1; k <= LAB_NODES; k++)); do
+			[ "$k" != "$node" ] && { other=$k; break; }
+		done
+	fi
+
+	# Before a power-off the standby must be ready (a complete copy) -
+	# else the drill measures a lab that was not given the time to settle.
+	[ "$phase" = poweroff ] && wait_ready "$other"
+}
+
+if [ "$ECMP" = 1 ]; then
+	ecmp_who
+	# Before a power-off every routed node must hold a complete copy.
+	if [ "$phase" = poweroff ]; then
+		for k in $routed; do wait_ready "$k"; done
+	fi
+else
+	ha_who
 fi
 
 # keepalived's VRRP process deaths so far, per node (its parent respawns
@@ -139,16 +228,26 @@ start_client() {		# start_client NAME ARGS...
 rm -f "$out/$phase"-*
 say "== drill $phase: lb$node ($phase), lb$other; traffic for $DUR s," \
 	"event at $AT s"
-say "   $STREAMS TCP streams each to DNAT, fullNAT, DSR; $UDP UDP flows;" \
+say "   $STREAMS TCP streams each to ${streams[*]}; $UDP UDP flows;" \
 	"new TCP connections $RATE/s DNAT + $RATE_FNAT/s fullNAT" \
 	"(each ${HOLD} ms)"
+# ECMP: the router's route changes, time-stamped, for the reroute time.
+if [ "$ECMP" = 1 ]; then
+	ip -ts -n "$LAB_NS_SW" monitor route >"$out/$phase-routes.txt" 2>&1 &
+	monitor=$!
+fi
+vip_of() {
+	case $1 in
+	fullnat | rate-fnat) echo "$LAB_VIP_FULLNAT" ;;
+	dsr) echo "$LAB_VIP_DSR" ;;
+	*) echo "$LAB_VIP_DNAT" ;;
+	esac
+}
 t_start=$(now_ms)
-for spec in "dnat $LAB_VIP_DNAT" "fullnat $LAB_VIP_FULLNAT" \
-	"dsr $LAB_VIP_DSR"; do
-	set -- $spec
-	start_client "$1" --tcp "$2:80" --streams "$STREAMS" \
+for kind in "${streams[@]}"; do
+	start_client "$kind" --tcp "$(vip_of "$kind"):80" --streams "$STREAMS" \
 		--duration "$DUR" --interval-ms 20 --chunk 512 \
-		--timeline-flows "$out/$phase-$1.tl"
+		--timeline-flows "$out/$phase-$kind.tl"
 done
 start_client udp --udp "$LAB_VIP_DNAT:53" --streams "$UDP" \
 	--duration "$DUR" --interval-ms 20 --timeline-flows "$out/$phase-udp.tl"
@@ -160,7 +259,7 @@ start_client rate --tcp "$LAB_VIP_DNAT:80" --rate "$RATE" --duration "$DUR" \
 
 cleanup_clients() {
 	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}" ${monitor:-}; do kill "$p" 2>/dev/null; done
 }
 trap 'cleanup_clients; exit 130' INT TERM HUP
 
@@ -168,12 +267,39 @@ sleep "$AT"
 
 # ---- the event ----------------------------------------------------------------
 
+# ECMP power-off: who carries which flow just before (the surviving node's
+# copy names each flow's owner), to show that lbK's flows moved.
+[ "$ECMP" = 1 ] && [ "$phase" = poweroff ] &&
+	lab_node_ctl "$other" --json ct list >"$out/$phase-before.ct.json"
+
+# backend_change: DRILL_BACKENDS, the DNAT service's new backends, on every
+# running node but lbK (config rewritten, SIGHUP: batond reloads).
+backend_change() {
+	local k
+	[ -n "${DRILL_BACKENDS:-}" ] || return 0
+	for k in $running; do
+		[ "$k" = "$node" ] && continue
+		LAB_DNAT_BACKENDS=$DRILL_BACKENDS lab_node_write_config "$k" &&
+		kill -HUP "$(lab_pid_of "lb$k")" ||
+			{ lab_err "lb$k: backend change failed"; exit 1; }
+	done
+}
+
 takeover_ms=null
 t_event=$(now_ms)
 case $phase in
 poweroff)
 	lab_power_off "$node" || { lab_err "power-off failed"; exit 1; }
 	new=$other
+	backend_change
+	;;
+return)
+	lab_power_on "$node" || { lab_err "power-on failed"; exit 1; }
+	new=$node
+	;;
+join)
+	lab_ecmp_node_up "$node" || { lab_err "lb$node did not start"; exit 1; }
+	new=$node
 	;;
 failback)
 	lab_power_on "$node" || { lab_err "power-on failed"; exit 1; }
@@ -189,8 +315,36 @@ kill)
 	;;
 esac
 
+# ECMP: the reroute, when the router's route for the DNAT VIP lost lbK
+# (power-off) or gained it (return, join): the first change after the
+# event, by the monitor's time stamp, once the route shows it.
+reroute_ms=null
+if [ "$ECMP" = 1 ]; then
+	front=$(lab_node_front "$node")
+	limit=$((t_event + 20000))
+	while [ "$(now_ms)" -lt "$limit" ]; do
+		if lab_ecmp_paths $LAB_VIP_DNAT | grep -qx "$front"; then
+			[ "$phase" != poweroff ] && break
+		else
+			[ "$phase" = poweroff ] && break
+		fi
+		sleep 0.02
+	done
+	if [ "$(now_ms)" -lt "$limit" ]; then
+		t_route=$(now_ms)
+		while read -r ts; do
+			ts=$(date -d "$ts" +%s%3N) || continue
+			[ "$ts" -ge "$t_event" ] && { t_route=$ts; break; }
+		done < <(grep -F " $LAB_VIP_DNAT " "$out/$phase-routes.txt" |
+			sed -n 's/^\[\([^]]*\)\].*/\1/p')
+		reroute_ms=$((t_route - t_event))
+	fi
+	[ "$phase" = poweroff ] || lab_wait_for 10 lab_ecmp_paths \
+		$LAB_VIP_DNAT >/dev/null
+fi
+
 # The takeover: the new master's batond hears keepalived's MASTER line.
-if [ "$phase" != kill ]; then
+if [ "$ECMP" != 1 ] && [ "$phase" != kill ]; then
 	limit=$((t_event + 20000))
 	while [ "$(now_ms)" -lt "$limit" ]; do
 		j=$(lab_node_ctl "$new" --json ha status 2>/dev/null)
@@ -205,15 +359,21 @@ if [ "$phase" != kill ]; then
 		sleep 0.02
 	done
 fi
+# t_master: when the traffic moved (VRRP takeover, or the reroute).
 t_master=null
 [ "$takeover_ms" != null ] && t_master=$((t_event + takeover_ms))
+[ "$reroute_ms" != null ] && t_master=$((t_event + reroute_ms))
 
 rc_clients=0
 for p in "${pids[@]}"; do
 	wait "$p" || rc_clients=1
 done
+[ -n "${monitor:-}" ] && kill "$monitor" 2>/dev/null
 trap - INT TERM HUP
-[ "$phase" != kill ] && lab_ha_follow_master
+[ "$ECMP" != 1 ] && [ "$phase" != kill ] && lab_ha_follow_master
+# ECMP return/join: who carries which flow now (lbK's own table).
+[ "$ECMP" = 1 ] && [ "$phase" != poweroff ] &&
+	lab_node_ctl "$node" --json ct list >"$out/$phase-after.ct.json"
 
 # ---- analysis -----------------------------------------------------------------
 
@@ -256,19 +416,48 @@ flows_json() {
 }
 
 # The event's reference time for the handshake windows: the VIP move
-# (takeover) for failback - flows opened on the old master until then
-# must be on the new one - the power-off itself otherwise.
+# (takeover) for failback, the reroute for return and join - flows opened
+# until then must be on the new node too - the power-off itself otherwise.
 t_ref=$t_event
-[ "$phase" = failback ] && [ "$t_master" != null ] && t_ref=$t_master
+case $phase in failback | return | join)
+	[ "$t_master" != null ] && t_ref=$t_master ;;
+esac
 
-kinds=(dnat fullnat dsr udp rate)
+# moved_flows CT.JSON: how many of the long-lived flows (streams, UDP) lbK
+# owns in that table: the copy taken before a power-off (lbK carried them
+# and they had to move), lbK's own after a return or join (they moved to
+# it). 0 would mean the drill moved nothing.
+moved_flows() {
+	local kind proto n=0 c
+	for kind in "${streams[@]}" udp; do
+		proto=tcp
+		[ "$kind" = udp ] && proto=udp
+		c=$(jq -r --argjson o "$node" --arg v "$(vip_of "$kind")" \
+			--arg p "$proto" '.[] | select(.dir == "fwd" and
+			.owner == $o and .dst == $v and .proto == $p) | .sport' \
+			"$1" 2>/dev/null | awk 'NR == FNR { own[$1] = 1; next }
+			!/^#/ && NF >= 9 && ($9 in own) { n++ }
+			END { print n + 0 }' - "$out/$phase-$kind.flows")
+		n=$((n + c))
+	done
+	echo "$n"
+}
+moved=null
+if [ "$ECMP" = 1 ]; then
+	f=$out/$phase-after.ct.json
+	[ "$phase" = poweroff ] && f=$out/$phase-before.ct.json
+	moved=$(moved_flows "$f")
+fi
+
+kinds=("${streams[@]}" udp rate)
 [ "$RATE_FNAT" -gt 0 ] && kinds+=(rate-fnat)
 report=$out/$phase.json
 {
 	printf '{"phase":"%s","node":%s,"other":%s,"event_ms":%s,' "$phase" \
 		"$node" "$other" "$t_event"
-	printf '"takeover_ms":%s,"reference_ms":%s,"flows":{' "$takeover_ms" \
-		"$t_ref"
+	printf '"takeover_ms":%s,"reroute_ms":%s,"moved":%s,' "$takeover_ms" \
+		"$reroute_ms" "$moved"
+	printf '"reference_ms":%s,"flows":{' "$t_ref"
 	sep=
 	for kind in "${kinds[@]}"; do
 		f=$out/$phase-$kind.flows
@@ -302,7 +491,13 @@ for kind in "${kinds[@]}"; do
 		'.flows[$k] // {} | "\(.established_before.ok)/\(.established_before.total); \(.[$w].ok)/\(.[$w].total); \(.started_after.ok)/\(.started_after.total)"' \
 		"$report")"
 done
-if [ "$phase" = kill ]; then
+if [ "$ECMP" = 1 ]; then
+	what="added lb$node"
+	[ "$phase" = poweroff ] && what="dropped lb$node"
+	say "   router $what ${reroute_ms} ms after the $phase; long-lived" \
+		"flows $([ "$phase" = poweroff ] && echo "on lb$node before:" ||
+		echo "moved to lb$node:") $moved"
+elif [ "$phase" = kill ]; then
 	say "   batond on lb$node killed (-9) and restarted; keepalived left alone"
 else
 	say "   VRRP takeover: lb$new MASTER ${takeover_ms} ms after the" \
@@ -310,7 +505,7 @@ else
 fi
 
 say "== checks"
-for kind in dnat fullnat dsr; do
+for kind in "${streams[@]}"; do
 	check "$kind: every TCP stream survived, every byte verified" \
 		".flows.\"$kind\".total == $STREAMS and .flows.\"$kind\".failed == 0"
 done
@@ -325,10 +520,17 @@ for kind in rate rate-fnat; do
 done
 check "no flow was reset" \
 	"[.flows[] | select(. != null) | .results.reset // 0] | add == 0"
-[ "$phase" != kill ] &&
+if [ "$ECMP" = 1 ]; then
+	check "the router $what" ".reroute_ms != null"
+	check "the $phase moved long-lived flows (lb$node's: $moved)" \
+		".moved > 0"
+elif [ "$phase" != kill ]; then
 	check "lb$new took the VIPs" ".takeover_ms != null"
+fi
 ka_deaths_after=$(ka_deaths)
-if [ "$ka_deaths_after" = "$ka_deaths_before" ]; then
+if [ "$ECMP" = 1 ]; then
+	:
+elif [ "$ka_deaths_after" = "$ka_deaths_before" ]; then
 	say "   ok    keepalived's VRRP processes ran throughout"
 else
 	# Printed even with DRILL_QUIET: nothing else would say it.
@@ -337,18 +539,18 @@ else
 	FAIL=1
 fi
 
-# explain_losses: for each early connection (handshake >= WINDOW_MS before
+# explain_losses: for each long-lived flow and early connection (handshake
+# >= WINDOW_MS before
 # the event) that failed, what each node holds of it now - printed even
 # with DRILL_QUIET, so a CI log alone tells sync lag (no copy on the new
 # master), a handshake the old master never saw complete (SYN_RECV) and a
 # refused copy apart. At most 8 per kind.
 explain_losses() {
 	local kind vip f line id sport t_est k st
-	for kind in rate rate-fnat; do
+	for kind in "${kinds[@]}"; do
 		f=$out/$phase-$kind.flows
 		[ -s "$f" ] || continue
-		vip=$LAB_VIP_DNAT
-		[ "$kind" = rate-fnat ] && vip=$LAB_VIP_FULLNAT
+		vip=$(vip_of "$kind")
 		awk -v t="$t_ref" -v w="$WINDOW_MS" '!/^#/ && NF >= 9 &&
 			$3 != "ok" && $5 > 0 && $5 <= t - w && $6 >= t {
 			print $1, $3, $9, t - $5 }' "$f" | head -n 8 |
@@ -385,34 +587,44 @@ explain_losses() {
 # One matrix: a row per stream (DNAT, fullNAT, DSR, UDP stacked), a column
 # per 100 ms, padded to the longest.
 tl=$out/$phase.tl
+tl_files=() ytics= row0=0
+for kind in "${streams[@]}" udp; do
+	tl_files+=("$out/$phase-$kind.tl")
+	n=$STREAMS
+	[ "$kind" = udp ] && n=$UDP
+	label=$(echo "$kind" | sed 's/dnat/DNAT/; s/fullnat/fullNAT/; s/dsr/DSR/; s/udp/UDP/')
+	ytics+="${ytics:+, }\"$label\" $((row0 + n / 2))"
+	row0=$((row0 + n))
+done
 awk 'FNR == 1 { blk++ } /^#/ || NF == 0 { next }
 	{ row[++n] = $0; if (NF > w) w = NF; b[n] = blk }
 	END { for (i = 1; i <= n; i++) { printf "%s", row[i]
 		for (j = split(row[i], x, " ") + 1; j <= w; j++) printf " 0"
 		printf "\n" } }' \
-	"$out/$phase-dnat.tl" "$out/$phase-fullnat.tl" "$out/$phase-dsr.tl" \
-	"$out/$phase-udp.tl" >"$tl" 2>/dev/null
+	"${tl_files[@]}" >"$tl" 2>/dev/null
 if command -v gnuplot >/dev/null && [ -s "$tl" ]; then
 	ev_s=$(awk -v a="$t_event" -v b="$t_start" 'BEGIN { printf "%.2f", (a - b) / 1000 }')
 	tk_s=null
+	tk_label="lb$new MASTER"
+	[ "$ECMP" = 1 ] && tk_label="router $what"
 	[ "$t_master" != null ] &&
 		tk_s=$(awk -v a="$t_master" -v b="$t_start" 'BEGIN { printf "%.2f", (a - b) / 1000 }')
 	gnuplot 2>"$out/$phase.gnuplot.err" <<EOF || say "   (gnuplot failed: $out/$phase.gnuplot.err)"
 set terminal pngcairo size 1200,700 font ",10"
 set output "$out/$phase.png"
-set title "Baton failover drill: $phase of lb$node - echoed bytes per flow per 100 ms"
+set title "Baton $([ "$ECMP" = 1 ] && echo "ECMP" || echo "failover") drill: $phase of lb$node - echoed bytes per flow per 100 ms"
 set xlabel "seconds since the traffic started"
 set ylabel "flow (one row each)"
 set cblabel "bytes echoed in 100 ms (log scale; white: none)"
 set logscale cb
 set cbrange [10:*]
 set palette defined (0 "#deebf7", 1 "#6baed6", 2 "#2171b5", 3 "#08306b")
-set yrange [-0.5:$((3 * STREAMS + UDP)) - 0.5]
+set yrange [-0.5:$row0 - 0.5]
 set arrow from first $ev_s, graph 0 to first $ev_s, graph 1 nohead front lc rgb "red" lw 2
 set label "$phase" at $ev_s, graph 1.02 center tc rgb "red"
 $( [ "$tk_s" != null ] && echo "set arrow from first $tk_s, graph 0 to first $tk_s, graph 1 nohead front lc rgb \"dark-green\" lw 1 dt 2
-set label \"lb$new MASTER\" at $tk_s, graph -0.04 center tc rgb \"dark-green\"" )
-set ytics ("DNAT" $((STREAMS / 2)), "fullNAT" $((STREAMS * 3 / 2)), "DSR" $((STREAMS * 5 / 2)), "UDP" $((3 * STREAMS + UDP / 2)))
+set label \"$tk_label\" at $tk_s, graph -0.04 center tc rgb \"dark-green\"" )
+set ytics ($ytics)
 plot "$tl" matrix using (\$1 * 0.1 + 0.05):2:(\$3 > 0 ? \$3 : NaN) with image notitle
 EOF
 	[ -s "$out/$phase.png" ] && say "== timeline: $out/$phase.png"
@@ -421,7 +633,7 @@ fi
 [ "$rc_clients" = 0 ] || say "   (some client reported failed flows; see $out/$phase-*.json)"
 
 # A failed drill keeps what explains it: each node's conntrack table, sync
-# and HA status, and its batond and keepalived logs, as they are now.
+# and HA status, and its batond, keepalived and bird logs, as they are now.
 if [ "$FAIL" != 0 ]; then
 	for ((k = 1; k <= LAB_NODES; k++)); do
 		f=$out/$phase-lb$k
@@ -431,7 +643,10 @@ if [ "$FAIL" != 0 ]; then
 		lab_node_ctl "$k" --json stats >"$f.stats.json" 2>&1
 		cp "$(lab_node_log "$k")" "$f.log" 2>/dev/null
 		cp "$LAB_STATE/ka$k.log" "$f.ka.log" 2>/dev/null
+		cp "$LAB_STATE/bird-lb$k.log" "$f.bird.log" 2>/dev/null
 	done
+	cp "$LAB_STATE/bird-router.log" "$out/$phase-router.bird.log" \
+		2>/dev/null
 	# Drops on the links (a veth whose receiver did not keep up counts
 	# them on the sender's side as TX dropped).
 	for ns in $LAB_ALL_NS; do

@@ -9,6 +9,12 @@
 #                             with --tls; no sync section with --no-sync);
 #                             lb1 is active; --ha: keepalived on every
 #                             node moves the VIPs (lb1 priority 150)
+#   lab.sh up --ecmp [--nodes N] [--spare S]
+#                             N (default 4) LB nodes behind a BGP router
+#                             (bird2) that spreads the VIPs over them by
+#                             an L4 hash; the last S (default 1) are wired
+#                             but not started (lab.sh join K starts one)
+#   lab.sh join K | leave K   ECMP lab: start / stop lbK's batond and bird
 #   lab.sh poweroff K | poweron K   all of lbK's links down / up
 #   lab.sh down               remove everything the lab made (also after a
 #                             partial up); kills only the lab's own pids
@@ -27,7 +33,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-	sed -n '5,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '5,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 cmd=${1:-}
@@ -46,11 +52,27 @@ if [ "$cmd" = up ]; then
 		--tls) LAB_TLS=1 ;;
 		--no-sync) LAB_SYNC=0 ;;
 		--ha) LAB_HA=1 ;;
+		--ecmp) LAB_ECMP=1 ;;
+		--spare)
+			[[ ${2:-} =~ ^[0-3]$ ]] || { usage >&2; exit 2; }
+			LAB_SPARE=$2
+			shift
+			;;
 		--no-batond) up_args+=(--no-batond) ;;
 		*) usage >&2; exit 2 ;;
 		esac
 		shift
 	done
+	if [ "${LAB_ECMP:-0}" = 1 ]; then
+		LAB_NODES=${LAB_NODES:-4}
+		LAB_SPARE=${LAB_SPARE:-1}
+		if [ "${LAB_HA:-0}" = 1 ] || [ "$LAB_SPARE" -ge "$LAB_NODES" ]
+		then
+			echo "lab.sh: --ecmp excludes --ha; --spare must leave" \
+				"a node running" >&2
+			exit 2
+		fi
+	fi
 	if [ "${LAB_NODES:-1}" = 1 ] &&
 		[ "${LAB_TLS:-0}" = 1 -o "${LAB_SYNC:-1}" = 0 -o \
 		"${LAB_HA:-0}" = 1 ]; then
@@ -111,6 +133,11 @@ activate)
 	[ "${LAB_HA:-0}" = 1 ] && { echo "lab.sh: with --ha keepalived" \
 		"moves the addresses" >&2; exit 2; }
 	lab_activate "${1:-}"
+	;;
+join | leave)
+	[ "${LAB_ECMP:-0}" = 1 ] && [[ ${1:-} =~ ^[1-4]$ ]] &&
+		[ "$1" -le "$LAB_NODES" ] || { usage >&2; exit 2; }
+	if [ "$cmd" = join ]; then lab_ecmp_node_up "$1"; else lab_ecmp_node_down "$1"; fi
 	;;
 poweroff | poweron)
 	[ "$LAB_NODES" -ge 2 ] && [[ ${1:-} =~ ^[1-4]$ ]] &&

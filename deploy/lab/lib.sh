@@ -73,6 +73,8 @@ lab_init() {
 	LAB_KEEPALIVED=${LAB_KEEPALIVED:-$(command -v keepalived ||
 		echo /usr/sbin/keepalived)}
 	[ -f "$LAB_STATE/ha" ] && LAB_HA=1
+	[ -s "$LAB_STATE/ecmp" ] && { LAB_ECMP=1; read -r LAB_SPARE \
+		<"$LAB_STATE/ecmp"; }
 	# N-node lab (see "N-node lab" below): LAB_NODES >= 2, or what the
 	# running lab of this prefix was brought up with.
 	if [ -s "$LAB_STATE/nodes" ]; then
@@ -84,6 +86,7 @@ lab_init() {
 		return 1
 	fi
 	[ "$LAB_NODES" -ge 2 ] && lab_multi_init
+	[ "${LAB_ECMP:-0}" = 1 ] && lab_ecmp_init
 	return 0
 }
 
@@ -218,7 +221,8 @@ lab_client_link() {
 }
 
 # The backends on the back bridge: default route via the LB's back address
-# (two-arm DNAT replies), the DSR VIP on lo answered through the switch.
+# (two-arm DNAT replies; the router in the ECMP lab), the DSR VIP on lo
+# answered through the switch.
 lab_backends() {
 	local i ns addr
 	for i in 1 2; do
@@ -226,7 +230,7 @@ lab_backends() {
 		addr=10.1.0.1$i
 		lab_link "$ns" eth0 b$i brb &&
 		ip -n "$ns" addr add "$addr/24" dev eth0 &&
-		ip -n "$ns" route add default via $LAB_LB_BACK &&
+		ip -n "$ns" route add default via "${LAB_BE_GW:-$LAB_LB_BACK}" &&
 		ip -n "$ns" addr add $LAB_VIP_DSR/32 dev lo &&
 		lab_sysctl "$ns" net.ipv4.conf.all.arp_ignore=1 \
 			net.ipv4.conf.all.arp_announce=2 \
@@ -298,6 +302,7 @@ lab_write_config() {
 }
 
 # The lab's services (the table in README.md), as a baton.yaml section.
+# LAB_DNAT_BACKENDS: the TCP DNAT service's backends (default "1 2").
 lab_services_yaml() {
 	cat <<EOF
 services:
@@ -307,10 +312,10 @@ services:
     mode: dnat
     algorithm: maglev
     backends:
-      - address: $LAB_B1
-        port: 8080
-      - address: $LAB_B2
-        port: 8080
+$(for i in ${LAB_DNAT_BACKENDS:-1 2}; do
+	echo "      - address: 10.1.0.1$i"
+	echo "        port: 8080"
+done)
   - vip: $LAB_VIP_DNAT
     port: 53
     protocol: udp
@@ -330,6 +335,24 @@ services:
     backends:
       - address: $LAB_B1
       - address: $LAB_B2
+$(lab_fullnat_yaml)
+  - vip: $LAB_VIP_DSR
+    port: 80
+    protocol: tcp
+    mode: dsr
+    algorithm: maglev
+    backends:
+      - address: $LAB_B1
+        port: 80
+      - address: $LAB_B2
+        port: 80
+EOF
+}
+
+# The fullNAT service (none in the ECMP lab: config refuses it there).
+lab_fullnat_yaml() {
+	[ "${LAB_ECMP:-0}" = 1 ] && return 0
+	cat <<EOF
   - vip: $LAB_VIP_FULLNAT
     port: 80
     protocol: tcp
@@ -341,16 +364,6 @@ services:
         port: 8080
       - address: $LAB_B2
         port: 8080
-  - vip: $LAB_VIP_DSR
-    port: 80
-    protocol: tcp
-    mode: dsr
-    algorithm: maglev
-    backends:
-      - address: $LAB_B1
-        port: 80
-      - address: $LAB_B2
-        port: 80
 EOF
 }
 
@@ -410,6 +423,7 @@ lab_check_prereqs() {
 	local f bins=("$LAB_TRAFFIC" "$LAB_BATOND" "$LAB_BATONCTL")
 	[ "${1:-}" = --no-batond ] && bins=("$LAB_TRAFFIC")
 	[ "${LAB_HA:-0}" = 1 ] && bins+=("$LAB_KACONF" "$LAB_KEEPALIVED")
+	[ "${LAB_ECMP:-0}" = 1 ] && bins+=("$LAB_BIRDGEN" "$LAB_BIRD")
 	if [ "$(id -u)" -ne 0 ]; then
 		lab_err "must run as root"
 		return 1
@@ -487,7 +501,7 @@ lab_down() {
 		local pid
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
 			case $(basename "$(readlink "/proc/$pid/exe" 2>/dev/null)") in
-			batond | baton-traffic | ping | keepalived)
+			batond | baton-traffic | ping | keepalived | bird)
 				kill -KILL "$pid" 2>/dev/null ;;
 			esac
 		done
@@ -562,8 +576,9 @@ lab_traffic() {
 	local n=${LAB_CONNS:-300} rc=0
 	lab_client --tcp $LAB_VIP_DNAT:80 --conns "$n" --parallel 20 \
 		--bytes 4096 || rc=1
-	lab_client --tcp $LAB_VIP_FULLNAT:80 --conns "$n" --parallel 20 \
-		--bytes 4096 || rc=1
+	[ "${LAB_ECMP:-0}" = 1 ] ||
+		lab_client --tcp $LAB_VIP_FULLNAT:80 --conns "$n" \
+			--parallel 20 --bytes 4096 || rc=1
 	lab_client --tcp $LAB_VIP_DSR:80 --conns "$n" --parallel 20 \
 		--bytes 4096 || rc=1
 	lab_client --udp $LAB_VIP_DNAT:53 --count "$n" --parallel 20 || rc=1
@@ -702,6 +717,7 @@ lab_node_write_config() {	# lab_node_write_config K
 			"$(lab_node_sock "$k")"
 		lab_node_sync_yaml "$k"
 		lab_node_ha_yaml "$k"
+		lab_node_ecmp_yaml "$k"
 		lab_services_yaml
 	} >"$(lab_node_config "$k")"
 }
@@ -884,10 +900,13 @@ lab_multi_up() {
 	mkdir -p "$LAB_STATE/pids" || return 1
 	echo "$LAB_NODES" >"$LAB_STATE/nodes"
 	[ "${LAB_HA:-0}" = 1 ] && : >"$LAB_STATE/ha"
+	[ "${LAB_ECMP:-0}" = 1 ] && echo "$LAB_SPARE" >"$LAB_STATE/ecmp"
 	lab_log "topology ($LAB_NODES LB nodes)"
 	lab_multi_topology || { lab_err "topology failed"; return 1; }
+	if [ "${LAB_ECMP:-0}" = 1 ]; then
+		lab_ecmp_topology || { lab_err "ECMP topology failed"; return 1; }
 	# With keepalived (LAB_HA) it moves the floating addresses.
-	if [ "${LAB_HA:-0}" != 1 ]; then
+	elif [ "${LAB_HA:-0}" != 1 ]; then
 		lab_activate 1 || return 1
 	fi
 	if [ "${LAB_TLS:-0}" = 1 ]; then
@@ -904,7 +923,9 @@ lab_multi_up() {
 	for ((k = 1; k <= LAB_NODES; k++)); do
 		lab_node_write_config "$k" || return 1
 	done
-	if [ "${1:-}" != --no-batond ]; then
+	if [ "${1:-}" != --no-batond ] && [ "${LAB_ECMP:-0}" = 1 ]; then
+		lab_ecmp_up || return 1
+	elif [ "${1:-}" != --no-batond ]; then
 		for ((k = 1; k <= LAB_NODES; k++)); do
 			lab_log "lb$k: batond ($(lab_node_config "$k"))"
 			lab_node_start "$k" || return 1
@@ -919,7 +940,13 @@ lab_multi_up() {
 
 lab_multi_status() {
 	local k
-	echo "active node: lb$LAB_ACTIVE"
+	if [ "${LAB_ECMP:-0}" = 1 ]; then
+		echo "router: $LAB_VIP_DNAT via" $(lab_ecmp_paths $LAB_VIP_DNAT)
+		echo "router: $LAB_ECMP_CLIENTS (table $LAB_ECMP_TABLE) via" \
+			$(lab_ecmp_paths $LAB_ECMP_CLIENTS $LAB_ECMP_TABLE)
+	else
+		echo "active node: lb$LAB_ACTIVE"
+	fi
 	for ((k = 1; k <= LAB_NODES; k++)); do
 		echo "-- lb$k ($(lab_node_sock "$k"))"
 		[ -S "$(lab_node_sock "$k")" ] || { echo "no batond"; continue; }
@@ -1097,4 +1124,266 @@ lab_ha_up() {
 	done
 	lab_err "no node holds the VIPs although lb1 is MASTER"
 	return 1
+}
+
+# ---- ECMP lab: N active nodes behind a BGP router ----------------------------
+#
+# LAB_ECMP=1 with LAB_NODES >= 2 (lab.sh up --ecmp: 4 nodes, the last
+# LAB_SPARE=1 of them wired and configured but not started, for a join):
+# nothing floats. Every running node holds the VIPs on lo and announces
+# them over BGP from its own bird (bird.conf from ha/baton-bird, as on a
+# real node) to the router, bird in Psw, AS 65000; the nodes are AS 65001.
+#
+#   Psw   the router: `merge paths on` installs one multipath route per VIP
+#         (next hops the nodes' front addresses), hashed on the L4 header
+#         (fib_multipath_hash_policy 1). The nodes' back sessions announce
+#         the client network 10.0.0.0/24; the router keeps those routes in
+#         table 100 and sends the backends' DNAT replies (from 10.1.0.0/24
+#         in on brb) through it, over the same nodes. DSR replies (from a
+#         VIP) take the main table straight to the client. BFD, 100 ms x 3.
+#   Pc    routes the VIPs via the router (10.0.0.254).
+#   Pb1/2 default route via the router (10.1.0.254).
+#   PlbK  sync: full mesh to every node, the spare one too (it is presumed
+#         dead after ecmp.grace_ms, LAB_ECMP_GRACE_MS, default 3000, until it
+#         starts); batond's health interface baton-ecmp; bird's log
+#         $LAB_STATE/bird-lbK.log, its control socket
+#         $LAB_STATE/bird-lbK.ctl.
+#
+# lab_ecmp_node_up K / lab_ecmp_node_down K start and stop a node's batond
+# and bird; lab_ecmp_paths VIP lists the router's next hops for VIP.
+
+LAB_ASN_ROUTER=65000
+LAB_ASN_NODES=65001
+LAB_ECMP_TABLE=100
+LAB_ECMP_CLIENTS=10.0.0.0/24
+LAB_ECMP_IFACE=baton-ecmp
+LAB_ROUTER_FRONT=10.0.0.254
+LAB_ROUTER_BACK=10.1.0.254
+
+lab_ecmp_init() {
+	LAB_BIRD=${LAB_BIRD:-$(command -v bird || echo /usr/sbin/bird)}
+	LAB_BIRDGEN=$LAB_BUILD/ha/baton-bird
+	LAB_BE_GW=$LAB_ROUTER_BACK
+	LAB_SPARE=${LAB_SPARE:-1}
+}
+
+# The ecmp: section of node K (nothing unless LAB_ECMP=1).
+lab_node_ecmp_yaml() {
+	local k=$1
+	[ "${LAB_ECMP:-0}" = 1 ] || return 0
+	cat <<EOF
+ecmp:
+  health_interface: $LAB_ECMP_IFACE
+  grace_ms: ${LAB_ECMP_GRACE_MS:-3000}
+  bgp:
+    asn: $LAB_ASN_NODES
+    router_id: $(lab_node_front "$k")
+    front:
+      neighbors:
+        - address: $LAB_ROUTER_FRONT
+          asn: $LAB_ASN_ROUTER
+    back:
+      neighbors:
+        - address: $LAB_ROUTER_BACK
+          asn: $LAB_ASN_ROUTER
+      prefixes: [$LAB_ECMP_CLIENTS]
+
+EOF
+}
+
+# The router's bird.conf: a BGP session to every node's front (VIPs, main
+# table) and back address (client network, table clients4 = kernel table 100).
+lab_router_bird_conf() {
+	local k
+	cat <<EOF
+# Generated by deploy/lab/lib.sh for lab '$LAB_P': the ECMP router.
+log stderr all;
+router id $LAB_ROUTER_FRONT;
+ipv4 table clients4;
+
+protocol device {
+	scan time 10;
+}
+
+protocol kernel kmain {
+	ipv4 {
+		import none;
+		export where source = RTS_BGP;
+	};
+	merge paths on;
+}
+
+protocol kernel kback {
+	kernel table $LAB_ECMP_TABLE;
+	ipv4 {
+		table clients4;
+		import none;
+		export where source = RTS_BGP;
+	};
+	merge paths on;
+}
+
+protocol bfd {
+	interface "br*" {
+		min rx interval 100 ms;
+		min tx interval 100 ms;
+		multiplier 3;
+	};
+}
+
+template bgp node {
+	local as $LAB_ASN_ROUTER;
+	hold time 3;
+	keepalive time 1;
+	connect retry time 1;
+	error wait time 1, 10;
+	bfd on;
+}
+
+EOF
+	for ((k = 1; k <= LAB_NODES; k++)); do
+		cat <<EOF
+protocol bgp front$k from node {
+	neighbor $(lab_node_front "$k") as $LAB_ASN_NODES;
+	ipv4 {
+		import all;
+		export none;
+	};
+}
+
+protocol bgp back$k from node {
+	neighbor $(lab_node_back "$k") as $LAB_ASN_NODES;
+	ipv4 {
+		table clients4;
+		import all;
+		export none;
+	};
+}
+
+EOF
+	done
+}
+
+# lab_bird_start NAME NS CONF: bird in NS, in the foreground, logging to
+# $LAB_STATE/NAME.log, control socket $LAB_STATE/NAME.ctl.
+lab_bird_start() {
+	local name=$1 ns=$2 conf=$3
+	if ! "$LAB_BIRD" -p -c "$conf" >"$LAB_STATE/$name.parse.log" 2>&1; then
+		lab_err "$name: bird rejects $conf:"
+		cat "$LAB_STATE/$name.parse.log" >&2
+		return 1
+	fi
+	lab_spawn "$name" "$ns" "$LAB_BIRD" -f -c "$conf" \
+		-s "$LAB_STATE/$name.ctl" -P "$LAB_STATE/$name.pid"
+	if ! lab_wait_for 10 test -S "$LAB_STATE/$name.ctl"; then
+		lab_err "$name: bird did not start; its log:"
+		tail -n 20 "$LAB_STATE/$name.log" >&2
+		return 1
+	fi
+}
+
+# lab_ecmp_node_up K: lbK's batond, then its bird, on the bird.conf
+# baton-bird makes from lbK.yaml (included by a lab wrapper that only
+# adds logging to stderr).
+lab_ecmp_node_up() {
+	local k=$1 conf=$LAB_STATE/lb$1.bird.conf
+	lab_node_start "$k" || return 1
+	if ! "$LAB_BIRDGEN" -c "$(lab_node_config "$k")" -o "$conf" \
+		>"$LAB_STATE/lb$k.birdgen.log" 2>&1; then
+		lab_err "lb$k: baton-bird failed:"
+		cat "$LAB_STATE/lb$k.birdgen.log" >&2
+		return 1
+	fi
+	printf 'log stderr all;\ninclude "%s";\n' "$conf" \
+		>"$LAB_STATE/lb$k.bird-lab.conf"
+	lab_bird_start "bird-lb$k" "$(lab_node_ns "$k")" \
+		"$LAB_STATE/lb$k.bird-lab.conf"
+}
+
+lab_ecmp_node_down() {
+	lab_kill "bird-lb$1" 5
+	lab_node_stop "$1"
+}
+
+# lab_ecmp_paths DEST [TABLE]: the router's next hops for DEST, one per line.
+lab_ecmp_paths() {
+	ip -n "$LAB_NS_SW" route show "$1" table "${2:-main}" 2>/dev/null |
+		grep -o 'via [0-9.]*' | cut -d' ' -f2 | sort
+}
+
+# lab_ecmp_wait K1,K2,... SECONDS: until the router's paths for every VIP
+# are exactly the front addresses of those nodes, and its return paths
+# their back addresses.
+lab_ecmp_wait() {
+	local want_f= want_b= k i
+	for k in ${1//,/ }; do
+		want_f+="$(lab_node_front "$k")"$'\n'
+		want_b+="$(lab_node_back "$k")"$'\n'
+	done
+	want_f=$(echo -n "$want_f" | sort)
+	want_b=$(echo -n "$want_b" | sort)
+	for ((i = 0; i < $2 * 10; i++)); do
+		[ "$(lab_ecmp_paths $LAB_VIP_DNAT)" = "$want_f" ] &&
+		[ "$(lab_ecmp_paths $LAB_VIP_DSR)" = "$want_f" ] &&
+		[ "$(lab_ecmp_paths $LAB_ECMP_CLIENTS $LAB_ECMP_TABLE)" = \
+			"$want_b" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The nodes lab_ecmp_up starts: all but the last LAB_SPARE ("1,2,3").
+lab_ecmp_started() {
+	local k out=
+	for ((k = 1; k <= LAB_NODES - LAB_SPARE; k++)); do
+		out+="${out:+,}$k"
+	done
+	echo "$out"
+}
+
+lab_ecmp_topology() {
+	local k ns
+	# The router: L4 hash, no redirects (it sends the client's packets
+	# back out of brf), the backends' DNAT replies through table 100.
+	lab_sysctl "$LAB_NS_SW" net.ipv4.fib_multipath_hash_policy=1 \
+		net.ipv4.conf.all.send_redirects=0 \
+		net.ipv4.conf.brf.send_redirects=0 \
+		net.ipv4.conf.brb.send_redirects=0 &&
+	ip -n "$LAB_NS_SW" rule add iif brb from 10.1.0.0/24 \
+		lookup $LAB_ECMP_TABLE pref 100 || return 1
+	for k in $LAB_VIP_DNAT $LAB_VIP_DSR; do
+		ip -n "$LAB_NS_C" route add "$k/32" via $LAB_ROUTER_FRONT ||
+			return 1
+	done
+	for ((k = 1; k <= LAB_NODES; k++)); do
+		ns=$(lab_node_ns "$k")
+		ip -n "$ns" addr add $LAB_VIP_DNAT/32 dev lo &&
+		ip -n "$ns" addr add $LAB_VIP_DSR/32 dev lo || return 1
+	done
+}
+
+# lab_ecmp_up: the router's bird, then batond and bird on every node but
+# the spare ones; wait for the router to spread the VIPs over them.
+lab_ecmp_up() {
+	local k nodes
+	lab_router_bird_conf >"$LAB_STATE/router.bird.conf" &&
+	lab_bird_start bird-router "$LAB_NS_SW" "$LAB_STATE/router.bird.conf" ||
+		return 1
+	nodes=$(lab_ecmp_started)
+	for k in ${nodes//,/ }; do
+		lab_log "lb$k: batond ($(lab_node_config "$k")) and bird"
+		lab_ecmp_node_up "$k" || return 1
+	done
+	# The grace for the spare node, then BGP and BFD.
+	if ! lab_ecmp_wait "$nodes" $((${LAB_ECMP_GRACE_MS:-3000} / 1000 + 20))
+	then
+		lab_err "the router did not get the VIPs from lb{$nodes}:" \
+			"$(lab_ecmp_paths $LAB_VIP_DNAT | tr '\n' ' ')"
+		for k in ${nodes//,/ }; do
+			lab_err "lb$k: $(lab_node_ctl "$k" --json ha status |
+				jq -c .ecmp)"
+		done
+		tail -n 20 "$LAB_STATE/bird-router.log" >&2
+		return 1
+	fi
 }
