@@ -133,6 +133,7 @@ int baton_birdconf_render(const struct baton_config *cfg, const char *source,
 		 "\tlocal as %" PRIu32 ";\n"
 		 "\thold time %" PRIu32 ";\n"
 		 "\tkeepalive time %" PRIu32 ";\n"
+		 "\tconnect delay time 1;\n"
 		 "\tconnect retry time 1;\n"
 		 "\terror wait time 1, 10;\n"
 		 "%s"

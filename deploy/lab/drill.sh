@@ -273,15 +273,17 @@ sleep "$AT"
 	lab_node_ctl "$other" --json ct list >"$out/$phase-before.ct.json"
 
 # backend_change: DRILL_BACKENDS, the DNAT service's new backends, on every
-# running node but lbK (config rewritten, SIGHUP: batond reloads).
+# running node but lbK (config rewritten and reloaded), all at once.
 backend_change() {
-	local k
+	local k p=()
 	[ -n "${DRILL_BACKENDS:-}" ] || return 0
 	for k in $running; do
 		[ "$k" = "$node" ] && continue
-		LAB_DNAT_BACKENDS=$DRILL_BACKENDS lab_node_write_config "$k" &&
-		kill -HUP "$(lab_pid_of "lb$k")" ||
-			{ lab_err "lb$k: backend change failed"; exit 1; }
+		LAB_DNAT_BACKENDS=$DRILL_BACKENDS lab_node_reload "$k" &
+		p+=($!)
+	done
+	for k in "${p[@]}"; do
+		wait "$k" || { lab_err "backend change failed"; exit 1; }
 	done
 }
 

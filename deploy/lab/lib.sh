@@ -73,6 +73,7 @@ lab_init() {
 	LAB_KEEPALIVED=${LAB_KEEPALIVED:-$(command -v keepalived ||
 		echo /usr/sbin/keepalived)}
 	[ -f "$LAB_STATE/ha" ] && LAB_HA=1
+	[ -f "$LAB_STATE/nosync" ] && LAB_SYNC=0
 	[ -s "$LAB_STATE/ecmp" ] && { LAB_ECMP=1; read -r LAB_SPARE \
 		<"$LAB_STATE/ecmp"; }
 	# N-node lab (see "N-node lab" below): LAB_NODES >= 2, or what the
@@ -722,6 +723,24 @@ lab_node_write_config() {	# lab_node_write_config K
 	} >"$(lab_node_config "$k")"
 }
 
+# lab_node_reload K: rewrite lbK's config (from the LAB_* knobs as they
+# are now, e.g. LAB_DNAT_BACKENDS) and have its batond reload it (SIGHUP);
+# wait until it counts the reload (5 s).
+lab_node_reload() {
+	local k=$1 before i
+	before=$(lab_node_ctl "$k" --json status | jq '.reloads.ok') &&
+	lab_node_write_config "$k" &&
+	kill -HUP "$(lab_pid_of "lb$k")" || return 1
+	for ((i = 0; i < 50; i++)); do
+		[ "$(lab_node_ctl "$k" --json status | jq '.reloads.ok')" -gt \
+			"$before" ] 2>/dev/null && return 0
+		sleep 0.1
+	done
+	lab_err "lb$k: the reload was not taken; its log:"
+	tail -n 5 "$(lab_node_log "$k")" >&2
+	return 1
+}
+
 lab_node_ready() {
 	lab_pid_alive "$LAB_STATE/pids/lb$1" && [ -S "$(lab_node_sock "$1")" ] &&
 		lab_node_ctl "$1" status
@@ -901,6 +920,8 @@ lab_multi_up() {
 	echo "$LAB_NODES" >"$LAB_STATE/nodes"
 	[ "${LAB_HA:-0}" = 1 ] && : >"$LAB_STATE/ha"
 	[ "${LAB_ECMP:-0}" = 1 ] && echo "$LAB_SPARE" >"$LAB_STATE/ecmp"
+	# Remembered: a config rewritten later (lab_node_reload) keeps it.
+	[ "${LAB_SYNC:-1}" = 0 ] && : >"$LAB_STATE/nosync"
 	lab_log "topology ($LAB_NODES LB nodes)"
 	lab_multi_topology || { lab_err "topology failed"; return 1; }
 	if [ "${LAB_ECMP:-0}" = 1 ]; then

@@ -418,19 +418,34 @@ nt_sync_diag() {
 #
 #   nt_ha_init TAG     requirements, lab_init with a unique prefix (exported
 #                      for drill.sh), TMP, teardown registered
+#   nt_ecmp_init TAG   the same for the ECMP lab
 #   nt_drill PHASE     deploy/lab/drill.sh PHASE --out $TMP, output indented;
 #                      its exit status, its report in $TMP/PHASE.json
 
 nt_ha_init() {
-	nt_require_netns
-	nt_require_cmd jq ping awk nsenter setsid keepalived
-	. "$NT_SRC/deploy/lab/lib.sh"
+	nt_require_cmd keepalived
 	export LAB_NODES=2 LAB_HA=1
+	nt_drill_init "$1"
+	nt_require_file "$LAB_KACONF"
+}
+
+# nt_ecmp_init TAG: the same for the ECMP lab (lab.sh up --ecmp: 4 nodes,
+# lb4 the spare) with real bird2.
+nt_ecmp_init() {
+	nt_require_cmd bird
+	export LAB_NODES=4 LAB_ECMP=1 LAB_SPARE=1
+	nt_drill_init "$1"
+	nt_require_file "$LAB_BIRDGEN"
+}
+
+nt_drill_init() {
+	nt_require_netns
+	nt_require_cmd jq ping awk nsenter setsid
+	. "$NT_SRC/deploy/lab/lib.sh"
 	export BATON_LAB_PREFIX
 	BATON_LAB_PREFIX=$(nt_prefix "$1")
 	lab_init "$BATON_LAB_PREFIX" || nt_fatal "bad prefix"
-	nt_require_file "$LAB_TRAFFIC" "$LAB_BATOND" "$LAB_BATONCTL" \
-		"$LAB_KACONF"
+	nt_require_file "$LAB_TRAFFIC" "$LAB_BATOND" "$LAB_BATONCTL"
 	TMP=$(mktemp -d "/tmp/nt-$1.XXXXXX")
 	PIDS=()
 	nt_cleanup nt_lab_cleanup

@@ -62,6 +62,8 @@ static void test_birdconf_announces_through_the_health_interface(void **state)
 	assert_int_equal(count(t, "protocol bgp "), 3);
 	assert_has(t, "\tlocal as 65002;\n\thold time 3;\n"
 		   "\tkeepalive time 1;\n");
+	/* A (re)started node's sessions come up within a second or two. */
+	assert_has(t, "\tconnect delay time 1;\n\tconnect retry time 1;\n");
 	assert_has(t, "\tbfd on;\n");
 	assert_has(t, "\t\tmin rx interval 100 ms;\n");
 	/* Nothing goes into the node's own tables. */
