@@ -364,6 +364,40 @@ static int build_table(const struct baton_svc_state *st, uint32_t seed,
 	return 0;
 }
 
+static void retire_one(struct baton_svc_state *st, uint32_t addr,
+		       uint16_t port, uint16_t be_id)
+{
+	for (size_t i = 0; i < BATON_MAX_BACKENDS; i++)
+		if (st->be[i].present && st->be[i].addr == addr &&
+		    st->be[i].port == port)
+			return;
+	for (size_t i = 0; i < st->nretired; i++)
+		if (st->retired[i].addr == addr && st->retired[i].port == port)
+			return;
+	if (st->nretired == BATON_MAX_BACKENDS) {	/* the oldest goes */
+		memmove(&st->retired[0], &st->retired[1],
+			(BATON_MAX_BACKENDS - 1) * sizeof(st->retired[0]));
+		st->nretired--;
+	}
+	st->retired[st->nretired++] = (struct baton_svc_retired){
+		.addr = addr, .port = port, .be_id = be_id };
+}
+
+/* st's retired endpoints: cur's that did not come back, then the backends
+ * st no longer has. */
+static void retire_backends(const struct baton_svc_state *cur,
+			    struct baton_svc_state *st)
+{
+	st->nretired = 0;
+	for (size_t i = 0; i < cur->nretired; i++)
+		retire_one(st, cur->retired[i].addr, cur->retired[i].port,
+			   cur->retired[i].be_id);
+	for (size_t i = 0; i < BATON_MAX_BACKENDS; i++)
+		if (cur->be[i].present)
+			retire_one(st, cur->be[i].addr, cur->be[i].port,
+				   (uint16_t)i);
+}
+
 /* Fill next[] (the desired state) from cfg; ids allocated. */
 static int plan(struct baton_services *s, const struct baton_config *cfg,
 		struct baton_svc_state *next, char *err, size_t errlen)
@@ -466,6 +500,8 @@ static int plan(struct baton_services *s, const struct baton_config *cfg,
 			st->be[j].port = bc->port;
 			st->be[j].weight = bc->weight;
 		}
+		if (cur)
+			retire_backends(cur, st);
 	}
 	return 0;
 }
@@ -594,17 +630,61 @@ static int rnat_cmp(const void *a, const void *b)
 /*
  * Make rnat_v4_map hold every backend endpoint of the DNAT services in
  * force (drained ones too: their flows still answer), with the number of
- * DNAT services that share it. Written after a commit, so a failure here
- * leaves the services as they are: it is logged, and only the asymmetric
- * return path of a new flow (BATON_CFG_F_ASYM) waits for a retransmission.
+ * DNAT services that share it; then the endpoints that left a DNAT service
+ * still in force and are no other's (their flows answer too: a reply left
+ * un-NATed would make the client reset it). Written after a commit, so a
+ * failure here leaves the services as they are: it is logged, and only
+ * the asymmetric return path of a new flow (BATON_CFG_F_ASYM) waits for a
+ * retransmission.
  */
+/* rnat_refresh's second half: the retired endpoints no service has now
+ * (want[0..*m) is sorted and stays so), counted like the others. */
+static void rnat_add_retired(const struct baton_services *s,
+			     struct rnat_ent *want, size_t *m)
+{
+	size_t present = *m, n = *m;
+
+	for (int id = 0; id < BATON_MAX_SERVICES; id++) {
+		const struct baton_svc_state *st = &s->svc[id];
+
+		if (!st->present || st->val.mode != BATON_MODE_DNAT)
+			continue;
+		for (size_t r = 0; r < st->nretired; r++) {
+			struct rnat_ent *e = &want[n];
+
+			e->k.vip = htonl(st->retired[r].addr);
+			e->k.port = htons(st->retired[r].port);
+			e->k.proto = st->proto;
+			if (bsearch(e, want, present, sizeof(*want), rnat_cmp))
+				continue;
+			e->v.vip = htonl(st->vip);
+			e->v.vport = htons(st->port);
+			e->v.svc_id = (__u16)id;
+			e->v.be_id = st->retired[r].be_id;
+			e->v.services = 1;
+			n++;
+		}
+	}
+	qsort(want + present, n - present, sizeof(*want), rnat_cmp);
+	for (size_t i = present; i < n; i++) {
+		if (*m > present && !rnat_cmp(&want[*m - 1], &want[i])) {
+			if (want[*m - 1].v.services < UINT8_MAX)
+				want[*m - 1].v.services++;
+			continue;
+		}
+		want[(*m)++] = want[i];
+	}
+	qsort(want, *m, sizeof(*want), rnat_cmp);
+}
+
 static void rnat_refresh(struct baton_services *s)
 {
 	struct nat_v4_key key, next_key, *prev = NULL;
 	struct rnat_ent *want;
 	size_t n = 0, m = 0;
 
-	want = calloc((size_t)BATON_MAX_SERVICES * BATON_MAX_BACKENDS,
+	/* Room for every service's backends and retired endpoints. */
+	want = calloc((size_t)BATON_MAX_SERVICES * BATON_MAX_BACKENDS * 2,
 		      sizeof(*want));
 	if (!want) {
 		log_err(SUB, "rnat_v4_map: out of memory, not refreshed");
@@ -641,6 +721,7 @@ static void rnat_refresh(struct baton_services *s)
 		}
 		want[m++] = want[i];
 	}
+	rnat_add_retired(s, want, &m);
 	for (size_t i = 0; i < m; i++) {
 		struct rnat_v4_val cur;
 		char ip[INET_ADDRSTRLEN];

@@ -43,6 +43,12 @@ struct baton_svc_be {
 	uint32_t weight;
 };
 
+struct baton_svc_retired {
+	uint32_t addr;		/* host order */
+	uint16_t port;		/* host order */
+	uint16_t be_id;		/* the id it had (its flows' entries name it) */
+};
+
 struct baton_svc_state {
 	bool present;
 	uint32_t vip;		/* host order */
@@ -51,6 +57,11 @@ struct baton_svc_state {
 	struct nat_v4_svc val;	/* as written in nat_v4_map */
 	struct baton_svc_be be[BATON_MAX_BACKENDS];
 	uint64_t be_held;	/* bit per backend id held in this life */
+	/* Endpoints that left the service while it lives, newest last: their
+	 * flows still answer, and behind ECMP a node without the flow's entry
+	 * de-NATs those answers through rnat_v4_map. */
+	struct baton_svc_retired retired[BATON_MAX_BACKENDS];
+	uint8_t nretired;
 };
 
 struct baton_services {
