@@ -8,6 +8,8 @@
 #ifndef BATON_TESTS_GENTEST_H
 #define BATON_TESTS_GENTEST_H
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +54,43 @@ static size_t count(const char *text, const char *frag)
 	for (const char *p = text; (p = strstr(p, frag)); p++)
 		n++;
 	return n;
+}
+
+/*
+ * deploy/baton.yaml with its commented-out section "# NAME:" (up to the
+ * next empty line) uncommented, parsed into cfg: the shipped example of
+ * that section is a config the generator can render.
+ */
+static void load_example_with(const char *name, struct baton_config *cfg)
+{
+	const char *path = BATON_SOURCE_DIR "/deploy/baton.yaml";
+	char line[512], head[64], *yaml;
+	size_t len = 0, cap = 1 << 16;
+	bool in = false;
+	FILE *f;
+
+	snprintf(head, sizeof(head), "# %s:", name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	yaml = malloc(cap);
+	assert_non_null(yaml);
+	while (fgets(line, sizeof(line), f)) {
+		const char *l = line;
+
+		if (!strncmp(line, head, strlen(head)))
+			in = true;
+		else if (line[0] == '\n')
+			in = false;
+		if (in && !strncmp(line, "# ", 2))
+			l += 2;
+		assert_true(len + strlen(l) < cap);
+		memcpy(yaml + len, l, strlen(l));
+		len += strlen(l);
+	}
+	yaml[len] = '\0';
+	fclose(f);
+	load(yaml, cfg);
+	free(yaml);
 }
 
 #endif /* BATON_TESTS_GENTEST_H */

@@ -119,10 +119,31 @@ static void test_birdconf_needs_ecmp_bgp(void **state)
 					       sizeof(err)), -EINVAL);
 }
 
+/* deploy/baton.yaml documents ecmp: commented out; uncommented, it is a
+ * node bird.conf can be generated for. */
+static void test_birdconf_shipped_example_with_ecmp_renders(void **state)
+{
+	struct baton_config cfg;
+	char *t;
+
+	(void)state;
+	load_example_with("ecmp", &cfg);
+	assert_true(cfg.ecmp.enabled);
+	t = render(&cfg);
+	assert_has(t, "\troute 10.0.0.100/32 via \"baton-ecmp\";\n");
+	assert_has(t, "\troute 0.0.0.0/0 via \"baton-ecmp\";\n");
+	assert_has(t, "\tneighbor 10.0.0.254 as 65000;\n");
+	assert_has(t, "\tneighbor 10.1.0.254 as 65000;\n");
+	assert_has(t, "router id 10.0.0.11;\n");
+	free(t);
+	baton_config_free(&cfg);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_birdconf_announces_through_the_health_interface),
 	cmocka_unit_test(test_birdconf_options_and_determinism),
 	cmocka_unit_test(test_birdconf_needs_ecmp_bgp),
+	cmocka_unit_test(test_birdconf_shipped_example_with_ecmp_renders),
 };
 
 UNIT_MAIN("birdconf", tests)

@@ -399,34 +399,11 @@ static void test_kaconf_compare_accepts_its_own_output(void **state)
  * node keepalived.conf can be generated for. */
 static void test_kaconf_shipped_example_with_ha_renders(void **state)
 {
-	const char *path = BATON_SOURCE_DIR "/deploy/baton.yaml";
 	struct baton_config cfg;
-	char line[512], *yaml, *t;
-	size_t len = 0, cap = 1 << 16;
-	bool in_ha = false;
-	FILE *f;
+	char *t;
 
-	f = fopen(path, "r");
-	assert_non_null(f);
-	yaml = malloc(cap);
-	assert_non_null(yaml);
-	while (fgets(line, sizeof(line), f)) {
-		const char *l = line;
-
-		if (!strncmp(line, "# ha:", 5))
-			in_ha = true;
-		else if (line[0] == '\n')
-			in_ha = false;
-		if (in_ha && !strncmp(line, "# ", 2))
-			l += 2;
-		assert_true(len + strlen(l) < cap);
-		memcpy(yaml + len, l, strlen(l));
-		len += strlen(l);
-	}
-	yaml[len] = '\0';
-	fclose(f);
-
-	load(yaml, &cfg);
+	(void)state;
+	load_example_with("ha", &cfg);
 	assert_true(cfg.ha.vrrp.enabled);
 	t = render(&cfg);
 	assert_has(t, "\tvrrp_notify_fifo /run/baton/keepalived.fifo\n");
@@ -435,7 +412,6 @@ static void test_kaconf_shipped_example_with_ha_renders(void **state)
 	assert_has(t, "\t\t10.0.0.100/32 dev eth0\n");
 	assert_has(t, "\t\t10.1.0.1/24 dev eth1\n");
 	free(t);
-	free(yaml);
 	baton_config_free(&cfg);
 }
 
