@@ -20,7 +20,8 @@
 # its entry breaks; a balancer that picks such streams up by the Maglev
 # table alone, as Katran does, still breaks those of the removed backend.)
 #
-# Environment: BATON_BUILD, BATON_LAB_PREFIX (default unique).
+# Environment: BATON_BUILD, BATON_LAB_PREFIX (default unique); ECMP_OUT=DIR
+# keeps the drills' reports and timelines (PHASE.json, PHASE.png) there.
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -67,6 +68,10 @@ nt_assert_eq $? 0 "drill join: every check passed"
 nt_assert_eq "$(streams_ok join)" "100/100" "long-lived flows survived"
 nt_assert_ge "$(jqr .moved join)" 10 "long-lived flows moved to lb4"
 nt_assert_eq "$(lab_ecmp_paths $LAB_VIP_DNAT | wc -l)" 4 "4 paths"
+
+if [ -n "${ECMP_OUT:-}" ]; then
+	mkdir -p "$ECMP_OUT" && cp "$TMP"/*.json "$TMP"/*.png "$ECMP_OUT"/
+fi
 
 nt_step "CONTROL: power-off and backend change without replication"
 lab_down
