@@ -81,8 +81,9 @@ lab_up >"$TMP/up2.log" 2>&1 || { cat "$TMP/up2.log"; nt_fatal "lab up failed"; }
 mkdir -p "$TMP/control"
 DRILL_BACKENDS=1 nt_drill poweroff "$TMP/control"
 nt_assert_eq $? 1 "CONTROL: the drill fails without replication"
-broken=$(jq '.flows.dnat.failed' "$TMP/control/poweroff.json")
-nt_assert_ge "$broken" 1 "CONTROL: broken DNAT streams ($broken)"
+broken=$(jq '[.flows.dnat, .flows.dsr | .failed] | add' \
+	"$TMP/control/poweroff.json")
+nt_assert_ge "$broken" 1 "CONTROL: broken TCP streams ($broken)"
 nt_log "CONTROL: broken DNAT streams by backend:" $(awk '!/^#/ &&
 	$3 != "ok" { n[$7]++ } END { for (b in n) printf "%s %d; ", b, n[b] }' \
 	"$TMP/control/poweroff-dnat.flows")
