@@ -12,7 +12,9 @@
 #    survives; the router drops lb1 (BFD) and lb1 had carried flows;
 #  - return of lb1 (links up): it resyncs, announces again, takes flows
 #    back; nothing breaks;
-#  - join of lb4 (never started before): the same.
+#  - join of lb4 (never started before): the same;
+#  - kill -9 of lb4's batond: its health interface vanishes, bird withdraws
+#    the VIPs, the router drops lb4.
 #
 # CONTROL: the power-off with the backend change on nodes without conntrack
 # replication must find broken streams. (A node never creates state from a
@@ -68,6 +70,13 @@ nt_assert_eq $? 0 "drill join: every check passed"
 nt_assert_eq "$(streams_ok join)" "100/100" "long-lived flows survived"
 nt_assert_ge "$(jqr .moved join)" 10 "long-lived flows moved to lb4"
 nt_assert_eq "$(lab_ecmp_paths $LAB_VIP_DNAT | wc -l)" 4 "4 paths"
+
+nt_step "batond of lb4 killed (-9): its health interface goes, bird withdraws"
+kill -KILL "$(lab_pid_of lb4)"
+lab_ecmp_wait 1,2,3 10
+nt_assert_eq $? 0 "the router dropped lb4 within 10 s ($(lab_ecmp_paths \
+	$LAB_VIP_DNAT | tr '\n' ' '))"
+lab_node_stop 4 KILL
 
 if [ -n "${ECMP_OUT:-}" ]; then
 	mkdir -p "$ECMP_OUT" && cp "$TMP"/*.json "$TMP"/*.png "$ECMP_OUT"/
