@@ -32,6 +32,13 @@ const char *gen_ip_str(uint32_t host, char *buf, size_t len);
 int gen_start(struct gen_out *o, const struct baton_config *cfg, char *err,
 	      size_t errlen);
 
+/* The comment a generated file starts with: FILE of node N, made by TOOL
+ * from SOURCE, how to make it again (TOOL -c SOURCE -o THIS_FILE, then
+ * `tail`, the rest of that comment, its own "# " lines included). */
+void gen_header(struct gen_out *o, const struct baton_config *cfg,
+		const char *source, const char *file, const char *tool,
+		const char *tail);
+
 /* snprintf into err (which may be NULL). */
 void gen_fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
