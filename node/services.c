@@ -637,51 +637,67 @@ static int rnat_cmp(const void *a, const void *b)
  * the asymmetric return path of a new flow (BATON_CFG_F_ASYM) waits for a
  * retransmission.
  */
-/* rnat_refresh's second half: the retired endpoints no service has now
- * (want[0..*m) is sorted and stays so), counted like the others. */
-static void rnat_add_retired(const struct baton_services *s,
-			     struct rnat_ent *want, size_t *m)
+/*
+ * Append to want[n..) an entry per backend endpoint of every DNAT service:
+ * its backends, or (retired) the endpoints that left it, skipping those
+ * want[0..nkeep) (sorted) already has. Returns the new n.
+ */
+static size_t rnat_collect(const struct baton_services *s,
+			   struct rnat_ent *want, size_t n, size_t nkeep,
+			   bool retired)
 {
-	size_t present = *m, n = *m;
-
 	for (int id = 0; id < BATON_MAX_SERVICES; id++) {
 		const struct baton_svc_state *st = &s->svc[id];
+		size_t cnt = retired ? st->nretired : BATON_MAX_BACKENDS;
 
 		if (!st->present || st->val.mode != BATON_MODE_DNAT)
 			continue;
-		for (size_t r = 0; r < st->nretired; r++) {
+		for (size_t b = 0; b < cnt; b++) {
 			struct rnat_ent *e = &want[n];
 
-			e->k.vip = htonl(st->retired[r].addr);
-			e->k.port = htons(st->retired[r].port);
+			if (!retired && !st->be[b].present)
+				continue;
+			e->k.vip = htonl(retired ? st->retired[b].addr :
+					 st->be[b].addr);
+			e->k.port = htons(retired ? st->retired[b].port :
+					  st->be[b].port);
 			e->k.proto = st->proto;
-			if (bsearch(e, want, present, sizeof(*want), rnat_cmp))
+			if (nkeep && bsearch(e, want, nkeep, sizeof(*want),
+					     rnat_cmp))
 				continue;
 			e->v.vip = htonl(st->vip);
 			e->v.vport = htons(st->port);
 			e->v.svc_id = (__u16)id;
-			e->v.be_id = st->retired[r].be_id;
+			e->v.be_id = retired ? st->retired[b].be_id : (__u16)b;
 			e->v.services = 1;
 			n++;
 		}
 	}
-	qsort(want + present, n - present, sizeof(*want), rnat_cmp);
-	for (size_t i = present; i < n; i++) {
-		if (*m > present && !rnat_cmp(&want[*m - 1], &want[i])) {
+	return n;
+}
+
+/* Sort want[*m..n) and fold it onto want[*m..): one entry per endpoint,
+ * counting the services that share it. */
+static void rnat_fold(struct rnat_ent *want, size_t n, size_t *m)
+{
+	size_t first = *m;
+
+	qsort(want + first, n - first, sizeof(*want), rnat_cmp);
+	for (size_t i = first; i < n; i++) {
+		if (*m > first && !rnat_cmp(&want[*m - 1], &want[i])) {
 			if (want[*m - 1].v.services < UINT8_MAX)
 				want[*m - 1].v.services++;
 			continue;
 		}
 		want[(*m)++] = want[i];
 	}
-	qsort(want, *m, sizeof(*want), rnat_cmp);
 }
 
 static void rnat_refresh(struct baton_services *s)
 {
 	struct nat_v4_key key, next_key, *prev = NULL;
 	struct rnat_ent *want;
-	size_t n = 0, m = 0;
+	size_t n, m = 0, keep;
 
 	/* Room for every service's backends and retired endpoints. */
 	want = calloc((size_t)BATON_MAX_SERVICES * BATON_MAX_BACKENDS * 2,
@@ -690,38 +706,13 @@ static void rnat_refresh(struct baton_services *s)
 		log_err(SUB, "rnat_v4_map: out of memory, not refreshed");
 		return;
 	}
-	for (int id = 0; id < BATON_MAX_SERVICES; id++) {
-		const struct baton_svc_state *st = &s->svc[id];
-
-		if (!st->present || st->val.mode != BATON_MODE_DNAT)
-			continue;
-		for (int b = 0; b < BATON_MAX_BACKENDS; b++) {
-			struct rnat_ent *e = &want[n];
-
-			if (!st->be[b].present)
-				continue;
-			e->k.vip = htonl(st->be[b].addr);
-			e->k.port = htons(st->be[b].port);
-			e->k.proto = st->proto;
-			e->v.vip = htonl(st->vip);
-			e->v.vport = htons(st->port);
-			e->v.svc_id = (__u16)id;
-			e->v.be_id = (__u16)b;
-			e->v.services = 1;
-			n++;
-		}
-	}
-	/* One entry per endpoint, counting the services that share it. */
-	qsort(want, n, sizeof(*want), rnat_cmp);
-	for (size_t i = 0; i < n; i++) {
-		if (m && !rnat_cmp(&want[m - 1], &want[i])) {
-			if (want[m - 1].v.services < UINT8_MAX)
-				want[m - 1].v.services++;
-			continue;
-		}
-		want[m++] = want[i];
-	}
-	rnat_add_retired(s, want, &m);
+	n = rnat_collect(s, want, 0, 0, false);
+	rnat_fold(want, n, &m);
+	n = rnat_collect(s, want, m, m, true);
+	keep = m;
+	rnat_fold(want, n, &m);
+	if (m > keep)
+		qsort(want, m, sizeof(*want), rnat_cmp);
 	for (size_t i = 0; i < m; i++) {
 		struct rnat_v4_val cur;
 		char ip[INET_ADDRSTRLEN];
