@@ -821,7 +821,10 @@ static bool refresh_step(struct baton_sync *s)
  *    it later;
  *  - a reverse half that belongs to another flow (the same fullNAT reply
  *    tuple chosen on two nodes) is never replaced: that flow would break,
- *    as the datapath itself refuses (DROP_CT_COLLISION).
+ *    as the datapath itself refuses (DROP_CT_COLLISION). Unless that flow
+ *    is over (TIME_WAIT, CLOSED; its backend share already given back):
+ *    the sender, whose copy of it has aged out first, chose the port
+ *    again, and the closed pair goes so that the live flow has a copy.
  */
 static bool install_allowed(struct peer *p, const struct ct_v4_key *fk,
 			    const struct ct_v4_entry *fwd,
@@ -840,6 +843,15 @@ static bool install_allowed(struct peer *p, const struct ct_v4_key *fk,
 	if (has_rev && !bpf_map_lookup_elem(p->s->ct_fd, rk, &cur) &&
 	    memcmp(&cur.peer, fk, sizeof(*fk))) {
 		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+
+		if (cur.state == CT_STATE_TIME_WAIT ||
+		    cur.state == CT_STATE_CLOSED) {
+			FLOW_DEBUG(rk, "from peer %u: a closed flow's reply "
+				   "tuple, reused: closed pair removed", p->id);
+			bpf_map_delete_elem(p->s->ct_fd, &cur.peer);
+			bpf_map_delete_elem(p->s->ct_fd, rk);
+			return true;
+		}
 
 		if (p->reply_taken++ < 20)
 			log_warn(SUB, "peer %u: flow not installed: its reply "
