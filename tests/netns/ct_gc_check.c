@@ -8,6 +8,13 @@
  *                                     ct_v4_map / be_stats_map (batond's)
  *   ct_gc_check verify PIN_DIR        check what batond's GC left
  *   ct_gc_check bench N [PIN_DIR]     fill N entries, time full scans
+ *   ct_gc_check occupy PIN_DIR PORT STATE OWNER
+ *                                     hold the reply tuples 10.1.0.11:8080
+ *                                     and 10.1.0.12:8080 -> 10.0.0.2:PORT
+ *                                     with pairs of other flows (10.0.0.2:
+ *                                     PORT -> 192.0.2.1/.2:80) in STATE,
+ *                                     copies of node OWNER's flows (so
+ *                                     never sent on to a peer)
  *
  * The fixture's timeouts are FIX_TIMEOUTS below; a batond used with
  * insert/verify must run with the same conntrack.timeouts. Exit 0 pass,
@@ -456,6 +463,45 @@ static int cmd_bench(uint32_t n, const char *dir)
 	return baton_ct_count(fd) == 0 ? 0 : 1;
 }
 
+/* occupy: what a node holds after carrying a flow that reused no port of
+ * its own, to be met by a peer's flow with the same reply tuple. */
+static int cmd_occupy(const char *dir, uint16_t port, uint8_t state,
+		      uint16_t owner)
+{
+	uint64_t now = baton_ct_now_ns();
+	struct be_stats *bs;
+	int fd;
+
+	if (open_pinned(dir, &fd, &bs))
+		return 1;
+	for (uint32_t b = 0; b < 2; b++) {
+		struct ct_v4_key fk = {
+			.saddr = htonl(0x0a000002),		/* 10.0.0.2 */
+			.daddr = htonl(0xc0000201 + b),		/* 192.0.2.1+ */
+			.sport = htons(port), .dport = htons(80),
+			.proto = IPPROTO_TCP,
+		};
+		struct ct_v4_key rk = {
+			.saddr = htonl(0x0a01000b + b),		/* 10.1.0.11+ */
+			.daddr = fk.saddr,
+			.sport = htons(8080), .dport = fk.sport,
+			.proto = IPPROTO_TCP,
+		};
+		struct ct_v4_entry fe, re;
+
+		fill_entry(&fe, &rk, CT_DIR_FWD, state, IPPROTO_TCP, now);
+		fill_entry(&re, &fk, CT_DIR_REV, state, IPPROTO_TCP, now);
+		fe.owner = re.owner = owner;
+		fe.flags = re.flags = CT_F_REMOTE;
+		if (bpf_map_update_elem(fd, &fk, &fe, BPF_ANY) ||
+		    bpf_map_update_elem(fd, &rk, &re, BPF_ANY)) {
+			fprintf(stderr, "occupy: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "unit"))
@@ -467,7 +513,12 @@ int main(int argc, char **argv)
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "bench"))
 		return cmd_bench((uint32_t)strtoul(argv[2], NULL, 0),
 				 argc == 4 ? argv[3] : NULL);
+	if (argc == 6 && !strcmp(argv[1], "occupy"))
+		return cmd_occupy(argv[2], (uint16_t)strtoul(argv[3], NULL, 0),
+				  (uint8_t)strtoul(argv[4], NULL, 0),
+				  (uint16_t)strtoul(argv[5], NULL, 0));
 	fprintf(stderr, "usage: ct_gc_check unit | insert PIN_DIR | "
-		"verify PIN_DIR | bench N [PIN_DIR]\n");
+		"verify PIN_DIR | bench N [PIN_DIR] | occupy PIN_DIR PORT "
+		"STATE OWNER\n");
 	return 2;
 }

@@ -24,7 +24,10 @@
 #    side (nftables), so lb1 sees the SYN and the backend's SYN-ACK and
 #    never the ACK (SYN_RECV) while the client counts the connection open;
 #    lb2 holds them too, and when the VIPs move to lb2 they complete there
-#    on the backends' next SYN-ACK and carry their exchange.
+#    on the backends' next SYN-ACK and carry their exchange;
+#  - a flow whose reply tuple lb2 holds for another flow that is over
+#    (TIME_WAIT) is still installed there (that pair goes); over a live one
+#    (ESTABLISHED) it is not, which is the control of that step.
 #
 # CONTROL: lb2 restarted without a sync section; the first check, run the
 # same way, must now find the flows missing, and the half-open connections
@@ -36,11 +39,12 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 nt_require_netns
-nt_require_cmd jq nft ss ping awk nsenter setsid
+nt_require_cmd jq nft ss ping awk nsenter setsid socat
 . "$NT_SRC/deploy/lab/lib.sh"
 LAB_NODES=2
 lab_init "$(nt_prefix s2)" || nt_fatal "bad prefix"
-nt_require_file "$LAB_TRAFFIC" "$LAB_BATOND" "$LAB_BATONCTL"
+GCCHECK=$NT_BUILD/node/baton_ct_gc_check
+nt_require_file "$LAB_TRAFFIC" "$LAB_BATOND" "$LAB_BATONCTL" "$GCCHECK"
 nt_require_sync
 
 # lb1 expires closed flows fast, lb2 slowly: a closed pair that leaves lb2
@@ -352,6 +356,30 @@ half_open s5
 nt_assert_eq "$HO_OK" $((2 * HO_CONNS)) \
 	"half-open connections that completed on lb2 after the VIPs moved"
 lab_activate 1 || nt_fatal "lab_activate 1"
+
+nt_step "6. a flow whose reply tuple a closed flow holds on lb2 is installed"
+# reuse_case PORT STATE: lb2 holds 10.1.0.1x:8080 -> 10.0.0.2:PORT for
+# other flows in STATE (copies of lb1's); a connection from the client's
+# PORT through lb1: "yes" if lb2 then has a copy of it.
+reuse_case() {
+	local port=$1 state=$2 i ans=no
+	"$GCCHECK" occupy "$(lab_node_pin 2)" "$port" "$state" 1 || return 1
+	(echo reuse; sleep 1) | ip netns exec "$LAB_NS_C" socat -t 2 - \
+		"TCP:$LAB_VIP_DNAT:80,bind=$LAB_CLIENT:$port" >/dev/null 2>&1 &
+	for ((i = 0; i < 20; i++)); do
+		sleep 0.1
+		lab_node_ctl 2 --json ct list | jq -e --argjson p "$port" \
+			--arg v "$LAB_VIP_DNAT" 'any(.[]; .dir == "fwd" and
+			.sport == $p and .dst == $v)' >/dev/null &&
+			{ ans=yes; break; }
+	done
+	wait
+	echo "$ans"
+}
+nt_assert_eq "$(reuse_case 40111 7)" yes \
+	"lb2 installed it over a TIME_WAIT pair (that flow is over)"
+nt_assert_eq "$(reuse_case 40112 4)" no \
+	"CONTROL: not over an ESTABLISHED pair (that flow would break)"
 
 [ "$NT_FAILS" -gt 0 ] && nt_sync_diag 1 2
 
