@@ -25,6 +25,7 @@
 #include "lib/lb.h"
 #include "lib/nat.h"
 #include "lib/fwd.h"
+#include "lib/reset.h"
 
 #ifndef EEXIST
 #define EEXIST 17
@@ -170,6 +171,8 @@ int tc_packet_func(struct __sk_buff *skb)
 		__u64 now = bpf_ktime_get_coarse_ns();
 
 		baton_count(ST_CT_HIT);
+		if (p.proto == IPPROTO_TCP && ct_resetting(e))
+			return ct_reset(skb, &key, e, &p, now);
 		ct_update(&key, e, &p, skb->len, now);
 		return ct_forward(skb, &p, e, now);
 	}

@@ -116,6 +116,9 @@ enum baton_drop {
 	DROP_SNAT_NO_CT = 13,	/* to a fullNAT source address:port, no ct */
 	DROP_RNAT_AMBIGUOUS = 14,/* asymmetric return: reply without ct from a
 				  * backend several DNAT services share */
+	DROP_CT_RESET = 15,	/* TCP segment of a flow being reset (its
+				 * backend went down, health.on_down: reset):
+				 * batond answers it with RSTs */
 	DROP_MAX
 };
 
@@ -227,6 +230,8 @@ struct nat_v4_svc {
 BATON_STATIC_ASSERT(sizeof(struct nat_v4_svc) == 16, "nat_v4_svc size");
 
 #define BE_F_ACTIVE	0x1	/* selectable for new flows */
+#define BE_F_DOWN	0x2	/* its health check failed (batond; the
+				 * datapath reads only BE_F_ACTIVE) */
 
 struct lb_v4_backend {
 	__be32 addr;
@@ -299,6 +304,11 @@ struct baton_cfg {
  *    (its owner still carries the client's packets).
  */
 #define BATON_CFG_F_ASYM	0x1
+/*
+ * Some backend's TCP flows are being reset (be_reset_map): the fast path
+ * looks its hits up there. Without it, that lookup is skipped.
+ */
+#define BATON_CFG_F_RESET	0x2
 
 /* ---- events (ct_events ring buffer) ------------------------------------ */
 
@@ -307,6 +317,9 @@ enum ct_event_type {
 	CT_EV_STATE = 2,	/* state changed (FIN, close) */
 	CT_EV_CLOSED = 3,	/* RST seen */
 	CT_EV_CLAIMED = 4,	/* this node took over a peer's flow */
+	CT_EV_RESET = 5,	/* a segment of a flow being reset was dropped:
+				 * key is its tuple, entry the half it hit,
+				 * seg_* the segment; batond answers with RSTs */
 };
 
 struct ct_v4_event {
@@ -317,8 +330,14 @@ struct ct_v4_event {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC when the change happened */
 	struct ct_v4_key key;	/* key of the forward entry */
 	struct ct_v4_entry entry;	/* the forward entry after the change */
+	/* CT_EV_RESET only (0 otherwise), host order. */
+	__u32 seg_seq;
+	__u32 seg_ack;
+	__u16 seg_len;		/* payload bytes */
+	__u8 seg_flags;		/* TCP flags byte */
+	__u8 seg_pad[5];
 };
-BATON_STATIC_ASSERT(sizeof(struct ct_v4_event) == 144, "ct_v4_event size");
+BATON_STATIC_ASSERT(sizeof(struct ct_v4_event) == 160, "ct_v4_event size");
 
 /* ---- helpers both sides use -------------------------------------------- */
 

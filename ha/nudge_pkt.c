@@ -53,7 +53,8 @@ static void ipv4_header(uint8_t *ip, uint16_t tot_len, uint8_t proto,
 	put_be16(ip + 10, (uint16_t)~baton_nudge_sum(ip, 20, 0));
 }
 
-size_t baton_nudge_tickle(uint8_t *buf, const struct baton_nudge_tuple *t)
+size_t baton_nudge_segment(uint8_t *buf, const struct baton_nudge_tuple *t,
+			   uint32_t seq, uint32_t ack, uint8_t flags)
 {
 	uint8_t *tcp = buf + 20;
 	uint32_t pseudo;
@@ -63,14 +64,21 @@ size_t baton_nudge_tickle(uint8_t *buf, const struct baton_nudge_tuple *t)
 	memset(tcp, 0, 20);
 	put_raw16(tcp, t->sport);
 	put_raw16(tcp + 2, t->dport);
-	/* sequence and acknowledgement 0: outside any window but by a
-	 * chance of a window in 2^32 (and then a bare ACK of nothing new) */
+	put_be32(tcp + 4, seq);
+	put_be32(tcp + 8, ack);
 	tcp[12] = 5 << 4;		/* data offset: 5 words */
-	tcp[13] = TCP_FLAG_ACK;
+	tcp[13] = flags;
 	/* pseudo header: addresses, protocol, TCP length */
 	pseudo = baton_nudge_sum(buf + 12, 8, IPPROTO_TCP + 20);
 	put_be16(tcp + 16, (uint16_t)~baton_nudge_sum(tcp, 20, pseudo));
 	return BATON_NUDGE_TICKLE_LEN;
+}
+
+size_t baton_nudge_tickle(uint8_t *buf, const struct baton_nudge_tuple *t)
+{
+	/* sequence and acknowledgement 0: outside any window but by a
+	 * chance of a window in 2^32 (and then a bare ACK of nothing new) */
+	return baton_nudge_segment(buf, t, 0, 0, TCP_FLAG_ACK);
 }
 
 size_t baton_nudge_icmp(uint8_t *buf, uint32_t from,

@@ -41,6 +41,13 @@ struct baton_nudge_tuple {
 	uint16_t sport, dport;
 };
 
+/* A bare TCP segment (no options, no payload, window 0) from
+ * t->saddr:sport to t->daddr:dport with seq, ack (host order) and the
+ * flags byte into buf (at least BATON_NUDGE_TICKLE_LEN bytes). Returns its
+ * length. A RST is one of these too (node/reset.h). */
+size_t baton_nudge_segment(uint8_t *buf, const struct baton_nudge_tuple *t,
+			   uint32_t seq, uint32_t ack, uint8_t flags);
+
 /* The tickle from t->saddr:sport to t->daddr:dport into buf (at least
  * BATON_NUDGE_TICKLE_LEN bytes). Returns its length. */
 size_t baton_nudge_tickle(uint8_t *buf, const struct baton_nudge_tuple *t);

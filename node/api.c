@@ -254,6 +254,33 @@ static int cmd_service_remove(struct batond *d, json_t *req, json_t **data,
 
 /* ---- backends ---------------------------------------------------------- */
 
+/* null for a service without checks, else its probes' verdict. */
+static json_t *health_json(struct batond *d, const struct baton_service_cfg *sc,
+			   const struct baton_backend_cfg *b)
+{
+	struct baton_hc_id id = {
+		.vip = sc->vip, .vport = sc->port, .proto = sc->proto,
+		.addr = b->addr, .port = b->port,
+	};
+	const struct baton_hc_status *st = baton_health_get(d->health, &id);
+
+	if (sc->health.type == BATON_HC_NONE)
+		return json_null();
+	if (!st)	/* not probed yet: what the datapath has */
+		return json_pack("{s:s}", "state", b->down ? "down" : "up");
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:s}",
+			 "state", st->up ? "up" : "down",
+			 "check", baton_hc_type_str(sc->health.type),
+			 "ok_run", (json_int_t)st->ok_run,
+			 "fail_run", (json_int_t)st->fail_run,
+			 "probes", (json_int_t)st->probes,
+			 "failures", (json_int_t)st->failures,
+			 "changes", (json_int_t)st->changes,
+			 "changed_at", (json_int_t)st->changed_at,
+			 "last_ms", (int)st->last_ms,
+			 "last_error", st->last_error);
+}
+
 static void backend_rows(struct batond *d, const struct baton_service_cfg *sc,
 			 json_t *arr)
 {
@@ -274,13 +301,14 @@ static void backend_rows(struct batond *d, const struct baton_service_cfg *sc,
 			flows = __atomic_load_n(&bs->flows, __ATOMIC_RELAXED);
 		}
 		json_array_append_new(arr, json_pack(
-			"{s:s, s:o, s:i, s:I, s:I, s:I}",
+			"{s:s, s:o, s:i, s:I, s:I, s:I, s:o}",
 			"service", name,
 			"address", ip_json(b->addr),
 			"port", (int)b->port,
 			"weight", (json_int_t)b->weight,
 			"active", (json_int_t)active,
-			"flows", (json_int_t)flows));
+			"flows", (json_int_t)flows,
+			"health", health_json(d, sc, b)));
 	}
 }
 

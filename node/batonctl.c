@@ -548,10 +548,31 @@ static void print_services(json_t *data)
 	tbl_print(&t);
 }
 
+/* "-" without checks, else "up"/"down" and, after a failed probe, why. */
+static void cell_health(struct table *t, json_t *o)
+{
+	json_t *h = json_object_get(o, "health");
+	char buf[160];
+	const char *err;
+
+	if (!json_is_object(h)) {
+		tbl_put(t, "-");
+		return;
+	}
+	err = json_string_value(json_object_get(h, "last_error"));
+	if (json_integer_value(json_object_get(h, "fail_run")) && err && *err)
+		snprintf(buf, sizeof(buf), "%s (%s)",
+			 json_string_value(json_object_get(h, "state")), err);
+	else
+		snprintf(buf, sizeof(buf), "%s",
+			 json_string_value(json_object_get(h, "state")));
+	tbl_put(t, buf);
+}
+
 static void print_backends(json_t *data)
 {
 	static const char *const h[] = { "SERVICE", "BACKEND", "WEIGHT",
-					 "ACTIVE", "FLOWS", NULL };
+					 "ACTIVE", "FLOWS", "HEALTH", NULL };
 	struct table t = {};
 	json_t *o;
 	size_t i;
@@ -563,6 +584,7 @@ static void print_backends(json_t *data)
 		cell(&t, o, "weight");
 		cell(&t, o, "active");
 		cell(&t, o, "flows");
+		cell_health(&t, o);
 	}
 	tbl_print(&t);
 }

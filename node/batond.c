@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #include "batond.h"
 #include "log.h"
+#include "svcspec.h"
 
 #define SUB "batond"
 #define ERRLEN 1024
@@ -36,11 +38,59 @@ static void usage(FILE *f)
 		"  -h, --help           this text\n");
 }
 
+/*
+ * A backend's health is run time state, not the file's: take it from the
+ * probes (the one a probe just changed included). A backend not probed yet
+ * is up; one of a service without checks always is.
+ */
+static void carry_down(struct batond *d, struct baton_config *next)
+{
+	for (size_t i = 0; i < next->nservices; i++) {
+		struct baton_service_cfg *sc = &next->services[i];
+
+		for (size_t b = 0; b < sc->nbackends; b++) {
+			struct baton_backend_cfg *be = &sc->backends[b];
+			struct baton_hc_id id = {
+				.vip = sc->vip, .vport = sc->port,
+				.proto = sc->proto, .addr = be->addr,
+				.port = be->port,
+			};
+			const struct baton_hc_status *st =
+				baton_health_get(d->health, &id);
+
+			if (sc->health.type == BATON_HC_NONE)
+				be->down = false;
+			else if (st)
+				be->down = !st->up;
+			else if (d->health)
+				be->down = false;
+			/* else: before the probes start, be->down was
+			 * seeded from the pinned tables */
+		}
+	}
+}
+
+/* After d->cfg changed: new backends get probes, removed ones lose theirs;
+ * the datapath looks for flows to reset while some backend's are. */
+static void health_follow(struct batond *d)
+{
+	int ret;
+
+	if (d->health && baton_health_configure(d->health, &d->cfg))
+		log_err("health", "out of memory: probes not updated to the "
+			"new services");
+	ret = baton_loader_cfg_flag(&d->ld, BATON_CFG_F_RESET,
+				    baton_services_resetting(d->svcs));
+	if (ret)
+		log_err("health", "baton_cfg reset flag: %s", strerror(-ret));
+}
+
 int batond_apply_services(struct batond *d, struct baton_config *next,
 			  char *err, size_t errlen)
 {
 	int ret;
 
+	carry_down(d, next);
 	ret = baton_config_validate(next, err, errlen);
 	if (!ret)
 		ret = baton_services_apply(d->svcs, next, err, errlen);
@@ -51,6 +101,7 @@ int batond_apply_services(struct batond *d, struct baton_config *next,
 	baton_config_free(&d->cfg);
 	d->cfg = *next;
 	memset(next, 0, sizeof(*next));
+	health_follow(d);
 	return 0;
 }
 
@@ -164,6 +215,7 @@ static void reload(struct batond *d)
 	if (ret)
 		goto out_free;
 
+	carry_down(d, &next);
 	ret = baton_services_apply(d->svcs, &next, err, sizeof(err));
 	if (ret)
 		goto out_free;
@@ -196,6 +248,7 @@ static void reload(struct batond *d)
 
 	baton_config_free(&d->cfg);
 	d->cfg = next;
+	health_follow(d);
 	log_info(SUB, "reloaded %s: %zu services, %zu interfaces", d->cfg.path,
 		 d->cfg.nservices, d->cfg.nifaces);
 	return;
@@ -218,6 +271,10 @@ static void stop(struct batond *d)
 	 * move the VIP now (track FAULT), not when the programs are gone. */
 	if (!(d->keep_datapath_arg || d->cfg.keep_datapath))
 		baton_ha_datapath(d->ha, false);
+	baton_health_free(d->health);
+	d->health = NULL;
+	baton_reset_free(d->reset);
+	d->reset = NULL;
 	baton_ha_stop(d->ha);
 	d->ha = NULL;
 	baton_sync_stop(d->sync);
@@ -299,6 +356,7 @@ static int datapath_start(struct batond *d, char *err, size_t errlen)
 		return ret;
 	d->svcs = baton_services_init(d->ld.nat_fd, d->ld.lb_fd,
 				     d->ld.snat_fd, d->ld.rnat_fd,
+				     d->ld.reset_fd,
 				     d->ld.be_stats);
 	if (!d->svcs) {
 		ret = -ENOMEM;
@@ -314,6 +372,9 @@ static int datapath_start(struct batond *d, char *err, size_t errlen)
 				 strerror(-ret));
 			goto out_release;
 		}
+		/* A backend the last batond found down stays out until
+		 * its probes pass. */
+		baton_services_seed_down(d->svcs, &d->cfg);
 	} else {
 		d->svcs->hash_seed = d->cfg.hash_seed;
 	}
@@ -363,7 +424,10 @@ static int on_ct_event(const struct ct_v4_event *ev, void *arg)
 {
 	struct batond *d = arg;
 
-	baton_sync_on_event(d->sync, ev);
+	if (ev->type == CT_EV_RESET)
+		baton_reset_on_event(d->reset, ev);
+	else
+		baton_sync_on_event(d->sync, ev);
 	return 0;
 }
 
@@ -412,8 +476,6 @@ static int sync_start(struct batond *d, char *err, size_t errlen)
 		baton_sync_set_peer_hook(d->sync, baton_ha_sync_hook, d->ha);
 		baton_ha_set_sync(d->ha, d->sync);
 	}
-	baton_events_set_handler(d->ev, on_ct_event, d);
-	baton_ct_gc_on_delete(d->gc, on_ct_deleted, d);
 	if (baton_sync_start(d->sync)) {
 		snprintf(err, errlen, "sync: cannot listen on %.200s",
 			 d->cfg.sync.listen);
@@ -435,6 +497,60 @@ static int ha_start(struct batond *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* A probe changed a backend's state: take it out of selection or put it
+ * back (carry_down reads the new state), then its flows per on_down. */
+static int on_health(void *arg, const struct baton_hc_id *id, bool up,
+		     const char *why)
+{
+	struct batond *d = arg;
+	const struct baton_service_cfg *sc;
+	struct baton_config next;
+	struct baton_reset_done done;
+	char err[ERRLEN], svc[BATON_SPEC_STRLEN], be[BATON_SPEC_STRLEN];
+	int ret, svc_id, be_id;
+
+	baton_svc_spec_str(id->vip, id->vport, id->proto, svc);
+	baton_be_spec_str(id->addr, id->port, be);
+	ret = baton_config_copy(&next, &d->cfg);
+	if (ret) {
+		snprintf(err, sizeof(err), "out of memory");
+	} else {
+		ret = batond_apply_services(d, &next, err, sizeof(err));
+	}
+	if (ret) {
+		log_err("health", "service %s backend %s is %s (%s) but "
+			"could not be taken %s selection: %s", svc, be,
+			up ? "up" : "down", why, up ? "into" : "out of", err);
+		return ret;
+	}
+	sc = baton_config_find_service(&d->cfg, id->vip, id->vport,
+				       id->proto);
+	if (up) {
+		log_info("health", "service %s backend %s is up: %s; it takes "
+			 "new flows again", svc, be, why);
+		return 0;
+	}
+	if (!sc || sc->health.on_down != BATON_HC_RESET) {
+		log_warn("health", "service %s backend %s is down: %s; it takes "
+			 "no new flows, its flows go on", svc, be, why);
+		return 0;
+	}
+	svc_id = baton_services_find(d->svcs, id->vip, id->vport, id->proto);
+	be_id = baton_services_find_be(d->svcs, svc_id, id->addr, id->port);
+	if (be_id < 0 || baton_reset_backend(d->reset, (uint16_t)svc_id,
+					     (uint16_t)be_id, &done)) {
+		log_warn("health", "service %s backend %s is down: %s; it takes "
+			 "no new flows, its TCP flows are reset at their next "
+			 "segment", svc, be, why);
+		return 0;
+	}
+	log_warn("health", "service %s backend %s is down: %s; it takes no "
+		 "new flows, its flows are reset (%zu entries: %" PRIu64
+		 " TCP flows tickled, %" PRIu64 " UDP/ICMP entries deleted)",
+		 svc, be, why, done.entries, done.tickled, done.deleted);
+	return 0;
+}
+
 static int loop_start(struct batond *d, char *err, size_t errlen)
 {
 	int ret;
@@ -447,6 +563,18 @@ static int loop_start(struct batond *d, char *err, size_t errlen)
 		return ret;
 	}
 	baton_ct_gc_configure(d->gc, &d->cfg);
+	/* Sync (if any) and resets follow the datapath's events and what
+	 * the GC and batonctl ct flush delete. */
+	baton_events_set_handler(d->ev, on_ct_event, d);
+	baton_ct_gc_on_delete(d->gc, on_ct_deleted, d);
+	d->reset = baton_reset_init(d->ld.ct_fd, d->ld.be_stats,
+				    on_ct_deleted, d);
+	d->health = baton_health_init(d->loop, on_health, d);
+	if (!d->reset || !d->health ||
+	    baton_health_configure(d->health, &d->cfg)) {
+		snprintf(err, errlen, "health checks: out of memory");
+		return -ENOMEM;
+	}
 	ret = ha_start(d, err, errlen);
 	if (!ret)
 		ret = sync_start(d, err, errlen);

@@ -17,6 +17,8 @@
 #include "ct.h"
 #include "ctl.h"
 #include "events.h"
+#include "health.h"
+#include "reset.h"
 #include "loader.h"
 #include "services.h"
 #include "../sync/sync.h"
@@ -37,6 +39,8 @@ struct batond {
 	struct baton_ctl *ctl;
 	struct baton_sync *sync;	/* NULL without a sync: section */
 	struct baton_ha *ha;		/* NULL without an ha: section */
+	struct baton_health *health;	/* backend probes */
+	struct baton_reset *reset;	/* health.on_down: reset */
 
 	uv_signal_t sig_term;
 	uv_signal_t sig_int;

@@ -44,6 +44,15 @@
 #define PORT_MIN	1u
 #define PORT_MAX	65535u
 #define WEIGHT_MAX	65535u
+#define HC_INTERVAL_MIN	100u
+#define HC_INTERVAL_MAX	3600000u
+#define HC_INTERVAL_DEFAULT 2000u
+#define HC_TIMEOUT_MIN	10u
+#define HC_TIMEOUT_DEFAULT 1000u
+#define HC_COUNT_MAX	100u
+#define HC_TYPE_CHOICES	"tcp|http|udp"
+#define HC_ON_DOWN_CHOICES "keep|reset"
+#define HC_STATUS_WHAT	"a status 100..599 or a range LOW-HIGH of them"
 #define NODE_ID_MIN	1u
 #define NODE_ID_MAX	UINT32_MAX
 #define CT_MAX_MIN	1024u
@@ -147,6 +156,17 @@ static const char *const ct_state_names[CT_STATE_MAX] = {
 	[CT_STATE_CLOSED] = "CLOSED",
 };
 
+static const char *const hc_type_names[BATON_HC_MAX] = {
+	[BATON_HC_TCP] = "tcp",
+	[BATON_HC_HTTP] = "http",
+	[BATON_HC_UDP] = "udp",
+};
+
+static const char *const hc_on_down_names[] = {
+	[BATON_HC_KEEP] = "keep",
+	[BATON_HC_RESET] = "reset",
+};
+
 static const char *const xdp_names[] = {
 	[BATON_XDP_NATIVE] = "native",
 	[BATON_XDP_GENERIC] = "generic",
@@ -226,6 +246,43 @@ const char *baton_proto_str(int proto)
 const char *baton_ct_state_str(int state)
 {
 	return index_name(ct_state_names, ARRAY_LEN(ct_state_names), state);
+}
+
+int baton_hc_type_from_str(const char *s)
+{
+	return name_index(hc_type_names, ARRAY_LEN(hc_type_names), s);
+}
+
+const char *baton_hc_type_str(int type)
+{
+	return type == BATON_HC_NONE ? "none" :
+	       index_name(hc_type_names, ARRAY_LEN(hc_type_names), type);
+}
+
+static int hc_on_down_from_str(const char *s)
+{
+	return name_index(hc_on_down_names, ARRAY_LEN(hc_on_down_names), s);
+}
+
+const char *baton_hc_on_down_str(int on_down)
+{
+	return index_name(hc_on_down_names, ARRAY_LEN(hc_on_down_names),
+			  on_down);
+}
+
+bool baton_health_cfg_equal(const struct baton_health_cfg *a,
+			    const struct baton_health_cfg *b)
+{
+	return a->type == b->type && a->on_down == b->on_down &&
+	       a->port == b->port && a->interval_ms == b->interval_ms &&
+	       a->timeout_ms == b->timeout_ms && a->rise == b->rise &&
+	       a->fall == b->fall && !strcmp(a->path, b->path) &&
+	       !strcmp(a->host, b->host) && a->status_min == b->status_min &&
+	       a->status_max == b->status_max &&
+	       a->send_len == b->send_len &&
+	       !memcmp(a->send, b->send, a->send_len) &&
+	       a->expect_len == b->expect_len &&
+	       !memcmp(a->expect, b->expect, a->expect_len);
 }
 
 static int xdp_from_str(const char *s)
@@ -1382,12 +1439,98 @@ static int validate_backends(const struct baton_config *cfg, size_t si,
 	return 0;
 }
 
+/* An HTTP path or Host value: printable ASCII without blanks (it goes
+ * into the request line and a header as it is). */
+static bool hc_text_ok(const char *s, bool path)
+{
+	size_t n = strnlen(s, BATON_HC_TEXT_MAX);
+
+	if (!n || n == BATON_HC_TEXT_MAX || (path && s[0] != '/'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+#define HC_PATH_WHAT	"a path starting with '/', 1..255 printable " \
+			"characters without blanks"
+#define HC_HOST_WHAT	"a host name of 1..255 printable characters " \
+			"without blanks"
+
+static int validate_health(const struct baton_config *cfg, size_t si,
+			   char *err, size_t errlen)
+{
+	const struct baton_service_cfg *s = &cfg->services[si];
+	const struct baton_health_cfg *h = &s->health;
+	char where[PATH_MAX + KEY_MAX];
+	int line = s->line > 0 ? h->line : 0;
+
+	if (h->type == BATON_HC_NONE)
+		return 0;
+#define HC_FAIL(key, ...)						\
+	do {								\
+		svc_where(cfg, si, line, "health." key, where,		\
+			  sizeof(where));				\
+		bprintf(err, errlen, "%s: " __VA_ARGS__);		\
+		return -EINVAL;						\
+	} while (0)
+	if (h->type >= BATON_HC_MAX)
+		HC_FAIL("type", "expected one of tcp|http|udp, got type %u",
+			where, h->type);
+	if (h->on_down > BATON_HC_RESET)
+		HC_FAIL("on_down", "expected one of keep|reset, got %u",
+			where, h->on_down);
+	if (h->interval_ms < HC_INTERVAL_MIN || h->interval_ms > HC_INTERVAL_MAX)
+		HC_FAIL("interval_ms", "expected a number in %u..%u, got "
+			"'%" PRIu32 "'", where, HC_INTERVAL_MIN,
+			HC_INTERVAL_MAX, h->interval_ms);
+	/* One probe at a time per backend: the next starts on schedule. */
+	if (h->timeout_ms < HC_TIMEOUT_MIN || h->timeout_ms > h->interval_ms)
+		HC_FAIL("timeout_ms", "expected a number in %u..%" PRIu32
+			" (at most interval_ms), got '%" PRIu32 "'", where,
+			HC_TIMEOUT_MIN, h->interval_ms, h->timeout_ms);
+	if (h->rise < 1 || h->rise > HC_COUNT_MAX)
+		HC_FAIL("rise", "expected a number in 1..%u, got '%" PRIu32
+			"'", where, HC_COUNT_MAX, h->rise);
+	if (h->fall < 1 || h->fall > HC_COUNT_MAX)
+		HC_FAIL("fall", "expected a number in 1..%u, got '%" PRIu32
+			"'", where, HC_COUNT_MAX, h->fall);
+	if (s->proto == IPPROTO_ICMP && !h->port)
+		HC_FAIL("port", "required for an icmp service (its backends "
+			"have no port to probe), expected a number in "
+			"1..65535", where);
+	if (h->type == BATON_HC_HTTP) {
+		if (!hc_text_ok(h->path, true))
+			HC_FAIL("path", "expected " HC_PATH_WHAT, where);
+		if (h->host[0] && !hc_text_ok(h->host, false))
+			HC_FAIL("host", "expected " HC_HOST_WHAT, where);
+		if (h->status_min < 100 || h->status_max > 599 ||
+		    h->status_min > h->status_max)
+			HC_FAIL("status", "expected a status 100..599 or a "
+				"range LOW-HIGH of them, got %u-%u", where,
+				h->status_min, h->status_max);
+	} else if (h->path[0] || h->host[0]) {
+		HC_FAIL("path", "expected path and host only with type http, "
+			"got type %s", where, baton_hc_type_str(h->type));
+	}
+	if (h->type != BATON_HC_UDP && (h->send_len || h->expect_len))
+		HC_FAIL("send", "expected send and expect only with type udp, "
+			"got type %s", where, baton_hc_type_str(h->type));
+	if (h->send_len > BATON_HC_DATA_MAX || h->expect_len > BATON_HC_DATA_MAX)
+		HC_FAIL("send", "expected at most %d bytes", where,
+			BATON_HC_DATA_MAX);
+#undef HC_FAIL
+	return 0;
+}
+
 static int validate_service(const struct baton_config *cfg, size_t si,
 			    char *err, size_t errlen)
 {
 	const struct baton_service_cfg *s = &cfg->services[si];
 	char where[PATH_MAX + KEY_MAX], ip[INET_ADDRSTRLEN], name[64];
 	size_t j;
+	int ret;
 
 	if (s->proto != IPPROTO_TCP && s->proto != IPPROTO_UDP &&
 	    s->proto != IPPROTO_ICMP) {
@@ -1468,6 +1611,9 @@ static int validate_service(const struct baton_config *cfg, size_t si,
 				svc_str(s, name, sizeof(name)), j);
 		return -EINVAL;
 	}
+	ret = validate_health(cfg, si, err, errlen);
+	if (ret)
+		return ret;
 	return validate_backends(cfg, si, err, errlen);
 }
 
@@ -2803,7 +2949,206 @@ static int parse_backend(struct parser *p, yaml_node_t *n, const char *path,
 	return ret;
 }
 
-enum { S_VIP, S_PORT, S_PROTO, S_MODE, S_ALGO, S_SNAT, S_BACKENDS, S_MAX };
+enum { HC_TYPE, HC_PORT, HC_INTERVAL, HC_TIMEOUT, HC_RISE, HC_FALL,
+       HC_ON_DOWN, HC_PATH, HC_HOST, HC_STATUS, HC_SEND, HC_EXPECT, HC_MAX };
+static const char *const hc_keys[HC_MAX] = {
+	[HC_TYPE] = "type",
+	[HC_PORT] = "port",
+	[HC_INTERVAL] = "interval_ms",
+	[HC_TIMEOUT] = "timeout_ms",
+	[HC_RISE] = "rise",
+	[HC_FALL] = "fall",
+	[HC_ON_DOWN] = "on_down",
+	[HC_PATH] = "path",
+	[HC_HOST] = "host",
+	[HC_STATUS] = "status",
+	[HC_SEND] = "send",
+	[HC_EXPECT] = "expect",
+};
+
+/* "200" or "200-399". */
+static bool status_parse(const char *s, uint16_t *lo, uint16_t *hi)
+{
+	char buf[16], *dash;
+	uint32_t a, b;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (dash)
+		*dash = '\0';
+	if (parse_u32(buf, &a) || (dash && parse_u32(dash + 1, &b)))
+		return false;
+	if (!dash)
+		b = a;
+	if (a < 100 || b > 599 || a > b)
+		return false;
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+	return true;
+}
+
+/* A scalar of 1..max-1 bytes (text) into dst, NUL-terminated. */
+static int get_text(struct parser *p, yaml_node_t *n, const char *key,
+		    const char *what, char *dst, size_t max)
+{
+	const char *s;
+	int ret = scalar(p, n, key, what, &s);
+
+	if (ret)
+		return ret;
+	if (!n->data.scalar.length || n->data.scalar.length >= max)
+		return expect(p, n, key, what);
+	memcpy(dst, s, n->data.scalar.length + 1);
+	return 0;
+}
+
+/* A scalar of 0..BATON_HC_DATA_MAX bytes (a datagram's payload). */
+static int get_data(struct parser *p, yaml_node_t *n, const char *key,
+		    uint8_t *dst, uint32_t *len)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "a string of at most %d bytes",
+		 BATON_HC_DATA_MAX);
+	if (n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.length > BATON_HC_DATA_MAX)
+		return expect(p, n, key, what);
+	memcpy(dst, n->data.scalar.value, n->data.scalar.length);
+	*len = (uint32_t)n->data.scalar.length;
+	return 0;
+}
+
+static int parse_health(struct parser *p, yaml_node_t *n, const char *path,
+			struct baton_health_cfg *h)
+{
+	yaml_node_t *v[HC_MAX];
+	char key[KEY_MAX];
+	uint32_t x;
+	int ret, e = 0;
+
+	ret = map_fields(p, n, path, hc_keys, HC_MAX, v);
+	if (ret || !n || is_null(n))
+		return ret;
+	h->line = node_line(n);
+	h->interval_ms = HC_INTERVAL_DEFAULT;
+	h->rise = 2;
+	h->fall = 3;
+	h->status_min = 200;
+	h->status_max = 399;
+	key_join(key, sizeof(key), path, "type");
+	if (!v[HC_TYPE])
+		return perr(p, h->line, key, "required key missing, expected "
+			    "one of " HC_TYPE_CHOICES);
+	ret = get_choice(p, v[HC_TYPE], key, HC_TYPE_CHOICES,
+			 baton_hc_type_from_str, &e);
+	if (ret)
+		return ret;
+	h->type = (uint8_t)e;
+	if (v[HC_PORT]) {
+		key_join(key, sizeof(key), path, "port");
+		ret = get_u32(p, v[HC_PORT], key, PORT_MIN, PORT_MAX, &x);
+		if (ret)
+			return ret;
+		h->port = (uint16_t)x;
+	}
+	if (v[HC_INTERVAL]) {
+		key_join(key, sizeof(key), path, "interval_ms");
+		ret = get_u32(p, v[HC_INTERVAL], key, HC_INTERVAL_MIN,
+			      HC_INTERVAL_MAX, &h->interval_ms);
+		if (ret)
+			return ret;
+	}
+	h->timeout_ms = h->interval_ms < HC_TIMEOUT_DEFAULT ?
+			h->interval_ms : HC_TIMEOUT_DEFAULT;
+	if (v[HC_TIMEOUT]) {
+		key_join(key, sizeof(key), path, "timeout_ms");
+		ret = get_u32(p, v[HC_TIMEOUT], key, HC_TIMEOUT_MIN,
+			      h->interval_ms, &h->timeout_ms);
+		if (ret)
+			return ret;
+	}
+	if (v[HC_RISE]) {
+		key_join(key, sizeof(key), path, "rise");
+		ret = get_u32(p, v[HC_RISE], key, 1, HC_COUNT_MAX, &h->rise);
+		if (ret)
+			return ret;
+	}
+	if (v[HC_FALL]) {
+		key_join(key, sizeof(key), path, "fall");
+		ret = get_u32(p, v[HC_FALL], key, 1, HC_COUNT_MAX, &h->fall);
+		if (ret)
+			return ret;
+	}
+	if (v[HC_ON_DOWN]) {
+		key_join(key, sizeof(key), path, "on_down");
+		ret = get_choice(p, v[HC_ON_DOWN], key, HC_ON_DOWN_CHOICES,
+				 hc_on_down_from_str, &e);
+		if (ret)
+			return ret;
+		h->on_down = (uint8_t)e;
+	}
+	if (h->type != BATON_HC_HTTP) {
+		yaml_node_t *only = v[HC_PATH] ? v[HC_PATH] :
+				    v[HC_HOST] ? v[HC_HOST] : v[HC_STATUS];
+
+		if (only)
+			return perr(p, node_line(only), path, "path, host "
+				    "and status apply only to type http, got "
+				    "type %s", baton_hc_type_str(h->type));
+	} else {
+		strcpy(h->path, "/");
+	}
+	if (h->type != BATON_HC_UDP && (v[HC_SEND] || v[HC_EXPECT]))
+		return perr(p, node_line(v[HC_SEND] ? v[HC_SEND] :
+					 v[HC_EXPECT]), path, "send and "
+			    "expect apply only to type udp, got type %s",
+			    baton_hc_type_str(h->type));
+	if (v[HC_PATH]) {
+		key_join(key, sizeof(key), path, "path");
+		ret = get_text(p, v[HC_PATH], key, HC_PATH_WHAT, h->path,
+			       sizeof(h->path));
+		if (!ret && !hc_text_ok(h->path, true))
+			ret = expect(p, v[HC_PATH], key, HC_PATH_WHAT);
+		if (ret)
+			return ret;
+	}
+	if (v[HC_HOST]) {
+		key_join(key, sizeof(key), path, "host");
+		ret = get_text(p, v[HC_HOST], key, HC_HOST_WHAT, h->host,
+			       sizeof(h->host));
+		if (!ret && !hc_text_ok(h->host, false))
+			ret = expect(p, v[HC_HOST], key, HC_HOST_WHAT);
+		if (ret)
+			return ret;
+	}
+	if (v[HC_STATUS]) {
+		const char *st;
+
+		key_join(key, sizeof(key), path, "status");
+		ret = scalar(p, v[HC_STATUS], key, HC_STATUS_WHAT, &st);
+		if (ret)
+			return ret;
+		if (!status_parse(st, &h->status_min, &h->status_max))
+			return expect(p, v[HC_STATUS], key, HC_STATUS_WHAT);
+	}
+	if (v[HC_SEND]) {
+		key_join(key, sizeof(key), path, "send");
+		ret = get_data(p, v[HC_SEND], key, h->send, &h->send_len);
+		if (ret)
+			return ret;
+	}
+	if (v[HC_EXPECT]) {
+		key_join(key, sizeof(key), path, "expect");
+		ret = get_data(p, v[HC_EXPECT], key, h->expect,
+			       &h->expect_len);
+	}
+	return ret;
+}
+
+enum { S_VIP, S_PORT, S_PROTO, S_MODE, S_ALGO, S_SNAT, S_HEALTH, S_BACKENDS,
+       S_MAX };
 static const char *const svc_keys[S_MAX] = {
 	[S_VIP] = "vip",
 	[S_PORT] = "port",
@@ -2811,6 +3156,7 @@ static const char *const svc_keys[S_MAX] = {
 	[S_MODE] = "mode",
 	[S_ALGO] = "algorithm",
 	[S_SNAT] = "snat",
+	[S_HEALTH] = "health",
 	[S_BACKENDS] = "backends",
 };
 
@@ -2878,6 +3224,13 @@ static int parse_service(struct parser *p, yaml_node_t *n, const char *path,
 		if (!s->snat)
 			return expect(p, v[S_SNAT], key, "a non-zero IPv4 "
 				      "address");
+	}
+
+	if (v[S_HEALTH]) {
+		key_join(key, sizeof(key), path, "health");
+		ret = parse_health(p, v[S_HEALTH], key, &s->health);
+		if (ret)
+			return ret;
 	}
 
 	key_join(key, sizeof(key), path, "backends");

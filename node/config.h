@@ -36,7 +36,55 @@ struct baton_backend_cfg {
 	uint32_t addr;		/* host order */
 	uint16_t port;		/* host order; 0 for ICMP */
 	uint32_t weight;	/* 0 = drained (no new flows) */
+	/* Run time, never from a file: its health check says it is down,
+	 * so it takes no new flows (node/health.h). batond carries it over
+	 * reloads and live changes; false without a health: section. */
+	bool down;
 	int line;		/* where it was declared, 0 if added live */
+};
+
+/*
+ * services[].health: batond probes every backend of the service from this
+ * node (node/health.h). A backend leaves selection after `fall` failed
+ * probes in a row (or the first one, before it has ever passed) and comes
+ * back after `rise` good ones.
+ */
+enum baton_hc_type {
+	BATON_HC_NONE = 0,	/* no health: section: always selectable */
+	BATON_HC_TCP = 1,	/* a TCP connect completes */
+	BATON_HC_HTTP = 2,	/* GET path answers with a status in range */
+	BATON_HC_UDP = 3,	/* a datagram is answered (no ICMP error) */
+	BATON_HC_MAX
+};
+
+/* What happens to the flows of a backend that goes down. */
+enum baton_hc_on_down {
+	BATON_HC_KEEP = 0,	/* they go on until they close or expire */
+	BATON_HC_RESET = 1,	/* TCP: both ends get a RST; UDP, ICMP: the
+				 * entries go, the next packet is balanced
+				 * anew */
+};
+
+#define BATON_HC_TEXT_MAX	256	/* path, host (with the NUL) */
+#define BATON_HC_DATA_MAX	128	/* send, expect (bytes) */
+
+struct baton_health_cfg {
+	uint8_t type;		/* enum baton_hc_type */
+	uint8_t on_down;	/* enum baton_hc_on_down */
+	uint16_t port;		/* probe port; 0: the backend's port */
+	uint32_t interval_ms;	/* between probes of one backend */
+	uint32_t timeout_ms;	/* a probe's limit, <= interval_ms */
+	uint32_t rise;		/* good probes in a row to come back */
+	uint32_t fall;		/* failed probes in a row to leave */
+	char path[BATON_HC_TEXT_MAX];	/* http: request path, "/..." */
+	char host[BATON_HC_TEXT_MAX];	/* http: Host; "" = backend address */
+	uint16_t status_min;	/* http: accepted status range */
+	uint16_t status_max;
+	uint32_t send_len;	/* udp: the probe's payload */
+	uint8_t send[BATON_HC_DATA_MAX];
+	uint32_t expect_len;	/* udp: a reply must begin with this */
+	uint8_t expect[BATON_HC_DATA_MAX];
+	int line;
 };
 
 struct baton_service_cfg {
@@ -46,6 +94,7 @@ struct baton_service_cfg {
 	uint8_t mode;		/* enum baton_mode */
 	uint8_t algo;		/* enum baton_algo */
 	uint32_t snat;		/* fullNAT source address, host order; 0 if none */
+	struct baton_health_cfg health;
 	size_t nbackends;
 	struct baton_backend_cfg backends[BATON_MAX_BACKENDS];
 	int line;
@@ -259,5 +308,12 @@ const char *baton_mode_str(int mode);
 const char *baton_algo_str(int algo);
 const char *baton_proto_str(int proto);
 const char *baton_ct_state_str(int state);
+int baton_hc_type_from_str(const char *s);
+const char *baton_hc_type_str(int type);
+const char *baton_hc_on_down_str(int on_down);
+
+/* Whether two health sections ask for the same probes (lines aside). */
+bool baton_health_cfg_equal(const struct baton_health_cfg *a,
+			    const struct baton_health_cfg *b);
 
 #endif /* BATON_CONFIG_H */

@@ -172,18 +172,34 @@ int baton_ct_cursor_next(int map_fd, struct baton_ct_cursor *c,
 			  chunk, n);
 }
 
+int baton_ct_delete(int map_fd, struct be_stats *be_stats,
+		    const struct ct_v4_key *k, const struct ct_v4_entry *e,
+		    baton_ct_deleted_fn fn, void *arg)
+{
+	int ret = 0;
+
+	/* ENOENT: the datapath, or a pass through the other half of the
+	 * pair (a stale copy of it may still be in the batch), took it. */
+	if (bpf_map_delete_elem(map_fd, k))
+		return 0;
+	if (uncount(be_stats, e))
+		ret = 2;
+	if (fn)
+		fn(k, e, arg);
+	return ret ? ret : 1;
+}
+
 static bool delete_entry(struct baton_ct_scan *sc, const struct ct_v4_key *k,
 			 const struct ct_v4_entry *e, struct baton_ct_stats *st)
 {
-	/* ENOENT: the datapath, or this pass through the other half of the
-	 * pair (a stale copy of it may still be in the batch), took it. */
-	if (bpf_map_delete_elem(sc->map_fd, k))
+	int ret = baton_ct_delete(sc->map_fd, sc->be_stats, k, e,
+				  sc->on_delete, sc->on_delete_arg);
+
+	if (!ret)
 		return false;
 	st->deleted++;
-	if (uncount(sc->be_stats, e))
+	if (ret == 2)
 		st->uncounted++;
-	if (sc->on_delete)
-		sc->on_delete(k, e, sc->on_delete_arg);
 	return true;
 }
 

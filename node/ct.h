@@ -94,6 +94,11 @@ int baton_ct_cursor_next(int map_fd, struct baton_ct_cursor *c,
 /* Calls fn for every entry; a non-zero return from fn stops and is
  * returned. 0 or -errno. */
 int baton_ct_foreach(int map_fd, baton_ct_visit_fn fn, void *arg);
+/* Delete one entry as the GC does (its active count given back, fn told).
+ * 0: it was gone already, 1: deleted, 2: deleted and uncounted. */
+int baton_ct_delete(int map_fd, struct be_stats *be_stats,
+		    const struct ct_v4_key *k, const struct ct_v4_entry *e,
+		    baton_ct_deleted_fn fn, void *arg);
 /* Number of entries, or -errno. */
 long baton_ct_count(int map_fd);
 /* Delete every entry, giving back be_stats active counts; returns the

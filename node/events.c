@@ -30,6 +30,8 @@ static const char *type_str(unsigned int type)
 		return "closed";
 	case CT_EV_CLAIMED:
 		return "claimed";
+	case CT_EV_RESET:
+		return "reset";
 	default:
 		return "unknown";
 	}
@@ -46,7 +48,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 		ev->counts.malformed++;
 		return 0;
 	}
-	type = e->type <= CT_EV_CLAIMED ? e->type : 0;
+	type = e->type <= CT_EV_RESET ? e->type : 0;
 	ev->counts.by_type[type]++;
 	log_debug(SUB, "%s: proto %u state %u owner %u", type_str(type),
 		  e->key.proto, e->entry.state, e->entry.owner);

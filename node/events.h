@@ -18,7 +18,7 @@
 typedef int (*baton_event_fn)(const struct ct_v4_event *ev, void *arg);
 
 struct baton_events_counts {
-	uint64_t by_type[CT_EV_CLAIMED + 1]; /* enum ct_event_type; 0: unknown */
+	uint64_t by_type[CT_EV_RESET + 1]; /* enum ct_event_type; 0: unknown */
 	uint64_t malformed;	/* shorter than struct ct_v4_event */
 };
 

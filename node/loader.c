@@ -194,6 +194,7 @@ int baton_loader_init(struct baton_loader *ld, const struct baton_config *cfg,
 	ld->nat_fd = bpf_map__fd(ld->skel->maps.nat_v4_map);
 	ld->snat_fd = bpf_map__fd(ld->skel->maps.snat_v4_map);
 	ld->rnat_fd = bpf_map__fd(ld->skel->maps.rnat_v4_map);
+	ld->reset_fd = bpf_map__fd(ld->skel->maps.be_reset_map);
 	ld->lb_fd = bpf_map__fd(ld->skel->maps.lb_v4_map);
 	ld->be_stats_fd = bpf_map__fd(ld->skel->maps.be_stats_map);
 	ld->pkt_stats_fd = bpf_map__fd(ld->skel->maps.pkt_stats);
@@ -279,9 +280,28 @@ int baton_loader_write_cfg(struct baton_loader *ld,
 		.hash_seed = cfg->hash_seed,
 		.flags = cfg->ecmp.enabled ? BATON_CFG_F_ASYM : 0,
 	};
+	struct baton_cfg old = {};
 	__u32 key = 0;
 
+	/* The reset flag is the services' (baton_loader_cfg_flag). */
+	if (!bpf_map_lookup_elem(ld->cfg_fd, &key, &old))
+		c.flags |= old.flags & BATON_CFG_F_RESET;
 	baton_loader_snat_slots(cfg, &c.snat_slot, &c.snat_slots);
+	if (bpf_map_update_elem(ld->cfg_fd, &key, &c, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int baton_loader_cfg_flag(struct baton_loader *ld, uint32_t flag, bool on)
+{
+	struct baton_cfg c;
+	__u32 key = 0;
+
+	if (bpf_map_lookup_elem(ld->cfg_fd, &key, &c))
+		return -errno;
+	if (!!(c.flags & flag) == on)
+		return 0;
+	c.flags = on ? c.flags | flag : c.flags & ~flag;
 	if (bpf_map_update_elem(ld->cfg_fd, &key, &c, BPF_ANY))
 		return -errno;
 	return 0;

@@ -53,6 +53,7 @@ struct baton_loader {
 	int nat_fd;
 	int snat_fd;
 	int rnat_fd;
+	int reset_fd;		/* be_reset_map */
 	int lb_fd;
 	int be_stats_fd;
 	int pkt_stats_fd;
@@ -89,9 +90,12 @@ int baton_loader_init(struct baton_loader *ld, const struct baton_config *cfg,
 void baton_loader_snat_slots(const struct baton_config *cfg, uint16_t *slot,
 			     uint16_t *slots);
 
-/* baton_cfg[0] = {node_id, epoch, hash_seed, snat share} from cfg. */
+/* baton_cfg[0] = {node_id, epoch, hash_seed, snat share, flags} from cfg;
+ * BATON_CFG_F_RESET is kept as it is. */
 int baton_loader_write_cfg(struct baton_loader *ld,
 			   const struct baton_config *cfg, uint32_t epoch);
+/* Set or clear one BATON_CFG_F_* bit of baton_cfg[0]. 0 or -errno. */
+int baton_loader_cfg_flag(struct baton_loader *ld, uint32_t flag, bool on);
 
 /* 0 if every interface in cfg exists, else -ENODEV with err. */
 int baton_loader_check_ifaces(const struct baton_config *cfg, char *err,

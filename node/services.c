@@ -17,6 +17,7 @@
 
 struct baton_services *baton_services_init(int nat_fd, int lb_fd,
 					  int snat_fd, int rnat_fd,
+					  int reset_fd,
 					  struct be_stats *be_stats)
 {
 	struct baton_services *s = calloc(1, sizeof(*s));
@@ -27,6 +28,7 @@ struct baton_services *baton_services_init(int nat_fd, int lb_fd,
 	s->lb_fd = lb_fd;
 	s->snat_fd = snat_fd;
 	s->rnat_fd = rnat_fd;
+	s->reset_fd = reset_fd;
 	s->be_stats = be_stats;
 	return s;
 }
@@ -184,6 +186,52 @@ static int find_in(const struct baton_svc_state *v, uint32_t vip,
 	return -1;
 }
 
+/* ---- be_reset_map ------------------------------------------------------ */
+
+static bool be_reset_get(const struct baton_services *s, unsigned int svc_id,
+			 unsigned int be_id)
+{
+	__u32 idx = baton_be_index(svc_id, be_id), v = 0;
+
+	return !bpf_map_lookup_elem(s->reset_fd, &idx, &v) && v;
+}
+
+/* Write what changed from s->svc to next (after a commit; a failure is
+ * logged: the flows then go on as with on_down: keep). */
+static void be_reset_sync(struct baton_services *s,
+			  const struct baton_svc_state *next)
+{
+	char name[BATON_SPEC_STRLEN];
+
+	for (unsigned int id = 0; id < BATON_MAX_SERVICES; id++) {
+		for (unsigned int b = 0; b < BATON_MAX_BACKENDS; b++) {
+			bool was = s->svc[id].present &&
+				   s->svc[id].be[b].present &&
+				   s->svc[id].be[b].reset;
+			bool now = next[id].present && next[id].be[b].present &&
+				   next[id].be[b].reset;
+			__u32 idx = baton_be_index(id, b), v = now;
+
+			if (was == now)
+				continue;
+			if (bpf_map_update_elem(s->reset_fd, &idx, &v, BPF_ANY))
+				log_err(SUB, "be_reset_map[%u] of %s: %s", idx,
+					svc_name(now ? &next[id] : &s->svc[id],
+						 name), strerror(errno));
+		}
+	}
+}
+
+bool baton_services_resetting(const struct baton_services *s)
+{
+	for (int id = 0; id < BATON_MAX_SERVICES; id++)
+		for (int b = 0; s->svc[id].present && b < BATON_MAX_BACKENDS;
+		     b++)
+			if (s->svc[id].be[b].present && s->svc[id].be[b].reset)
+				return true;
+	return false;
+}
+
 /* ---- recovery ---------------------------------------------------------- */
 
 int baton_services_recover(struct baton_services *s, uint32_t hash_seed)
@@ -245,6 +293,8 @@ int baton_services_recover(struct baton_services *s, uint32_t hash_seed)
 			st->be[i].addr = ntohl(b->addr);
 			st->be[i].port = ntohs(b->port);
 			st->be[i].weight = b->weight;
+			st->be[i].down = !!(b->flags & BE_F_DOWN);
+			st->be[i].reset = be_reset_get(s, val.svc_id, i);
 			st->be_held |= 1ull << i;
 			nbe++;
 		}
@@ -258,6 +308,26 @@ int baton_services_recover(struct baton_services *s, uint32_t hash_seed)
 out:
 	free(tbl);
 	return ret;
+}
+
+void baton_services_seed_down(const struct baton_services *s,
+			      struct baton_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		struct baton_service_cfg *sc = &cfg->services[i];
+		int id = baton_services_find(s, sc->vip, sc->port, sc->proto);
+
+		if (id < 0 || sc->health.type == BATON_HC_NONE)
+			continue;
+		for (size_t b = 0; b < sc->nbackends; b++) {
+			int be = baton_services_find_be(s, id,
+							sc->backends[b].addr,
+							sc->backends[b].port);
+
+			if (be >= 0 && s->svc[id].be[be].down)
+				sc->backends[b].down = true;
+		}
+	}
 }
 
 /* ---- apply ------------------------------------------------------------- */
@@ -284,7 +354,8 @@ static bool svc_differs(const struct baton_svc_state *a,
 		if (x->present != y->present)
 			return true;
 		if (x->present && (x->addr != y->addr || x->port != y->port ||
-				   x->weight != y->weight))
+				   x->weight != y->weight ||
+				   x->down != y->down))
 			return true;
 	}
 	return false;
@@ -308,7 +379,10 @@ static int build_table(const struct baton_svc_state *st, uint32_t seed,
 		tbl->be[i].addr = htonl(be->addr);
 		tbl->be[i].port = htons(be->port);
 		tbl->be[i].weight = be->weight;
-		tbl->be[i].flags = be->weight ? BE_F_ACTIVE : 0;
+		tbl->be[i].flags = be->down ? BE_F_DOWN :
+				   be->weight ? BE_F_ACTIVE : 0;
+		if (be->down)
+			continue;	/* not in the schedule */
 		sb[n].id = (uint16_t)i;
 		sb[n].addr = be->addr;
 		sb[n].port = be->port;
@@ -408,6 +482,8 @@ static int plan(struct baton_services *s, const struct baton_config *cfg,
 		const struct baton_service_cfg *sc = &cfg->services[i];
 		const struct baton_svc_state *cur = NULL;
 		struct baton_svc_state *st;
+		bool reset = sc->health.type != BATON_HC_NONE &&
+			     sc->health.on_down == BATON_HC_RESET;
 		int id;
 
 		baton_svc_spec_str(sc->vip, sc->port, sc->proto, name);
@@ -469,6 +545,8 @@ static int plan(struct baton_services *s, const struct baton_config *cfg,
 				}
 				st->be[j] = cur->be[j];
 				st->be[j].weight = bc->weight;
+				st->be[j].down = bc->down;
+				st->be[j].reset = bc->down && reset;
 				break;
 			}
 		}
@@ -499,6 +577,8 @@ static int plan(struct baton_services *s, const struct baton_config *cfg,
 			st->be[j].addr = bc->addr;
 			st->be[j].port = bc->port;
 			st->be[j].weight = bc->weight;
+			st->be[j].down = bc->down;
+			st->be[j].reset = bc->down && reset;
 		}
 		if (cur)
 			retire_backends(cur, st);
@@ -865,6 +945,7 @@ int baton_services_apply(struct baton_services *s,
 	for (i = 0; i < nrem; i++)
 		log_info(SUB, "removed %s (id %d)",
 			 svc_name(&s->svc[removed[i]], name), removed[i]);
+	be_reset_sync(s, next);
 	memcpy(s->svc, next, sizeof(s->svc));
 	s->hash_seed = cfg->hash_seed;
 	snat_prune(s);

@@ -23,6 +23,8 @@
  *    the last one is gone.
  *  - rnat_v4_map holds the backend endpoints of the DNAT services in force
  *    (struct rnat_v4_val), refreshed after every commit.
+ *  - be_reset_map is non-zero exactly for the backends that are down in a
+ *    service with health.on_down: reset, written after every commit.
  *  - baton_services_recover() reads what a previous batond left in the
  *    pinned maps (ids, active slot, generation, backends), so a restart with
  *    the same configuration writes nothing.
@@ -41,6 +43,9 @@ struct baton_svc_be {
 	uint32_t addr;		/* host order */
 	uint16_t port;		/* host order */
 	uint32_t weight;
+	bool down;		/* health check failed: not selectable */
+	bool reset;		/* down with health.on_down: reset: its TCP
+				 * flows are reset (be_reset_map) */
 };
 
 struct baton_svc_retired {
@@ -69,6 +74,7 @@ struct baton_services {
 	int lb_fd;
 	int snat_fd;			/* snat_v4_map */
 	int rnat_fd;			/* rnat_v4_map */
+	int reset_fd;			/* be_reset_map */
 	struct be_stats *be_stats;	/* mmapped be_stats_map, or NULL */
 	uint32_t hash_seed;		/* seed the maglev tables were built with */
 	struct baton_svc_state svc[BATON_MAX_SERVICES];
@@ -78,6 +84,7 @@ struct baton_services {
 /* Allocates; NULL with errno on failure. be_stats may be NULL. */
 struct baton_services *baton_services_init(int nat_fd, int lb_fd,
 					  int snat_fd, int rnat_fd,
+					  int reset_fd,
 					  struct be_stats *be_stats);
 void baton_services_free(struct baton_services *s);
 
@@ -89,6 +96,15 @@ int baton_services_recover(struct baton_services *s, uint32_t hash_seed);
 int baton_services_apply(struct baton_services *s,
 			 const struct baton_config *cfg, char *err,
 			 size_t errlen);
+
+/* After baton_services_recover(): mark down in cfg the backends of
+ * services with health checks that the pinned tables hold as down (a
+ * previous batond's verdict stands until the probes say otherwise). */
+void baton_services_seed_down(const struct baton_services *s,
+			      struct baton_config *cfg);
+
+/* Whether some backend's flows are being reset (BATON_CFG_F_RESET). */
+bool baton_services_resetting(const struct baton_services *s);
 
 /* Service id of (vip, port, proto), host order; -ENOENT if absent. */
 int baton_services_find(const struct baton_services *s, uint32_t vip,

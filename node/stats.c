@@ -44,8 +44,9 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_CT_COLLISION] = "ct_collision",
 	[DROP_SNAT_NO_CT] = "snat_no_ct",
 	[DROP_RNAT_AMBIGUOUS] = "rnat_ambiguous",
+	[DROP_CT_RESET] = "ct_reset",
 };
-_Static_assert(DROP_RNAT_AMBIGUOUS + 1 == DROP_MAX,
+_Static_assert(DROP_CT_RESET + 1 == DROP_MAX,
 	       "a new enum baton_drop needs a name here");
 
 const char *baton_stat_name(unsigned int idx)

@@ -15,6 +15,27 @@
 #include "parse.h"
 #include "stats.h"
 
+/* A reserved event about entry e (under key); seg_* zeroed. */
+static __always_inline void ct_event_fill(struct ct_v4_event *ev, __u8 type,
+					  const struct ct_v4_key *key,
+					  const struct ct_v4_entry *e)
+{
+	ev->type = type;
+	ev->family = 2; /* AF_INET */
+	ev->pad = 0;
+	ev->cpu = bpf_get_smp_processor_id();
+	/* Precise, unlike the entry's coarse stamps: sync measures its lag
+	 * from here. Events are rare next to packets. */
+	ev->ts_ns = bpf_ktime_get_ns();
+	__builtin_memcpy(&ev->key, key, sizeof(*key));
+	__builtin_memcpy(&ev->entry, e, sizeof(*e));
+	ev->seg_seq = 0;
+	ev->seg_ack = 0;
+	ev->seg_len = 0;
+	ev->seg_flags = 0;
+	__builtin_memset(ev->seg_pad, 0, sizeof(ev->seg_pad));
+}
+
 static __always_inline void ct_emit(__u8 type, const struct ct_v4_key *key,
 				    const struct ct_v4_entry *e)
 {
@@ -25,15 +46,7 @@ static __always_inline void ct_emit(__u8 type, const struct ct_v4_key *key,
 		baton_count(ST_EV_LOST);
 		return;
 	}
-	ev->type = type;
-	ev->family = 2; /* AF_INET */
-	ev->pad = 0;
-	ev->cpu = bpf_get_smp_processor_id();
-	/* Precise, unlike the entry's coarse stamps: sync measures its lag
-	 * from here. Events are rare next to packets. */
-	ev->ts_ns = bpf_ktime_get_ns();
-	__builtin_memcpy(&ev->key, key, sizeof(*key));
-	__builtin_memcpy(&ev->entry, e, sizeof(*e));
+	ct_event_fill(ev, type, key, e);
 	bpf_ringbuf_submit(ev, 0);
 }
 

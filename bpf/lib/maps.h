@@ -95,6 +95,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } be_stats_map SEC(".maps");
 
+/* Per backend (svc_id * MAX_BACKENDS + be_id): non-zero while its TCP
+ * flows are being reset (health.on_down: reset; read with
+ * BATON_CFG_F_RESET). Written by batond. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BATON_MAX_SERVICES * BATON_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} be_reset_map SEC(".maps");
+
 /* Weighted round-robin position per service (svc_id). Datapath only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -302,8 +302,30 @@ lab_write_config() {
 	} >"$LAB_CONFIG"
 }
 
+# lab_health_yaml TYPE [KEY: VALUE]...: a service's health section when
+# LAB_HEALTH=1 (probes every LAB_HC_INTERVAL ms, default 500, rise 2,
+# fall 2, on_down LAB_HC_ON_DOWN, default keep), else nothing.
+lab_health_yaml() {
+	[ "${LAB_HEALTH:-0}" = 1 ] || return 0
+	local kv
+	echo "    health:"
+	echo "      type: $1"
+	echo "      interval_ms: ${LAB_HC_INTERVAL:-500}"
+	echo "      timeout_ms: $(( ${LAB_HC_INTERVAL:-500} * 3 / 5 ))"
+	echo "      rise: 2"
+	echo "      fall: 2"
+	echo "      on_down: ${LAB_HC_ON_DOWN:-keep}"
+	shift
+	for kv in "$@"; do
+		echo "      $kv"
+	done
+}
+
 # The lab's services (the table in README.md), as a baton.yaml section.
 # LAB_DNAT_BACKENDS: the TCP DNAT service's backends (default "1 2").
+# LAB_HEALTH=1: with health checks (lab_health_yaml): TCP connect on the
+# TCP services, a datagram on UDP, TCP 8080 for ICMP, HTTP GET / on 8081
+# for fullNAT.
 lab_services_yaml() {
 	cat <<EOF
 services:
@@ -312,6 +334,7 @@ services:
     protocol: tcp
     mode: dnat
     algorithm: maglev
+$(lab_health_yaml tcp)
     backends:
 $(for i in ${LAB_DNAT_BACKENDS:-1 2}; do
 	echo "      - address: 10.1.0.1$i"
@@ -322,6 +345,7 @@ done)
     protocol: udp
     mode: dnat
     algorithm: wrr
+$(lab_health_yaml udp 'send: "health"' 'expect: "BATON "')
     backends:
       - address: $LAB_B1
         port: 5353
@@ -333,6 +357,7 @@ done)
     protocol: icmp
     mode: dnat
     algorithm: maglev
+$(lab_health_yaml tcp 'port: 8080')
     backends:
       - address: $LAB_B1
       - address: $LAB_B2
@@ -342,6 +367,7 @@ $(lab_fullnat_yaml)
     protocol: tcp
     mode: dsr
     algorithm: maglev
+$(lab_health_yaml tcp)
     backends:
       - address: $LAB_B1
         port: 80
@@ -360,6 +386,7 @@ lab_fullnat_yaml() {
     mode: fullnat
     snat: $LAB_SNAT
     algorithm: lc
+$(lab_health_yaml http 'port: 8081' 'path: /')
     backends:
       - address: $LAB_B1
         port: 8080
@@ -400,21 +427,29 @@ lab_batond_stop() {
 
 # ---- backends ---------------------------------------------------------------
 
+# lab_servers_start [I...]: backend be1, be2 (default both): TCP 8080 and
+# 80, UDP 5353, HTTP 8081 (health checks).
 lab_servers_start() {
 	local i ready
-	for i in 1 2; do
+	for i in ${*:-1 2}; do
 		ready=$LAB_STATE/be$i.ready
 		rm -f "$ready"
 		lab_spawn be$i "${LAB_P}b$i" "$LAB_TRAFFIC" server --id be$i \
-			--tcp 8080 --tcp 80 --udp 5353 --ready-file "$ready"
+			--tcp 8080 --tcp 80 --udp 5353 --http 8081 \
+			--ready-file "$ready"
 	done
-	for i in 1 2; do
+	for i in ${*:-1 2}; do
 		if ! lab_wait_for 10 test -s "$LAB_STATE/be$i.ready"; then
 			lab_err "backend be$i did not start; its log:"
 			tail -n 20 "$LAB_STATE/be$i.log" >&2
 			return 1
 		fi
 	done
+}
+
+# lab_server_stop I: stop backend be I's servers (its host stays up).
+lab_server_stop() {
+	lab_kill "be$1" 5
 }
 
 # ---- up / down / status -----------------------------------------------------

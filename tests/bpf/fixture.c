@@ -158,6 +158,7 @@ int fx_open(struct fixture *f, unsigned int ct_max)
 	f->nat_fd = bpf_map__fd(f->skel->maps.nat_v4_map);
 	f->snat_fd = bpf_map__fd(f->skel->maps.snat_v4_map);
 	f->rnat_fd = bpf_map__fd(f->skel->maps.rnat_v4_map);
+	f->reset_fd = bpf_map__fd(f->skel->maps.be_reset_map);
 	f->lb_fd = bpf_map__fd(f->skel->maps.lb_v4_map);
 	f->be_stats_fd = bpf_map__fd(f->skel->maps.be_stats_map);
 	f->rr_fd = bpf_map__fd(f->skel->maps.rr_map);

@@ -59,6 +59,7 @@ struct fixture {
 	int nat_fd;
 	int snat_fd;
 	int rnat_fd;
+	int reset_fd;	/* be_reset_map */
 	int lb_fd;
 	int be_stats_fd;
 	int rr_fd;

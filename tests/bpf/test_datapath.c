@@ -390,6 +390,7 @@ struct row {
 	uint32_t stats; /* BIT(ST_*) of counters that go up by one */
 	uint8_t state;	/* ct state of both halves afterwards */
 	uint8_t event;	/* CT_EV_* emitted, 0 for none */
+	uint8_t nevents; /* events emitted if more than one (event: the last) */
 	bool be_check;	/* check this flow's backend counters: */
 	uint8_t be_active;
 	uint8_t be_flows;
@@ -471,7 +472,8 @@ static bool check_events(const struct row *r)
 
 	if (!ASSERT_OK(fx_events_poll(&fx), "read ct_events"))
 		return false;
-	if (!ASSERT_EQ(fx.nevents, r->event ? 1 : 0, "ct events emitted")) {
+	if (!ASSERT_EQ(fx.nevents, r->nevents ? r->nevents : r->event ? 1 : 0,
+		       "ct events emitted")) {
 		for (i = 0; i < fx.nevents && i < FX_MAX_EVENTS; i++)
 			fprintf(stderr, "      event %d: type %u state %u\n", i,
 				fx.events[i].type, fx.events[i].entry.state);
@@ -479,7 +481,7 @@ static bool check_events(const struct row *r)
 	}
 	if (!r->event)
 		return true;
-	ev = &fx.events[0];
+	ev = &fx.events[fx.nevents - 1];
 	ok &= ASSERT_EQ(ev->type, r->event, "event type");
 	ok &= ASSERT_EQ(ev->family, AF_INET, "event family");
 	if (!ASSERT_TRUE(flow_fwd(&r->in, &fk, &fe),
@@ -1761,6 +1763,104 @@ static bool test_asym_replies_do_not_take_a_flow_over(void)
 	return set_cfg_flags(0) && ok;
 }
 
+/* The last row's CT_EV_RESET carries the segment: seq 2, ack 2, 10 bytes,
+ * PSH|ACK; the event before it closed the pair. */
+static bool reset_event_has_the_segment(const struct row *r)
+{
+	const struct ct_v4_event *ev = &fx.events[fx.nevents - 1];
+
+	return ASSERT_EQ(fx.events[0].type, CT_EV_CLOSED,
+			 "first event: the pair closed") &&
+	       ASSERT_EQ(ev->seg_seq, 2, "seg_seq") &&
+	       ASSERT_EQ(ev->seg_ack, 2, "seg_ack") &&
+	       ASSERT_EQ(ev->seg_len, 10, "seg_len") &&
+	       ASSERT_EQ(ev->seg_flags, PSH | ACK, "seg_flags");
+}
+
+static bool set_be_reset(uint16_t svc, uint16_t be_id, uint32_t v)
+{
+	__u32 idx = baton_be_index(svc, be_id);
+	int fd = fx.reset_fd;
+
+	return ASSERT_OK(bpf_map_update_elem(fd, &idx, &v, 0) ? -errno : 0,
+			 "write be_reset_map");
+}
+
+/* A backend whose flows are reset (health.on_down: reset): its flow's next
+ * segment is dropped, the pair closed and the segment handed to batond;
+ * another at once is dropped without an event. A flow of the other backend
+ * goes on. Without BATON_CFG_F_RESET, be_reset_map is not read. */
+static bool test_reset_backend_flow_is_closed_and_reported(void)
+{
+	struct nat_flow fl = nat_flow(SVC_TCP, 45000, -1);
+	struct nat_flow ot = nat_flow(SVC_TCP, 45001, -1);
+	struct hop tb = h_to_be(fl.be.ip), fb = h_from_be(fl.be.ip);
+	struct row est[] = {
+	    {"client SYN", .in = tcp(H_CLIENT, fl.cl, fl.vip, SYN, 1, 0, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(tb, fl.src, fl.be, SYN, 1, 0, 0), .stats = S_NEW,
+	     .state = CT_STATE_SYN_SENT},
+	    {"backend SYN-ACK", .via = BACK,
+	     .in = tcp(fb, fl.be, fl.cl, SYN | ACK, 1, 2, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(H_TO_CLIENT, fl.vip, fl.cl, SYN | ACK, 1, 2, 0),
+	     .stats = S_HIT, .state = CT_STATE_SYN_RECV,
+	     .event = CT_EV_STATE},
+	    {"client ACK", .in = tcp(H_CLIENT, fl.cl, fl.vip, ACK, 2, 2, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(tb, fl.src, fl.be, ACK, 2, 2, 0), .stats = S_HIT,
+	     .state = CT_STATE_ESTABLISHED, .event = CT_EV_ESTABLISHED},
+	    {"flag without a marked backend: forwarded",
+	     .in = tcp(H_CLIENT, fl.cl, fl.vip, PSH | ACK, 2, 2, 10),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(tb, fl.src, fl.be, PSH | ACK, 2, 2, 10),
+	     .stats = S_HIT, .state = CT_STATE_ESTABLISHED},
+	};
+	struct row marked_no_flag[] = {
+	    {"marked backend without the flag: forwarded",
+	     .in = tcp(H_CLIENT, fl.cl, fl.vip, PSH | ACK, 2, 2, 10),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(tb, fl.src, fl.be, PSH | ACK, 2, 2, 10),
+	     .stats = S_HIT, .state = CT_STATE_ESTABLISHED},
+	};
+	struct row reset[] = {
+	    {"client data: dropped, pair closed, segment reported",
+	     .in = tcp(H_CLIENT, fl.cl, fl.vip, PSH | ACK, 2, 2, 10),
+	     .verdict = TC_ACT_SHOT, .drop = DROP_CT_RESET,
+	     .stats = BIT(ST_TC_RX) | BIT(ST_CT_HIT),
+	     .state = CT_STATE_CLOSED, .event = CT_EV_RESET, .nevents = 2,
+	     .check = reset_event_has_the_segment},
+	    {"again at once: dropped, no event",
+	     .in = tcp(H_CLIENT, fl.cl, fl.vip, PSH | ACK, 2, 2, 10),
+	     .verdict = TC_ACT_SHOT, .drop = DROP_CT_RESET,
+	     .stats = BIT(ST_TC_RX) | BIT(ST_CT_HIT),
+	     .state = CT_STATE_CLOSED},
+	};
+	bool ok;
+
+	/* The other flow: a client port Maglev sends to the other backend. */
+	for (uint16_t port = 45002; ot.be_id == fl.be_id && port < 45100;
+	     port++)
+		ot = nat_flow(SVC_TCP, port, -1);
+	ok = set_cfg_flags(BATON_CFG_F_RESET) && RUN_ROWS(est) &&
+	     set_cfg_flags(0) && set_be_reset(fl.svc, fl.be_id, 1) &&
+	     RUN_ROWS(marked_no_flag) &&
+	     set_cfg_flags(BATON_CFG_F_RESET) && RUN_ROWS(reset);
+	if (ok) {
+		struct hop to = h_to_be(ot.be.ip);
+		struct row other[] = {
+		    {"another backend's new flow: untouched",
+		     .in = tcp(H_CLIENT, ot.cl, ot.vip, SYN, 1, 0, 0),
+		     .verdict = TC_ACT_REDIRECT,
+		     .out = tcp(to, ot.src, ot.be, SYN, 1, 0, 0),
+		     .stats = S_NEW, .state = CT_STATE_SYN_SENT},
+		};
+
+		ok = RUN_ROWS(other);
+	}
+	return set_be_reset(fl.svc, fl.be_id, 0) && set_cfg_flags(0) && ok;
+}
+
 /* Packet surgery for malformed inputs. */
 static struct pkt truncate_l4(struct pkt p, size_t l4_bytes, size_t frame)
 {
@@ -2415,6 +2515,7 @@ static const struct test tests[] = {
     T(test_asym_forward_node_establishes_one_way),
     T(test_asym_reply_node_denats_without_conntrack),
     T(test_asym_replies_do_not_take_a_flow_over),
+    T(test_reset_backend_flow_is_closed_and_reported),
     T(test_malformed_packets_are_dropped_with_reason),
     T(test_ip_options_are_skipped_and_kept),
     T(test_fragments_to_a_vip),

@@ -8,6 +8,10 @@
  * so that a VIP on lo (DSR) answers as the VIP. One epoll loop, non-blocking
  * sockets; a connection whose peer does not read stops being read (the
  * kernel's window does the back-pressure).
+ *
+ * HTTP (--http PORT, for health checks): one request per connection, GET /
+ * answers "200 OK", any other path "404 Not Found", both with the line
+ * "BATON <NAME>" as body; then the connection is closed.
  */
 #define _GNU_SOURCE	/* accept4 */
 #include <arpa/inet.h>
@@ -24,7 +28,7 @@
 #define SRV_MAX_PORTS 16
 #define SRV_BUF 65536
 
-enum srv_kind { SRV_TCP_LISTEN, SRV_UDP, SRV_CONN };
+enum srv_kind { SRV_TCP_LISTEN, SRV_HTTP_LISTEN, SRV_UDP, SRV_CONN };
 
 struct srv_sock {
 	enum srv_kind kind;
@@ -35,6 +39,7 @@ struct srv_conn {
 	struct srv_sock s;	/* first: epoll's data.ptr points here */
 	size_t off, len;	/* pending output buf[off..len) */
 	bool out_blocked;	/* waiting for EPOLLOUT, not reading */
+	bool http;		/* one request, one answer */
 	uint8_t buf[SRV_BUF];
 };
 
@@ -42,10 +47,11 @@ struct server {
 	const char *id;
 	struct in_addr bind;
 	int ep;
-	size_t ntcp, nudp;
+	size_t ntcp, nudp, nhttp;
 	uint16_t tcp_ports[SRV_MAX_PORTS];
+	uint16_t http_ports[SRV_MAX_PORTS];
 	uint16_t udp_ports[SRV_MAX_PORTS];
-	struct srv_sock socks[2 * SRV_MAX_PORTS];
+	struct srv_sock socks[3 * SRV_MAX_PORTS];
 	size_t nsocks;
 	uint64_t conns, dgrams;
 };
@@ -54,7 +60,8 @@ static void srv_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: baton-traffic server --id NAME [--tcp PORT]... "
-		"[--udp PORT]... [--bind ADDR] [--ready-file PATH]\n");
+		"[--udp PORT]... [--http PORT]... [--bind ADDR] "
+		"[--ready-file PATH]\n");
 }
 
 static void conn_close(struct server *srv, struct srv_conn *c)
@@ -93,9 +100,47 @@ static int conn_flush(struct srv_conn *c)
 	return 0;
 }
 
+/* Read the request; once its head is complete, answer and close. */
+static void http_event(struct server *srv, struct srv_conn *c)
+{
+	char *end, *path, *sp;
+	ssize_t n;
+	int len;
+
+	n = recv(c->s.fd, c->buf + c->len, SRV_BUF - 1 - c->len, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0)
+		goto out_close;
+	c->len += (size_t)n;
+	c->buf[c->len] = '\0';
+	end = strstr((char *)c->buf, "\r\n\r\n");
+	if (!end && c->len < SRV_BUF - 1)
+		return;
+	path = strchr((char *)c->buf, ' ');
+	sp = path ? strchr(path + 1, ' ') : NULL;
+	if (sp)
+		*sp = '\0';
+	len = snprintf((char *)c->buf, SRV_BUF, "HTTP/1.0 %s\r\n"
+		       "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
+		       "\r\nBATON %s\n",
+		       path && !strcmp(path + 1, "/") ? "200 OK" :
+							"404 Not Found",
+		       strlen(srv->id) + 7, srv->id);
+	if (send(c->s.fd, c->buf, (size_t)len, MSG_NOSIGNAL) < 0)
+		perror("baton-traffic server: http send");
+out_close:
+	conn_close(srv, c);
+}
+
 static void conn_event(struct server *srv, struct srv_conn *c, uint32_t ev)
 {
 	int r;
+
+	if (c->http) {
+		http_event(srv, c);
+		return;
+	}
 
 	if (c->out_blocked) {
 		if (!(ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
@@ -161,10 +206,12 @@ static void tcp_accept(struct server *srv, struct srv_sock *ls)
 		}
 		c->s.kind = SRV_CONN;
 		c->s.fd = fd;
+		c->http = ls->kind == SRV_HTTP_LISTEN;
 		srv->conns++;
 		tr_fmt_sa(&peer, addr, sizeof(addr));
-		c->len = snprintf((char *)c->buf, SRV_BUF, "BATON %s %s\n",
-				  srv->id, addr);
+		if (!c->http)
+			c->len = snprintf((char *)c->buf, SRV_BUF,
+					  "BATON %s %s\n", srv->id, addr);
 		ev.events = EPOLLIN;
 		ev.data.ptr = c;
 		if (epoll_ctl(srv->ep, EPOLL_CTL_ADD, fd, &ev)) {
@@ -233,7 +280,8 @@ static void udp_serve(struct server *srv, struct srv_sock *us)
 	}
 }
 
-static int open_listener(struct server *srv, int type, uint16_t port)
+static int open_listener(struct server *srv, int type, uint16_t port,
+			 bool http)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_addr = srv->bind,
@@ -255,7 +303,8 @@ static int open_listener(struct server *srv, int type, uint16_t port)
 		close(fd);
 		return err;
 	}
-	s->kind = type == SOCK_STREAM ? SRV_TCP_LISTEN : SRV_UDP;
+	s->kind = type == SOCK_DGRAM ? SRV_UDP :
+		  http ? SRV_HTTP_LISTEN : SRV_TCP_LISTEN;
 	s->fd = fd;
 	ev.events = EPOLLIN;
 	ev.data.ptr = s;
@@ -285,6 +334,7 @@ int tr_server_main(int argc, char **argv)
 		{ "id", required_argument, NULL, 'i' },
 		{ "tcp", required_argument, NULL, 't' },
 		{ "udp", required_argument, NULL, 'u' },
+		{ "http", required_argument, NULL, 'H' },
 		{ "bind", required_argument, NULL, 'b' },
 		{ "ready-file", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
@@ -307,6 +357,10 @@ int tr_server_main(int argc, char **argv)
 			if (add_port(srv.udp_ports, &srv.nudp, optarg))
 				goto bad_arg;
 			break;
+		case 'H':
+			if (add_port(srv.http_ports, &srv.nhttp, optarg))
+				goto bad_arg;
+			break;
 		case 'b':
 			if (inet_pton(AF_INET, optarg, &srv.bind) != 1)
 				goto bad_arg;
@@ -323,7 +377,7 @@ int tr_server_main(int argc, char **argv)
 		}
 	}
 	if (!srv.id || strlen(srv.id) >= TR_NAME_MAX || strchr(srv.id, ' ') ||
-	    (!srv.ntcp && !srv.nudp) || optind != argc) {
+	    (!srv.ntcp && !srv.nudp && !srv.nhttp) || optind != argc) {
 		srv_usage(stderr);
 		return 2;
 	}
@@ -334,7 +388,8 @@ int tr_server_main(int argc, char **argv)
 		return 1;
 	}
 	for (size_t i = 0; i < srv.ntcp; i++) {
-		err = open_listener(&srv, SOCK_STREAM, srv.tcp_ports[i]);
+		err = open_listener(&srv, SOCK_STREAM, srv.tcp_ports[i],
+				    false);
 		if (err) {
 			fprintf(stderr, "baton-traffic server: tcp port "
 				"%u: %s\n", srv.tcp_ports[i], strerror(-err));
@@ -342,10 +397,20 @@ int tr_server_main(int argc, char **argv)
 		}
 	}
 	for (size_t i = 0; i < srv.nudp; i++) {
-		err = open_listener(&srv, SOCK_DGRAM, srv.udp_ports[i]);
+		err = open_listener(&srv, SOCK_DGRAM, srv.udp_ports[i],
+				    false);
 		if (err) {
 			fprintf(stderr, "baton-traffic server: udp port "
 				"%u: %s\n", srv.udp_ports[i], strerror(-err));
+			return 1;
+		}
+	}
+	for (size_t i = 0; i < srv.nhttp; i++) {
+		err = open_listener(&srv, SOCK_STREAM, srv.http_ports[i],
+				    true);
+		if (err) {
+			fprintf(stderr, "baton-traffic server: http port "
+				"%u: %s\n", srv.http_ports[i], strerror(-err));
 			return 1;
 		}
 	}
@@ -366,6 +431,7 @@ int tr_server_main(int argc, char **argv)
 
 			switch (s->kind) {
 			case SRV_TCP_LISTEN:
+			case SRV_HTTP_LISTEN:
 				tcp_accept(&srv, s);
 				break;
 			case SRV_UDP:

@@ -112,6 +112,11 @@ static const char full_yaml[] =
 #define HA_VRRP HDR HA_MIN "  vrrp:\n    priority: 150\n    front:\n" \
 	"      interface: eth0\n      vrid: 51\n"
 /* The same with a second interface (lines 1-5, "vrrp:" line 10). */
+/* A TCP service on lines 5-7 whose keys a row can extend from line 8. */
+#define SVC80 HDR "services:\n  - vip: 10.0.0.1\n    port: 80\n"
+#define X16 "xxxxxxxxxxxxxxxx"
+#define X129 X16 X16 X16 X16 X16 X16 X16 X16 "x"
+
 #define HDR2 "node:\n  id: 1\ninterfaces:\n  - name: eth0\n  - name: eth1\n"
 #define HA_VRRP2 HDR2 HA_MIN "  vrrp:\n    priority: 150\n    front:\n" \
 	"      interface: eth0\n      vrid: 51\n    back:\n" \
@@ -967,6 +972,71 @@ static const struct bad bad_configs[] = {
 	  "    snat: 10.1.0.10\n",
 	  "baton.yaml:7: services[0].mode: ", "expected dnat or dsr with "
 	  "ecmp:, got fullnat" },
+	{ "health without type", SVC80 "    health:\n      port: 81\n",
+	  "baton.yaml:9: services[0].health.type: ",
+	  "required key missing, expected one of tcp|http|udp" },
+	{ "health unknown type", SVC80 "    health:\n      type: icmp\n",
+	  "baton.yaml:9: services[0].health.type: ",
+	  "expected one of tcp|http|udp, got 'icmp'" },
+	{ "health unknown key", SVC80 "    health:\n      type: tcp\n"
+	  "      retries: 3\n",
+	  "baton.yaml:10: services[0].health.retries: ",
+	  "unknown key, expected one of type|port|interval_ms|timeout_ms|"
+	  "rise|fall|on_down|path|host|status|send|expect" },
+	{ "health timeout over interval", SVC80 "    health:\n"
+	  "      type: tcp\n      interval_ms: 500\n      timeout_ms: 600\n",
+	  "baton.yaml:11: services[0].health.timeout_ms: ",
+	  "expected a number in 10..500, got '600'" },
+	{ "health interval too short", SVC80 "    health:\n"
+	  "      type: tcp\n      interval_ms: 50\n",
+	  "baton.yaml:10: services[0].health.interval_ms: ",
+	  "expected a number in 100..3600000, got '50'" },
+	{ "health rise 0", SVC80 "    health:\n      type: tcp\n"
+	  "      rise: 0\n",
+	  "baton.yaml:10: services[0].health.rise: ",
+	  "expected a number in 1..100, got '0'" },
+	{ "health on_down drop", SVC80 "    health:\n      type: tcp\n"
+	  "      on_down: drop\n",
+	  "baton.yaml:10: services[0].health.on_down: ",
+	  "expected one of keep|reset, got 'drop'" },
+	{ "health path with tcp", SVC80 "    health:\n      type: tcp\n"
+	  "      path: /healthz\n",
+	  "baton.yaml:10: services[0].health: ",
+	  "path, host and status apply only to type http, got type tcp" },
+	{ "health send with http", SVC80 "    health:\n      type: http\n"
+	  "      send: ping\n",
+	  "baton.yaml:10: services[0].health: ",
+	  "send and expect apply only to type udp, got type http" },
+	{ "health path without slash", SVC80 "    health:\n"
+	  "      type: http\n      path: healthz\n",
+	  "baton.yaml:10: services[0].health.path: ",
+	  "expected a path starting with '/'" },
+	{ "health path with a blank", SVC80 "    health:\n"
+	  "      type: http\n      path: '/a b'\n",
+	  "baton.yaml:10: services[0].health.path: ",
+	  "expected a path starting with '/'" },
+	{ "health host with CRLF", SVC80 "    health:\n"
+	  "      type: http\n      host: \"a\\r\\nX: y\"\n",
+	  "baton.yaml:10: services[0].health.host: ",
+	  "expected a host name of 1..255 printable characters" },
+	{ "health status out of range", SVC80 "    health:\n"
+	  "      type: http\n      status: 200-600\n",
+	  "baton.yaml:10: services[0].health.status: ",
+	  "expected a status 100..599 or a range LOW-HIGH of them, got "
+	  "'200-600'" },
+	{ "health status backwards", SVC80 "    health:\n"
+	  "      type: http\n      status: 399-200\n",
+	  "baton.yaml:10: services[0].health.status: ",
+	  "expected a status 100..599" },
+	{ "health send too long", SVC80 "    health:\n      type: udp\n"
+	  "      send: " X129 "\n",
+	  "baton.yaml:10: services[0].health.send: ",
+	  "expected a string of at most 128 bytes" },
+	{ "health of an icmp service without port", HDR "services:\n"
+	  "  - vip: 10.0.0.1\n    protocol: icmp\n    health:\n"
+	  "      type: tcp\n",
+	  "baton.yaml:9: services[0].health.port: ",
+	  "required for an icmp service" },
 	{ "ecmp grace_ms never", HDR "ecmp:\n  grace_ms: never\n",
 	  "baton.yaml:6: ecmp.grace_ms: ",
 	  "expected a number in 0..86400000 or 'forever', got 'never'" },
@@ -2067,6 +2137,72 @@ static void test_config_validate_judges_ecmp_without_lines(void **state)
 	baton_config_free(&cfg);
 }
 
+static void test_config_health_fills_every_field_and_defaults(void **state)
+{
+	struct baton_config cfg;
+	const struct baton_health_cfg *h;
+
+	(void)state;
+	assert_int_equal(parse(HDR "services:\n"
+			       "  - vip: 10.0.0.1\n    port: 80\n"
+			       "    health:\n      type: http\n"
+			       "      port: 8081\n      interval_ms: 700\n"
+			       "      timeout_ms: 200\n      rise: 4\n"
+			       "      fall: 5\n      on_down: reset\n"
+			       "      path: /healthz?x=1\n"
+			       "      host: www.example.com\n"
+			       "      status: 200-204\n"
+			       "  - vip: 10.0.0.1\n    port: 53\n"
+			       "    protocol: udp\n    health:\n"
+			       "      type: udp\n      interval_ms: 500\n"
+			       "      send: \"ping\\x00\"\n"
+			       "      expect: PONG\n"
+			       "  - vip: 10.0.0.1\n    port: 81\n"
+			       "    health:\n      type: http\n"
+			       "  - vip: 10.0.0.1\n    port: 82\n", &cfg), 0);
+	h = &cfg.services[0].health;
+	assert_int_equal(h->type, BATON_HC_HTTP);
+	assert_int_equal(h->port, 8081);
+	assert_int_equal(h->interval_ms, 700);
+	assert_int_equal(h->timeout_ms, 200);
+	assert_int_equal(h->rise, 4);
+	assert_int_equal(h->fall, 5);
+	assert_int_equal(h->on_down, BATON_HC_RESET);
+	assert_string_equal(h->path, "/healthz?x=1");
+	assert_string_equal(h->host, "www.example.com");
+	assert_int_equal(h->status_min, 200);
+	assert_int_equal(h->status_max, 204);
+	assert_int_equal(h->line, 9);
+	/* udp: a payload is bytes, a NUL included */
+	h = &cfg.services[1].health;
+	assert_int_equal(h->type, BATON_HC_UDP);
+	assert_int_equal(h->interval_ms, 500);
+	assert_int_equal(h->timeout_ms, 500);	/* min(1000, interval) */
+	assert_int_equal(h->send_len, 5);
+	assert_memory_equal(h->send, "ping\0", 5);
+	assert_int_equal(h->expect_len, 4);
+	assert_memory_equal(h->expect, "PONG", 4);
+	/* defaults */
+	h = &cfg.services[2].health;
+	assert_int_equal(h->type, BATON_HC_HTTP);
+	assert_int_equal(h->port, 0);
+	assert_int_equal(h->interval_ms, 2000);
+	assert_int_equal(h->timeout_ms, 1000);
+	assert_int_equal(h->rise, 2);
+	assert_int_equal(h->fall, 3);
+	assert_int_equal(h->on_down, BATON_HC_KEEP);
+	assert_string_equal(h->path, "/");
+	assert_string_equal(h->host, "");
+	assert_int_equal(h->status_min, 200);
+	assert_int_equal(h->status_max, 399);
+	assert_int_equal(cfg.services[3].health.type, BATON_HC_NONE);
+	assert_true(baton_health_cfg_equal(&cfg.services[2].health,
+					   &cfg.services[2].health));
+	assert_false(baton_health_cfg_equal(&cfg.services[0].health,
+					    &cfg.services[2].health));
+	baton_config_free(&cfg);
+}
+
 static void test_config_copy_is_deep(void **state)
 {
 	struct baton_config a, b;
@@ -2259,6 +2395,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_config_ecmp_fills_every_field),
 	cmocka_unit_test(test_config_bgp_rejects_9_neighbors_or_17_prefixes),
 	cmocka_unit_test(test_config_validate_judges_ecmp_without_lines),
+	cmocka_unit_test(test_config_health_fills_every_field_and_defaults),
 	cmocka_unit_test(test_config_copy_is_deep),
 	cmocka_unit_test(test_config_find_service_matches_vip_port_and_proto),
 	cmocka_unit_test(test_config_validate_names_live_services_by_address),
