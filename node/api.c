@@ -623,7 +623,7 @@ static int cmd_sync_resync(struct batond *d, json_t *req, json_t **data,
 
 /* The HA role as numbers (`stats`): the counters, plus ready (0/1), the
  * track value last decided, and one 0/1 gauge per keepalived state. */
-static json_t *ha_metrics(const struct baton_ha *h)
+json_t *baton_api_ha_metrics(const struct baton_ha *h)
 {
 	json_t *st = baton_ha_status(h), *m, *v;
 	const char *state;
@@ -678,7 +678,7 @@ static int cmd_stats(struct batond *d, json_t *req, json_t **data, char *err,
 					    json_integer((json_int_t)dr[i]));
 	*data = json_pack("{s:o, s:o}", "counters", c, "drops", dj);
 	if (*data && d->ha)
-		json_object_set_new(*data, "ha", ha_metrics(d->ha));
+		json_object_set_new(*data, "ha", baton_api_ha_metrics(d->ha));
 	return 0;
 }
 

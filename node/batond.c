@@ -187,6 +187,12 @@ static int reload_refused(const struct baton_config *cur,
 			 next->ct_max);
 		return -EINVAL;
 	}
+	if (cur->metrics_addr != next->metrics_addr ||
+	    cur->metrics_port != next->metrics_port) {
+		snprintf(err, errlen, "node.metrics changed; restart batond "
+			 "to apply");
+		return -EINVAL;
+	}
 	if (strcmp(cur->ctl_path, next->ctl_path)) {
 		snprintf(err, errlen, "node.control_socket changed (%.300s -> %.300s); "
 			 "restart batond to apply", cur->ctl_path,
@@ -271,6 +277,8 @@ static void stop(struct batond *d)
 	 * move the VIP now (track FAULT), not when the programs are gone. */
 	if (!(d->keep_datapath_arg || d->cfg.keep_datapath))
 		baton_ha_datapath(d->ha, false);
+	baton_prom_stop(d->prom);
+	d->prom = NULL;
 	baton_health_free(d->health);
 	d->health = NULL;
 	baton_reset_free(d->reset);
@@ -436,6 +444,7 @@ static void on_ct_deleted(const struct ct_v4_key *k,
 {
 	struct batond *d = arg;
 
+	baton_prom_on_deleted(d->prom, e);
 	baton_sync_on_delete(d->sync, k, e);
 }
 
@@ -582,6 +591,9 @@ static int loop_start(struct batond *d, char *err, size_t errlen)
 		return ret;
 	/* datapath_start() attached it. */
 	baton_ha_datapath(d->ha, true);
+	d->prom = baton_prom_start(d, err, errlen);
+	if (!d->prom)
+		return -EADDRINUSE;
 	ret = baton_ct_gc_start(d->gc);
 	if (!ret)
 		ret = baton_events_start(d->ev);

@@ -18,6 +18,7 @@
 #include "ctl.h"
 #include "events.h"
 #include "health.h"
+#include "prom.h"
 #include "reset.h"
 #include "loader.h"
 #include "services.h"
@@ -41,6 +42,7 @@ struct batond {
 	struct baton_ha *ha;		/* NULL without an ha: section */
 	struct baton_health *health;	/* backend probes */
 	struct baton_reset *reset;	/* health.on_down: reset */
+	struct baton_prom *prom;	/* Prometheus metrics (prom.h) */
 
 	uv_signal_t sig_term;
 	uv_signal_t sig_int;
@@ -58,6 +60,10 @@ struct batond {
  */
 int batond_apply_services(struct batond *d, struct baton_config *next,
 			  char *err, size_t errlen);
+
+/* The HA role as numbers (api.c): counters, ready, track, a 0/1 gauge per
+ * keepalived state. New reference; JSON null without ha:. */
+json_t *baton_api_ha_metrics(const struct baton_ha *h);
 
 /* The control socket's request handler (api.c); arg is struct batond. */
 int baton_api_handle(void *arg, json_t *req, json_t **data, char *err,

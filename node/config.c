@@ -525,6 +525,8 @@ void baton_config_defaults(struct baton_config *cfg)
 	snprintf(cfg->ctl_path, sizeof(cfg->ctl_path), "%s",
 		 BATON_DEFAULT_CTL_PATH);
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+	cfg->metrics_addr = BATON_DEFAULT_METRICS_ADDR;
+	cfg->metrics_port = BATON_DEFAULT_METRICS_PORT;
 	cfg->ct_max = BATON_CT_DEFAULT_MAX;
 	cfg->gc_interval_ms = 1000;
 	cfg->timeout_s[CT_STATE_SYN_SENT] = 30;
@@ -1909,7 +1911,7 @@ static int get_path(struct parser *p, yaml_node_t *n, const char *key,
 }
 
 enum {
-	N_ID, N_EPOCH, N_PIN_PATH, N_CTL, N_KEEP, N_LOG, N_MAX
+	N_ID, N_EPOCH, N_PIN_PATH, N_CTL, N_KEEP, N_LOG, N_METRICS, N_MAX
 };
 static const char *const node_keys[N_MAX] = {
 	[N_ID] = "id",
@@ -1918,7 +1920,37 @@ static const char *const node_keys[N_MAX] = {
 	[N_CTL] = "control_socket",
 	[N_KEEP] = "keep_datapath",
 	[N_LOG] = "log_level",
+	[N_METRICS] = "metrics",
 };
+
+#define METRICS_WHAT	"an IPv4 ADDRESS:PORT to serve metrics on, or 'off'"
+
+/* "A.B.C.D:PORT" (host order out), or "off" (port 0). */
+static bool metrics_parse(const char *s, uint32_t *addr, uint16_t *port)
+{
+	char buf[32], *colon;
+	struct in_addr a;
+	uint32_t v;
+
+	if (!strcmp(s, "off")) {
+		*addr = 0;
+		*port = 0;
+		return true;
+	}
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	colon = strrchr(buf, ':');
+	if (!colon)
+		return false;
+	*colon = '\0';
+	if (inet_pton(AF_INET, buf, &a) != 1 || parse_u32(colon + 1, &v) ||
+	    v < PORT_MIN || v > PORT_MAX)
+		return false;
+	*addr = ntohl(a.s_addr);
+	*port = (uint16_t)v;
+	return true;
+}
 
 static int parse_node(struct parser *p, yaml_node_t *n, int parent_line)
 {
@@ -1955,6 +1987,15 @@ static int parse_node(struct parser *p, yaml_node_t *n, int parent_line)
 		if (!ret)
 			snprintf(cfg->log_level, sizeof(cfg->log_level), "%s",
 				 log_levels[x]);
+	}
+	if (!ret && v[N_METRICS]) {
+		const char *m;
+
+		ret = scalar(p, v[N_METRICS], "node.metrics", METRICS_WHAT, &m);
+		if (!ret && !metrics_parse(m, &cfg->metrics_addr,
+					   &cfg->metrics_port))
+			ret = expect(p, v[N_METRICS], "node.metrics",
+				     METRICS_WHAT);
 	}
 	return ret;
 }

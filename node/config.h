@@ -25,6 +25,8 @@
 #define BATON_MAX_IFACES 16
 #define BATON_DEFAULT_PIN_PATH "/sys/fs/bpf/baton"
 #define BATON_DEFAULT_CTL_PATH "/run/baton/batond.sock"
+#define BATON_DEFAULT_METRICS_ADDR 0x7f000001u	/* 127.0.0.1 */
+#define BATON_DEFAULT_METRICS_PORT 9477
 
 enum baton_xdp_mode {
 	BATON_XDP_NATIVE = 0,
@@ -249,6 +251,8 @@ struct baton_config {
 	char ctl_path[PATH_MAX];
 	bool keep_datapath;	/* SIGTERM leaves programs and maps in place */
 	char log_level[16];	/* "error" | "warn" | "info" | "debug" */
+	uint32_t metrics_addr;	/* Prometheus endpoint, host order */
+	uint16_t metrics_port;	/* 0: off */
 
 	size_t nifaces;
 	struct baton_iface_cfg ifaces[BATON_MAX_IFACES];

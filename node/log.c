@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <bpf/libbpf.h>
 
@@ -11,6 +13,28 @@
 
 static enum baton_log_level cur_level = BATON_LOG_INFO;
 static int libbpf_quiet;
+static int to_journal = -1;	/* -1: not looked at yet */
+
+/* syslog(3) priorities, for journald's "<N>" line prefix. */
+static const int level_prio[] = {
+	[BATON_LOG_ERROR] = 3,
+	[BATON_LOG_WARN] = 4,
+	[BATON_LOG_INFO] = 6,
+	[BATON_LOG_DEBUG] = 7,
+};
+
+/* systemd sets JOURNAL_STREAM=DEV:INODE when stderr is the journal's
+ * stream; it may be inherited by something we write to elsewhere, so the
+ * descriptor must match it. */
+static int stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+	       !fstat(2, &st) && st.st_dev == dev && st.st_ino == ino;
+}
 
 static const char *const level_names[] = {
 	[BATON_LOG_ERROR] = "error",
@@ -62,7 +86,16 @@ static void vlog(enum baton_log_level level, const char *subsys,
 	for (size_t i = 0; i < n; i++)
 		if (msg[i] == '\n')
 			msg[i] = ' ';
-	fprintf(stderr, "batond: %s %s: %s\n", level_tags[level], subsys, msg);
+	if (to_journal < 0)
+		to_journal = stderr_is_journal();
+	/* journald takes the priority from the prefix and names the unit
+	 * itself: the line stays "LEVEL subsystem: message". */
+	if (to_journal)
+		fprintf(stderr, "<%d>%s %s: %s\n", level_prio[level],
+			level_tags[level], subsys, msg);
+	else
+		fprintf(stderr, "batond: %s %s: %s\n", level_tags[level],
+			subsys, msg);
 }
 
 void baton_log(enum baton_log_level level, const char *subsys,

@@ -2,7 +2,11 @@
 /*
  * log.h - batond's log: one line per event on stderr,
  *   "batond: LEVEL subsystem: message"
- * Lines below the configured level are dropped. Not thread-safe beyond what
+ * or, when stderr is the journal (systemd's JOURNAL_STREAM matches it),
+ *   "<PRIO>LEVEL subsystem: message"
+ * so that journald files each line at its syslog priority (journalctl -p
+ * warning) under the unit's name. Lines below the configured level are
+ * dropped. Not thread-safe beyond what
  * stdio gives; everything logs from the loop thread.
  */
 #ifndef BATON_LOG_H

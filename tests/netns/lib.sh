@@ -321,6 +321,21 @@ nt_require_sync() {
 	nt_require_file "$NT_CT_COMPARE"
 }
 
+# nt_scrape NS [PATH] [ADDR:PORT]: GET PATH (default /metrics) from
+# batond's metrics endpoint (default 127.0.0.1:9477) in namespace NS; the
+# whole answer, status line and headers included, within 5 s.
+nt_scrape() {
+	local hp=${3:-127.0.0.1:9477}
+	timeout 5 ip netns exec "$1" bash -c 'exec 3<>"/dev/tcp/$1/$2" &&
+		printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$3" "$1" >&3 &&
+		cat <&3' _ "${hp%:*}" "${hp##*:}" "${2:-/metrics}"
+}
+
+# nt_metric FILE NAME{LABELS}: the value of that sample in a scrape.
+nt_metric() {
+	awk -v k="$2" '$1 == k { print $2; f = 1 } END { if (!f) print "absent" }' "$1"
+}
+
 nt_ms() {
 	echo $(($(date +%s%N) / 1000000))
 }

@@ -13,6 +13,9 @@
 #  2. A reload with a broken health section is refused with FILE:LINE; the
 #     running services and every backend's state stay as they were.
 #  3. be2 starts again: within rise x interval it is up and takes new flows.
+#     The metrics endpoint, scraped and parsed, says the same (every line
+#     valid exposition format; be2's baton_backend_up 0, then 1; be1's
+#     flows, packets and bytes counted).
 #  4. on_down: reset: be2 stops passing its probe (SYNs to 8080 dropped)
 #     while its established streams could go on: they are reset, be1's
 #     streams are not. Control: on_down: keep, same fault: be2's streams
@@ -192,6 +195,41 @@ be1_only "dsr (be2 down)"
 run "udp $N" --udp "$LAB_VIP_DNAT:53" --count $N --parallel 20
 be1_only "udp/wrr (be2 down)"
 
+# scrape NAME: the metrics body into $TMPD/NAME.prom; checks its format.
+scrape() {
+	local f=$TMPD/$1.prom bad
+	nt_scrape "$LAB_NS_LB" >"$f.http" || nt_fail "$1: scrape failed"
+	nt_assert_eq "$(head -n 1 "$f.http" | tr -d '\r')" "HTTP/1.0 200 OK" \
+		"$1: metrics status line"
+	sed '1,/^\r*$/d' "$f.http" >"$f"
+	bad=$(grep -v '^#' "$f" | grep -cvE \
+		'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-z_]+="[^"]*",?)*\})? -?[0-9][0-9.e+-]*$')
+	nt_assert_eq "$bad" 0 "$1: sample lines not in exposition format"
+	nt_assert_ge "$(grep -vc '^#' "$f")" 100 "$1: samples"
+}
+m() { nt_metric "$TMPD/$1.prom" "$2"; }
+BE2_UP='baton_backend_up{service="10.0.0.100:80/tcp",backend="10.1.0.12:8080"}'
+BE1='{service="10.0.0.100:80/tcp",backend="10.1.0.11:8080"}'
+
+nt_step "1. metrics: scraped and parsed"
+scrape down
+nt_assert_eq "$(m down "$BE2_UP")" 0 "metrics: be2 down"
+nt_assert_eq "$(m down baton_conntrack_capacity)" 65536 \
+	"metrics: conntrack capacity"
+nt_assert_ge "$(m down "baton_backend_flows_total$BE1")" $N \
+	"metrics: be1's flows"
+nt_assert_ge "$(m down "baton_backend_packets_total$BE1")" $((N * 4)) \
+	"metrics: be1's packets"
+nt_assert_ge "$(m down "baton_backend_bytes_total$BE1")" $((N * 200)) \
+	"metrics: be1's bytes"
+nt_assert_eq "$(m down 'baton_health_backends{state="down"}')" 5 \
+	"metrics: backends down"
+nt_assert_ge "$(m down 'baton_conntrack_entries')" 1 "metrics: entries"
+nt_assert_eq "$(m down 'baton_datapath_drops_total{reason="ct_full"}')" 0 \
+	"metrics: a drop reason"
+nt_assert_eq "$(nt_scrape "$LAB_NS_LB" /nothing | head -n 1 | tr -d '\r')" \
+	"HTTP/1.0 404 Not Found" "metrics: another path is 404"
+
 nt_step "1. control: the same without health checks reaches the dead be2"
 LAB_HEALTH=0 reload ok
 nt_assert_eq "$(health "$LAB_VIP_DNAT:80/tcp" 10.1.0.12:8080)" null \
@@ -233,6 +271,10 @@ nt_assert_ge "$t_up" 0 "be2 came back"
 nt_assert_le "$t_up" $((2 * LAB_HC_INTERVAL + 500)) \
 	"ms to bring be2 back (rise x interval + 500 ms)"
 T_UP=$t_up
+scrape up
+nt_assert_eq "$(m up "$BE2_UP")" 1 "metrics: be2 up again"
+nt_assert_ge "$(m up "baton_backend_health_changes_total{service=\"10.0.0.100:80/tcp\",backend=\"10.1.0.12:8080\"}")" 2 \
+	"metrics: be2's state changes"
 run "dnat $N" --tcp "$LAB_VIP_DNAT:80" --conns $N --parallel 20
 nt_assert_eq "$(jget .failed)" 0 "dnat (be2 back): failed"
 nt_assert_eq "$(jget '.backends | keys | join(",")')" be1,be2 \

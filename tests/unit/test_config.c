@@ -294,6 +294,8 @@ static void test_config_defaults_match_the_documented_ones(void **state)
 	assert_string_equal(d.ctl_path, "/run/baton/batond.sock");
 	assert_false(d.keep_datapath);
 	assert_string_equal(d.log_level, "info");
+	assert_int_equal(d.metrics_addr, 0x7f000001);
+	assert_int_equal(d.metrics_port, 9477);
 	assert_int_equal(d.nifaces, 0);
 	assert_int_equal(d.ct_max, 262144);
 	assert_int_equal(d.gc_interval_ms, 1000);
@@ -972,6 +974,16 @@ static const struct bad bad_configs[] = {
 	  "    snat: 10.1.0.10\n",
 	  "baton.yaml:7: services[0].mode: ", "expected dnat or dsr with "
 	  "ecmp:, got fullnat" },
+	{ "metrics without a port", "node:\n  id: 1\n  metrics: 127.0.0.1\n"
+	  "interfaces:\n  - name: eth0\n",
+	  "baton.yaml:3: node.metrics: ", "expected an IPv4 ADDRESS:PORT to "
+	  "serve metrics on, or 'off', got '127.0.0.1'" },
+	{ "metrics with a host name", "node:\n  id: 1\n"
+	  "  metrics: localhost:9477\ninterfaces:\n  - name: eth0\n",
+	  "baton.yaml:3: node.metrics: ", "expected an IPv4 ADDRESS:PORT" },
+	{ "metrics port 0", "node:\n  id: 1\n  metrics: 0.0.0.0:0\n"
+	  "interfaces:\n  - name: eth0\n",
+	  "baton.yaml:3: node.metrics: ", "expected an IPv4 ADDRESS:PORT" },
 	{ "health without type", SVC80 "    health:\n      port: 81\n",
 	  "baton.yaml:9: services[0].health.type: ",
 	  "required key missing, expected one of tcp|http|udp" },
@@ -2203,6 +2215,22 @@ static void test_config_health_fills_every_field_and_defaults(void **state)
 	baton_config_free(&cfg);
 }
 
+static void test_config_metrics_address_or_off(void **state)
+{
+	struct baton_config cfg;
+
+	(void)state;
+	assert_int_equal(parse("node:\n  id: 1\n  metrics: off\n"
+			       "interfaces:\n  - name: eth0\n", &cfg), 0);
+	assert_int_equal(cfg.metrics_port, 0);
+	baton_config_free(&cfg);
+	assert_int_equal(parse("node:\n  id: 1\n  metrics: 0.0.0.0:9100\n"
+			       "interfaces:\n  - name: eth0\n", &cfg), 0);
+	assert_int_equal(cfg.metrics_addr, 0);
+	assert_int_equal(cfg.metrics_port, 9100);
+	baton_config_free(&cfg);
+}
+
 static void test_config_copy_is_deep(void **state)
 {
 	struct baton_config a, b;
@@ -2396,6 +2424,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_config_bgp_rejects_9_neighbors_or_17_prefixes),
 	cmocka_unit_test(test_config_validate_judges_ecmp_without_lines),
 	cmocka_unit_test(test_config_health_fills_every_field_and_defaults),
+	cmocka_unit_test(test_config_metrics_address_or_off),
 	cmocka_unit_test(test_config_copy_is_deep),
 	cmocka_unit_test(test_config_find_service_matches_vip_port_and_proto),
 	cmocka_unit_test(test_config_validate_names_live_services_by_address),
