@@ -15,7 +15,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "batond.h"
+#include "cfgsave.h"
 #include "role.h"
 #include "log.h"
 #include "stats.h"
@@ -552,6 +556,7 @@ static void flushed_one(const struct ct_v4_key *k, const struct ct_v4_entry *e,
 {
 	struct batond *d = arg;
 
+	baton_prom_on_deleted(d->prom, e);
 	baton_sync_on_delete(d->sync, k, e);
 }
 
@@ -760,6 +765,122 @@ static int cmd_status(struct batond *d, json_t *req, json_t **data,
 	return *data ? 0 : -ENOMEM;
 }
 
+/* ---- config save ------------------------------------------------------- */
+
+#define SAVE_MAX (16u << 20)	/* as the parser's limit */
+
+static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t n = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "%.300s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = malloc(SAVE_MAX + 1);
+	if (buf)
+		n = fread(buf, 1, SAVE_MAX + 1, f);
+	if (!buf || ferror(f) || n > SAVE_MAX) {
+		snprintf(err, errlen, "%.300s: %s", path, !buf ? "out of "
+			 "memory" : n > SAVE_MAX ? "too large" : "read error");
+		free(buf);
+		buf = NULL;
+	} else {
+		buf[n] = '\0';
+		*len = n;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* dst = text, atomically: a temporary file beside it, synced, renamed
+ * over it, with dst's mode if it exists (else 0644). */
+static int write_atomic(const char *dst, const char *text, size_t len,
+			char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	struct stat st;
+	int fd, ret = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", dst) >= (int)sizeof(tmp)) {
+		snprintf(err, errlen, "%.300s: name too long", dst);
+		return -ENAMETOOLONG;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%.300s: cannot create a file beside it: "
+			 "%s", dst, strerror(errno));
+		return ret;
+	}
+	if (fchmod(fd, stat(dst, &st) ? 0644 : st.st_mode & 07777))
+		ret = -errno;
+	for (size_t off = 0; !ret && off < len;) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			ret = n < 0 ? -errno : -EIO;
+		else
+			off += (size_t)n;
+	}
+	if (!ret && fsync(fd))
+		ret = -errno;
+	if (close(fd) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, dst))
+		ret = -errno;
+	if (ret) {
+		snprintf(err, errlen, "%.300s: %s", dst, strerror(-ret));
+		unlink(tmp);
+	}
+	return ret;
+}
+
+/* Write the running services into the config file (or "file"): the rest
+ * of batond's config file as it is now, its services: section rewritten
+ * (cfgsave.h). Nothing is written unless the result loads as what runs. */
+static int cmd_config_save(struct batond *d, json_t *req, json_t **data,
+			   char *err, size_t errlen)
+{
+	const char *file;
+	char *text, *out;
+	size_t len = 0, outlen;
+	int ret = 0;
+
+	file = arg_str(req, "file", &ret, err, errlen);
+	if (ret)
+		return ret;
+	/* batond's own path may be relative to its directory; a client's
+	 * must not be. */
+	if (!file)
+		file = d->cfg.path;
+	else if (file[0] != '/') {
+		snprintf(err, errlen, "file: expected an absolute path");
+		return -EINVAL;
+	}
+	text = slurp(d->cfg.path, &len, err, errlen);
+	if (!text)
+		return -EIO;
+	ret = baton_config_splice_services(d->cfg.path, text, len, &d->cfg,
+					   &out, &outlen, err, errlen);
+	free(text);
+	if (ret)
+		return ret;
+	ret = write_atomic(file, out, outlen, err, errlen);
+	free(out);
+	if (ret)
+		return ret;
+	log_info(SUB, "config save: %zu services written to %s",
+		 d->cfg.nservices, file);
+	*data = json_pack("{s:s, s:I}", "file", file, "services",
+			  (json_int_t)d->cfg.nservices);
+	return 0;
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 typedef int (*cmd_fn)(struct batond *d, json_t *req, json_t **data,
@@ -801,6 +922,7 @@ static const struct {
 	{ "sync.status", cmd_sync_status, false },
 	{ "sync.resync", cmd_sync_resync, true },
 	{ "ha.status", cmd_ha_status, false },
+	{ "config.save", cmd_config_save, true },
 	{ "stats", cmd_stats, false },
 	{ "status", cmd_status, false },
 };

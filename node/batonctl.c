@@ -49,6 +49,8 @@ static const char usage_text[] =
 	"  sync status\n"
 	"  sync resync [PEER_ID]\n"
 	"  ha status\n"
+	"  config save [FILE]   write the running services into FILE (default:\n"
+	"                       batond's config file); the rest of the file stays\n"
 	"\n"
 	"  ICMP services are written VIP/icmp. --json prints batond's data as\n"
 	"  JSON. Default socket: " BATON_DEFAULT_CTL_PATH "\n";
@@ -317,6 +319,26 @@ static json_t *build_ha(int argc, char **argv)
 	USAGE("ha: unknown subcommand '%s'", argv[0]);
 }
 
+static json_t *build_config(int argc, char **argv)
+{
+	char cwd[4096], file[4096 + 256];
+
+	if (argc < 1 || strcmp(argv[0], "save") || argc > 2)
+		USAGE("config: expected save [FILE]");
+	if (argc == 1)
+		return req_new("config.save");
+	/* batond resolves nothing: a relative name is ours. */
+	if (argv[1][0] == '/') {
+		snprintf(file, sizeof(file), "%s", argv[1]);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd)))
+			USAGE("config save: current directory: %s",
+			      strerror(errno));
+		snprintf(file, sizeof(file), "%s/%s", cwd, argv[1]);
+	}
+	return json_pack("{s:s, s:s}", "cmd", "config.save", "file", file);
+}
+
 static json_t *build_request(int argc, char **argv)
 {
 	if (argc < 1)
@@ -331,6 +353,8 @@ static json_t *build_request(int argc, char **argv)
 		return build_sync(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "ha"))
 		return build_ha(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "config"))
+		return build_config(argc - 1, argv + 1);
 	if (!strcmp(argv[0], "stats") || !strcmp(argv[0], "status")) {
 		if (argc != 1)
 			USAGE("%s takes no arguments", argv[0]);
@@ -810,7 +834,11 @@ static void print_human(const char *cmd, json_t *data)
 		print_sync(data);
 	else if (!strcmp(cmd, "ha.status"))
 		print_ha(data);
-	/* Changes print nothing when they succeed. */
+	else if (!strcmp(cmd, "config.save"))
+		printf("saved %s services to %s\n",
+		       fs(data, "services", buf, sizeof(buf)),
+		       json_string_value(json_object_get(data, "file")));
+	/* Other changes print nothing when they succeed. */
 }
 
 /* ---- main -------------------------------------------------------------- */

@@ -584,6 +584,13 @@ static int loop_start(struct batond *d, char *err, size_t errlen)
 		snprintf(err, errlen, "health checks: out of memory");
 		return -ENOMEM;
 	}
+	/* A previous batond's flag, if no backend is being reset now. */
+	ret = baton_loader_cfg_flag(&d->ld, BATON_CFG_F_RESET,
+				    baton_services_resetting(d->svcs));
+	if (ret) {
+		snprintf(err, errlen, "baton_cfg: %s", strerror(-ret));
+		return ret;
+	}
 	ret = ha_start(d, err, errlen);
 	if (!ret)
 		ret = sync_start(d, err, errlen);

@@ -36,6 +36,8 @@ struct hc_target {
 	bool sock_open;			/* sock initialised, not closed yet */
 	bool timer_open;
 	bool dead;			/* retired: freed once closed */
+	bool expired;			/* timeout_ms ran out; failed after
+					 * this loop turn's I/O unless done */
 	uint64_t started;		/* uv_now() at the probe's start */
 	size_t rlen;
 	char rbuf[512];
@@ -48,6 +50,8 @@ struct baton_health {
 	void *arg;
 	struct hc_target **t;		/* sorted by id */
 	size_t n;
+	uv_check_t check;		/* fails expired probes after I/O */
+	bool check_on;
 };
 
 static int id_cmp(const struct baton_hc_id *a, const struct baton_hc_id *b)
@@ -133,6 +137,7 @@ static void retire(struct hc_target *t)
 /* ---- one probe --------------------------------------------------------- */
 
 static void on_tick(uv_timer_t *timer);
+static void on_check(uv_check_t *c);
 
 static uint16_t probe_port(const struct hc_target *t)
 {
@@ -148,6 +153,7 @@ static void probe_done(struct hc_target *t, bool ok, const char *why)
 	if (!t->busy)
 		return;
 	t->busy = false;
+	t->expired = false;
 	uv_timer_stop(&t->timer);
 	sock_close(t);
 
@@ -189,17 +195,46 @@ static void probe_done(struct hc_target *t, bool ok, const char *why)
 		       0);
 }
 
+/*
+ * Timers run before the loop polls for I/O: after a stall (a long walk of
+ * a big conntrack table) a probe's answer may be waiting unread when its
+ * timer fires. So a timeout only marks the probe; the check handle, which
+ * runs after this turn's I/O, fails those still without an answer.
+ */
 static void on_timeout(uv_timer_t *timer)
 {
 	struct hc_target *t = timer->data;
+
+	t->expired = true;
+	if (!t->h->check_on) {
+		uv_check_start(&t->h->check, on_check);
+		t->h->check_on = true;
+	}
+}
+
+static void on_check(uv_check_t *c)
+{
+	struct baton_health *h = c->data;
 	char why[64];
 
-	snprintf(why, sizeof(why), "%s within %u ms",
-		 t->cfg.type == BATON_HC_UDP ? "no answer" :
-		 t->cfg.type == BATON_HC_HTTP ? "no status line" :
-						"no connection",
-		 t->cfg.timeout_ms);
-	probe_done(t, false, why);
+	uv_check_stop(c);
+	h->check_on = false;
+	for (size_t i = 0; i < h->n; i++) {
+		struct hc_target *t = h->t[i];
+
+		if (!t->expired)
+			continue;
+		t->expired = false;
+		snprintf(why, sizeof(why), "%s within %u ms",
+			 t->cfg.type == BATON_HC_UDP ? "no answer" :
+			 t->cfg.type == BATON_HC_HTTP ? "no status line" :
+							"no connection",
+			 t->cfg.timeout_ms);
+		/* A state change applied here reconfigures h with the same
+		 * backends: h->t is a new array of the same targets in the
+		 * same order, so the walk goes on by index. */
+		probe_done(t, false, why);
+	}
 }
 
 static void fail_uv(struct hc_target *t, const char *what, int err)
@@ -414,6 +449,8 @@ struct baton_health *baton_health_init(uv_loop_t *loop, baton_health_fn fn,
 	h->loop = loop;
 	h->fn = fn;
 	h->arg = arg;
+	uv_check_init(loop, &h->check);
+	h->check.data = h;
 	return h;
 }
 
@@ -522,6 +559,11 @@ void baton_health_count(const struct baton_health *h, uint32_t *probed,
 	}
 }
 
+static void on_check_closed(uv_handle_t *hd)
+{
+	free(hd->data);
+}
+
 void baton_health_free(struct baton_health *h)
 {
 	if (!h)
@@ -529,5 +571,7 @@ void baton_health_free(struct baton_health *h)
 	for (size_t i = 0; i < h->n; i++)
 		retire(h->t[i]);
 	free(h->t);
-	free(h);
+	h->t = NULL;
+	h->n = 0;
+	uv_close((uv_handle_t *)&h->check, on_check_closed);
 }

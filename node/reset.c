@@ -2,6 +2,7 @@
 /* reset.c - see reset.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ struct baton_reset {
 	baton_ct_deleted_fn on_delete;
 	void *arg;
 	int raw_fd;			/* -1 until the first reset */
+	bool raw_failed;		/* logged once; TCP resets then wait
+					 * for the flows' own timeouts */
 	struct baton_reset_counts c;
 };
 
@@ -55,11 +58,17 @@ static int raw_open(struct baton_reset *r)
 {
 	if (r->raw_fd >= 0)
 		return 0;
+	if (r->raw_failed)
+		return -EPERM;
 	r->raw_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	if (r->raw_fd < 0) {
-		log_err(SUB, "raw socket for resets (needs CAP_NET_RAW): %s",
-			strerror(errno));
-		return -errno;
+		int ret = -errno;
+
+		r->raw_failed = true;
+		log_err(SUB, "raw socket for resets (needs CAP_NET_RAW): %s; "
+			"TCP flows of backends that go down are dropped, not "
+			"reset", strerror(errno));
+		return ret;
 	}
 	return 0;
 }
@@ -165,9 +174,10 @@ int baton_reset_backend(struct baton_reset *r, uint16_t svc_id,
 		if (e->dir != CT_DIR_FWD || (e->flags & CT_F_REMOTE) ||
 		    e->state >= CT_STATE_TIME_WAIT)
 			continue;
-		ret = raw_open(r);
-		if (ret)
-			break;
+		if (raw_open(r)) {
+			ret = -EPERM;
+			continue;	/* the UDP/ICMP entries still go */
+		}
 		client_end(k, &t);
 		send_seg(r, &t, 0, 0, TCPF_ACK, &sent);
 		if (e->mode != BATON_MODE_DSR) {

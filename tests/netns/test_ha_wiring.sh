@@ -273,6 +273,7 @@ node:
   id: 2
   pin_path: $PIN2
   control_socket: $SOCK2
+  metrics: 127.0.0.1:9478     # node 1 has the default port in this netns
 interfaces:
   - name: v1
     xdp: off

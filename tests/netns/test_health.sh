@@ -20,6 +20,11 @@
 #     while its established streams could go on: they are reset, be1's
 #     streams are not. Control: on_down: keep, same fault: be2's streams
 #     go on - it is the reset that ends them.
+#  5. batonctl changes saved back: a backend added and a weight changed
+#     live, `batonctl config save` rewrites the file's services: section
+#     (the rest, comments included, stays); a SIGHUP of the saved file
+#     then changes nothing. A save to a directory that does not exist is
+#     refused and writes nothing.
 #
 # Environment: BATON_BUILD, BATON_LAB_PREFIX (default unique).
 
@@ -94,13 +99,17 @@ wait_be2() {
 	echo -1
 }
 
-# reload: rewrite the config from the LAB_* variables, SIGHUP, and wait
-# until batond counts it (ok or failed, as $1 says).
+# reload [ok|failed]: rewrite the config from the LAB_* variables (or copy
+# $CONFIG_OVERRIDE over it; "keep": leave it), SIGHUP, and wait until
+# batond counts the reload (ok or failed, as $1 says).
 reload() {
 	local want=${1:-ok} before i
 	before=$(lab_ctl --json status | jq ".reloads.$want")
-	[ -n "$CONFIG_OVERRIDE" ] && cp "$CONFIG_OVERRIDE" "$LAB_CONFIG" ||
-		lab_write_config
+	case $CONFIG_OVERRIDE in
+	"") lab_write_config ;;
+	keep) ;;			# the file as it is
+	*) cp "$CONFIG_OVERRIDE" "$LAB_CONFIG" ;;
+	esac
 	kill -HUP "$(lab_pid_of batond)"
 	for ((i = 0; i < 50; i++)); do
 		[ "$(lab_ctl --json status | jq ".reloads.$want")" -gt \
@@ -319,6 +328,35 @@ nt_step "4. control: on_down: keep - the same fault, be2's streams go on"
 policy_run keep
 nt_assert_eq "$(stream_count keep be2 '!ok')" 0 "keep: be2's streams that ended"
 nt_assert_eq "$(stream_count keep be1 '!ok')" 0 "keep: be1's streams that ended"
+
+# ---- 5. config save -------------------------------------------------------------
+
+nt_step "5. batonctl changes saved to the config file"
+lab_ctl backend add "$LAB_VIP_DNAT:80/tcp" 10.1.0.13:8080 weight 0 ||
+	nt_fail "backend add"
+lab_ctl backend weight "$LAB_VIP_DNAT:53/udp" 10.1.0.12:5353 7 ||
+	nt_fail "backend weight"
+cp "$LAB_CONFIG" "$TMPD/before.yaml"
+nt_assert_true "config save" lab_ctl config save
+nt_assert_eq "$(head -n 1 "$LAB_CONFIG")" "$(head -n 1 "$TMPD/before.yaml")" \
+	"the file's first comment line stays"
+nt_assert_eq "$(sed -n '/^services:/q;p' "$LAB_CONFIG" | md5sum)" \
+	"$(sed -n '/^services:/q;p' "$TMPD/before.yaml" | md5sum)" \
+	"everything before services: stays byte for byte"
+nt_assert_eq "$(grep -c 'address: 10.1.0.13' "$LAB_CONFIG")" 1 \
+	"the added backend is in the file"
+updates=$(grep -c 'services: updated' "$LAB_STATE/batond.log")
+CONFIG_OVERRIDE=keep reload ok
+nt_assert_eq "$(grep -c 'services: updated' "$LAB_STATE/batond.log")" \
+	"$updates" "a reload of the saved file changes no service"
+nt_assert_eq "$(lab_ctl --json backend list "$LAB_VIP_DNAT:53/udp" |
+	jq '.[] | select(.address == "10.1.0.12") | .weight')" 7 \
+	"the weight is still 7 after the reload"
+cp "$LAB_CONFIG" "$TMPD/saved.yaml"
+nt_assert_false "a save into a missing directory is refused" \
+	lab_ctl config save /nonexistent-$LAB_P/baton.yaml
+nt_assert_eq "$(md5sum <"$LAB_CONFIG")" "$(md5sum <"$TMPD/saved.yaml")" \
+	"and changes nothing"
 
 nt_log "figures: be2 out after $T_DOWN ms, back after $T_UP ms (interval $LAB_HC_INTERVAL ms, rise 2, fall 2); reset $RESET_BE2 streams of be2"
 nt_finish
