@@ -33,6 +33,7 @@
 
 #include "birdconf.h"
 #include "kaconf.h"
+#include "textio.h"
 
 #define EXIT_SAME	0
 #define EXIT_DIFFERS	1
@@ -83,53 +84,17 @@ static void usage(FILE *f)
 		gen.file);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * OUT.tmp, then rename over OUT: keepalived (a reload, a restart) never
  * reads half a file, and a failure leaves the previous one in place.
  */
 static int write_file(const char *path, const char *text, size_t len)
 {
-	char tmp[4096];
-	int fd, ret;
+	int ret = baton_write_file(path, text, len);
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-		fprintf(stderr, "%s: %s: path too long\n", gen.prog, path);
-		return -ENAMETOOLONG;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = -errno;
-		fprintf(stderr, "%s: %s: %s\n", gen.prog, tmp,
-			strerror(-ret));
-		return ret;
-	}
-	ret = write_all(fd, text, len);
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret) {
+	if (ret)
 		fprintf(stderr, "%s: %s: %s\n", gen.prog, path,
 			strerror(-ret));
-		unlink(tmp);
-	}
 	return ret;
 }
 

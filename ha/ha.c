@@ -24,6 +24,7 @@
 #include "notify.h"
 #include "nudge.h"
 #include "role.h"
+#include "textio.h"
 
 #define SUB "ha"
 #define RETRY_MS 1000		/* a failed track file write */
@@ -109,32 +110,6 @@ static uint64_t now_ms(void)
 
 /* ---- files -------------------------------------------------------------- */
 
-/* Write text to path atomically: path.tmp, then rename over path. */
-static int write_atomic(const char *path, const char *text)
-{
-	char tmp[PATH_MAX];
-	size_t len = strlen(text);
-	ssize_t n;
-	int fd, ret = 0;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, len);
-	if (n < 0)
-		ret = -errno;
-	else if ((size_t)n != len)
-		ret = -EIO;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret)
-		unlink(tmp);
-	return ret;
-}
 
 static void state_path(const struct baton_ha *h, char *buf, size_t len)
 {
@@ -158,7 +133,7 @@ static void save_state(struct baton_ha *h)
 	state_path(h, path, sizeof(path));
 	snprintf(text, sizeof(text), "%s %s\n", baton_ha_state_name(r->state),
 		 r->incumbent ? "incumbent" : "-");
-	ret = write_atomic(path, text);
+	ret = baton_write_file(path, text, strlen(text));
 	if (ret) {
 		log_warn(SUB, "write %s: %s", path, strerror(-ret));
 		return;
@@ -198,7 +173,7 @@ static void write_track(struct baton_ha *h)
 		return;
 	}
 	snprintf(text, sizeof(text), "%d\n", h->role.track);
-	ret = write_atomic(h->track_path, text);
+	ret = baton_write_file(h->track_path, text, strlen(text));
 	if (ret) {
 		h->track_errors++;
 		log_err(SUB, "write track file %s: %s (retrying)",

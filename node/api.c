@@ -20,6 +20,7 @@
 
 #include "batond.h"
 #include "cfgsave.h"
+#include "textio.h"
 #include "role.h"
 #include "log.h"
 #include "stats.h"
@@ -795,50 +796,6 @@ static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 	return buf;
 }
 
-/* dst = text, atomically: a temporary file beside it, synced, renamed
- * over it, with dst's mode if it exists (else 0644). */
-static int write_atomic(const char *dst, const char *text, size_t len,
-			char *err, size_t errlen)
-{
-	char tmp[PATH_MAX];
-	struct stat st;
-	int fd, ret = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", dst) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "%.300s: name too long", dst);
-		return -ENAMETOOLONG;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "%.300s: cannot create a file beside it: "
-			 "%s", dst, strerror(errno));
-		return ret;
-	}
-	if (fchmod(fd, stat(dst, &st) ? 0644 : st.st_mode & 07777))
-		ret = -errno;
-	for (size_t off = 0; !ret && off < len;) {
-		ssize_t n = write(fd, text + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			ret = n < 0 ? -errno : -EIO;
-		else
-			off += (size_t)n;
-	}
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, dst))
-		ret = -errno;
-	if (ret) {
-		snprintf(err, errlen, "%.300s: %s", dst, strerror(-ret));
-		unlink(tmp);
-	}
-	return ret;
-}
 
 /* Write the running services into the config file (or "file"): the rest
  * of batond's config file as it is now, its services: section rewritten
@@ -870,10 +827,12 @@ static int cmd_config_save(struct batond *d, json_t *req, json_t **data,
 	free(text);
 	if (ret)
 		return ret;
-	ret = write_atomic(file, out, outlen, err, errlen);
+	ret = baton_write_file(file, out, outlen);
 	free(out);
-	if (ret)
+	if (ret) {
+		snprintf(err, errlen, "%.300s: %s", file, strerror(-ret));
 		return ret;
+	}
 	log_info(SUB, "config save: %zu services written to %s",
 		 d->cfg.nservices, file);
 	*data = json_pack("{s:s, s:I}", "file", file, "services",

@@ -2,7 +2,6 @@
 /* cfgsave.c - see cfgsave.h. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,59 +9,21 @@
 #include <yaml.h>
 
 #include "cfgsave.h"
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->oom)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || b->len + (size_t)n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-
-		while (n >= 0 && b->len + (size_t)n + 1 > cap)
-			cap *= 2;
-		p = n < 0 ? NULL : realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
+#include "textio.h"
 
 /* A YAML double-quoted scalar of n bytes (valid UTF-8, as parsed). */
-static void sb_quoted(struct sbuf *b, const uint8_t *s, size_t n)
+static void sb_quoted(struct baton_text *b, const uint8_t *s, size_t n)
 {
-	sb_printf(b, "\"");
+	baton_text_printf(b, "\"");
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '"' || s[i] == '\\')
-			sb_printf(b, "\\%c", s[i]);
+			baton_text_printf(b, "\\%c", s[i]);
 		else if (s[i] < 0x20 || s[i] == 0x7f)
-			sb_printf(b, "\\x%02x", s[i]);
+			baton_text_printf(b, "\\x%02x", s[i]);
 		else
-			sb_printf(b, "%c", s[i]);
+			baton_text_printf(b, "%c", s[i]);
 	}
-	sb_printf(b, "\"");
+	baton_text_printf(b, "\"");
 }
 
 static const char *ip(uint32_t host, char *buf)
@@ -72,66 +33,66 @@ static const char *ip(uint32_t host, char *buf)
 	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
-static void render_health(struct sbuf *b, const struct baton_health_cfg *h)
+static void render_health(struct baton_text *b, const struct baton_health_cfg *h)
 {
-	sb_printf(b, "    health:\n      type: %s\n",
+	baton_text_printf(b, "    health:\n      type: %s\n",
 		  baton_hc_type_str(h->type));
 	if (h->port)
-		sb_printf(b, "      port: %u\n", h->port);
-	sb_printf(b, "      interval_ms: %u\n      timeout_ms: %u\n"
+		baton_text_printf(b, "      port: %u\n", h->port);
+	baton_text_printf(b, "      interval_ms: %u\n      timeout_ms: %u\n"
 		  "      rise: %u\n      fall: %u\n      on_down: %s\n",
 		  h->interval_ms, h->timeout_ms, h->rise, h->fall,
 		  baton_hc_on_down_str(h->on_down));
 	if (h->type == BATON_HC_HTTP) {
-		sb_printf(b, "      path: ");
+		baton_text_printf(b, "      path: ");
 		sb_quoted(b, (const uint8_t *)h->path, strlen(h->path));
 		if (h->host[0]) {
-			sb_printf(b, "\n      host: ");
+			baton_text_printf(b, "\n      host: ");
 			sb_quoted(b, (const uint8_t *)h->host,
 				  strlen(h->host));
 		}
-		sb_printf(b, "\n      status: %u-%u\n", h->status_min,
+		baton_text_printf(b, "\n      status: %u-%u\n", h->status_min,
 			  h->status_max);
 	}
 	if (h->send_len) {
-		sb_printf(b, "      send: ");
+		baton_text_printf(b, "      send: ");
 		sb_quoted(b, h->send, h->send_len);
-		sb_printf(b, "\n");
+		baton_text_printf(b, "\n");
 	}
 	if (h->expect_len) {
-		sb_printf(b, "      expect: ");
+		baton_text_printf(b, "      expect: ");
 		sb_quoted(b, h->expect, h->expect_len);
-		sb_printf(b, "\n");
+		baton_text_printf(b, "\n");
 	}
 }
 
 char *baton_config_render_services(const struct baton_config *cfg)
 {
-	struct sbuf b = {};
+	struct baton_text b = {};
 	char a[INET_ADDRSTRLEN];
 
-	sb_printf(&b, "services:\n");
+	baton_text_printf(&b, "services:\n");
 	for (size_t i = 0; i < cfg->nservices; i++) {
 		const struct baton_service_cfg *s = &cfg->services[i];
 
-		sb_printf(&b, "  - vip: %s\n", ip(s->vip, a));
+		baton_text_printf(&b, "  - vip: %s\n", ip(s->vip, a));
 		if (s->proto != IPPROTO_ICMP)
-			sb_printf(&b, "    port: %u\n", s->port);
-		sb_printf(&b, "    protocol: %s\n    mode: %s\n"
+			baton_text_printf(&b, "    port: %u\n", s->port);
+		baton_text_printf(&b, "    protocol: %s\n    mode: %s\n"
 			  "    algorithm: %s\n", baton_proto_str(s->proto),
 			  baton_mode_str(s->mode), baton_algo_str(s->algo));
 		if (s->snat)
-			sb_printf(&b, "    snat: %s\n", ip(s->snat, a));
+			baton_text_printf(&b, "    snat: %s\n", ip(s->snat, a));
 		if (s->health.type != BATON_HC_NONE)
 			render_health(&b, &s->health);
-		sb_printf(&b, "    backends:%s\n", s->nbackends ? "" : " []");
+		baton_text_printf(&b, "    backends:%s\n", s->nbackends ? "" : " []");
 		for (size_t j = 0; j < s->nbackends; j++) {
 			const struct baton_backend_cfg *be = &s->backends[j];
 
-			sb_printf(&b, "      - address: %s\n", ip(be->addr, a));
+			baton_text_printf(&b, "      - address: %s\n", ip(be->addr, a));
 			if (s->proto != IPPROTO_ICMP)
-				sb_printf(&b, "        port: %u\n", be->port);
-			sb_printf(&b, "        weight: %u\n", be->weight);
+				baton_text_printf(&b, "        port: %u\n", be->port);
+			baton_text_printf(&b, "        weight: %u\n", be->weight);
 		}
 	}
 	if (b.oom) {
@@ -269,7 +230,7 @@ int baton_config_splice_services(const char *name, const char *text,
 				 size_t errlen)
 {
 	struct baton_config check;
-	struct sbuf b = {};
+	struct baton_text b = {};
 	char *svc, perr[512];
 	size_t start, end;
 	int ret;
@@ -286,10 +247,10 @@ int baton_config_splice_services(const char *name, const char *text,
 	}
 	/* A section at the end of a line that goes on (a comment) keeps
 	 * the rest of that line on a line of its own. */
-	sb_printf(&b, "%.*s", (int)start, text);
+	baton_text_printf(&b, "%.*s", (int)start, text);
 	if (start && text[start - 1] != '\n')
-		sb_printf(&b, "\n");
-	sb_printf(&b, "%s", svc);
+		baton_text_printf(&b, "\n");
+	baton_text_printf(&b, "%s", svc);
 	if (end < len) {
 		size_t rest = end;
 
@@ -299,7 +260,7 @@ int baton_config_splice_services(const char *name, const char *text,
 			rest++;
 		else if (rest < len && text[rest] == '#')
 			rest = end;
-		sb_printf(&b, "%.*s", (int)(len - rest), text + rest);
+		baton_text_printf(&b, "%.*s", (int)(len - rest), text + rest);
 	}
 	free(svc);
 	if (b.oom) {

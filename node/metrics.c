@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* metrics.c - see metrics.h. */
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,48 +12,6 @@
 #define REQ_MAX 4096
 #define CONN_MAX 32
 #define IDLE_MS 10000
-
-void baton_text_printf(struct baton_text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (t->oom)
-		return;
-	for (;;) {
-		size_t room = t->cap - t->len;
-
-		va_start(ap, fmt);
-		n = vsnprintf(t->p ? t->p + t->len : NULL, room, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			t->oom = true;
-			return;
-		}
-		if ((size_t)n < room) {
-			t->len += (size_t)n;
-			return;
-		}
-		size_t cap = t->cap ? t->cap * 2 : 16384;
-		char *p;
-
-		while (cap - t->len <= (size_t)n)
-			cap *= 2;
-		p = realloc(t->p, cap);
-		if (!p) {
-			t->oom = true;
-			return;
-		}
-		t->p = p;
-		t->cap = cap;
-	}
-}
-
-void baton_text_free(struct baton_text *t)
-{
-	free(t->p);
-	memset(t, 0, sizeof(*t));
-}
 
 struct baton_metrics {
 	uv_loop_t *loop;

@@ -16,16 +16,7 @@
 
 #include <uv.h>
 
-/* A growing text buffer; on out of memory it stops growing and says so. */
-struct baton_text {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-void baton_text_printf(struct baton_text *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void baton_text_free(struct baton_text *t);
+#include "textio.h"
 
 typedef void (*baton_metrics_render_fn)(void *arg, struct baton_text *out);
 

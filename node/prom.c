@@ -44,7 +44,8 @@ static void on_tick(uv_timer_t *t)
 
 	p->ring_pos = (p->ring_pos + 1) % (RATE_WINDOW_S + 1);
 	for (unsigned int s = 0; s < BATON_MAX_SERVICES; s++)
-		p->ring[p->ring_pos][s] = svc_flows(p->d, s);
+		p->ring[p->ring_pos][s] = p->d->svcs->svc[s].present ?
+					  svc_flows(p->d, s) : 0;
 	if (p->ring_len < RATE_WINDOW_S + 1)
 		p->ring_len++;
 }
@@ -93,96 +94,122 @@ static int add_live(const struct ct_v4_key *k, const struct ct_v4_entry *e,
 	return 0;
 }
 
+/* The per-backend families, in the order rows carry their values. */
+enum { BM_UP, BM_WEIGHT, BM_ACTIVE, BM_FLOWS, BM_PACKETS, BM_BYTES,
+       BM_PROBES, BM_FAILURES, BM_CHANGES, BM_MAX };
+
+static const struct {
+	const char *name, *type, *help;
+} be_metrics[BM_MAX] = {
+	[BM_UP] = { "baton_backend_up", "gauge", "1 if its health check "
+		    "passes (services with health: only)" },
+	[BM_WEIGHT] = { "baton_backend_weight", "gauge", "configured weight "
+			"(0: drained)" },
+	[BM_ACTIVE] = { "baton_backend_active_flows", "gauge", "open flows" },
+	[BM_FLOWS] = { "baton_backend_flows_total", "counter",
+		       "flows assigned" },
+	[BM_PACKETS] = { "baton_backend_packets_total", "counter", "packets "
+			 "of its flows, both directions" },
+	[BM_BYTES] = { "baton_backend_bytes_total", "counter", "bytes of its "
+		       "flows, both directions" },
+	[BM_PROBES] = { "baton_backend_health_probes_total", "counter",
+			"health probes done" },
+	[BM_FAILURES] = { "baton_backend_health_failures_total", "counter",
+			  "health probes failed" },
+	[BM_CHANGES] = { "baton_backend_health_changes_total", "counter",
+			 "times it went down or came back" },
+};
+
+struct be_row {
+	char labels[2 * BATON_SPEC_STRLEN + 32];
+	unsigned int has;	/* bit per BM_* with a value */
+	uint64_t v[BM_MAX];
+};
+
+/* One row per configured backend: its labels and every value it has. */
+static void be_row(struct baton_prom *p, const struct baton_service_cfg *sc,
+		   int svc_id, const struct baton_backend_cfg *be,
+		   uint64_t (*live)[2], struct be_row *r)
+{
+	struct baton_hc_id hid = {
+		.vip = sc->vip, .vport = sc->port, .proto = sc->proto,
+		.addr = be->addr, .port = be->port,
+	};
+	const struct baton_hc_status *hs = baton_health_get(p->d->health,
+							     &hid);
+	int bid = baton_services_find_be(p->d->svcs, svc_id, be->addr,
+					 be->port);
+	char sn[BATON_SPEC_STRLEN], bn[BATON_SPEC_STRLEN];
+
+	snprintf(r->labels, sizeof(r->labels),
+		 "{service=\"%s\",backend=\"%s\"}",
+		 baton_svc_spec_str(sc->vip, sc->port, sc->proto, sn),
+		 baton_be_spec_str(be->addr, be->port, bn));
+	memset(r->v, 0, sizeof(r->v));
+	r->has = 1u << BM_WEIGHT | 1u << BM_ACTIVE | 1u << BM_FLOWS |
+		 1u << BM_PACKETS | 1u << BM_BYTES;
+	r->v[BM_WEIGHT] = be->weight;
+	if (sc->health.type != BATON_HC_NONE) {
+		r->has |= 1u << BM_UP;
+		r->v[BM_UP] = hs ? hs->up : !be->down;
+	}
+	if (hs) {
+		r->has |= 1u << BM_PROBES | 1u << BM_FAILURES |
+			  1u << BM_CHANGES;
+		r->v[BM_PROBES] = hs->probes;
+		r->v[BM_FAILURES] = hs->failures;
+		r->v[BM_CHANGES] = hs->changes;
+	}
+	if (bid >= 0) {
+		unsigned int idx = baton_be_index(svc_id, bid);
+
+		if (p->d->ld.be_stats) {
+			const struct be_stats *bs = &p->d->ld.be_stats[idx];
+
+			r->v[BM_ACTIVE] = __atomic_load_n(&bs->active,
+							  __ATOMIC_RELAXED);
+			r->v[BM_FLOWS] = __atomic_load_n(&bs->flows,
+							 __ATOMIC_RELAXED);
+		}
+		for (int i = 0; i < 2; i++)
+			r->v[BM_PACKETS + i] = p->gone[idx][i] +
+					       (live ? live[idx][i] : 0);
+	}
+}
+
 static void render_backends(struct baton_prom *p, struct baton_text *t,
 			    uint64_t (*live)[2])
 {
-	static const struct {
-		const char *name, *type, *help;
-	} m[] = {
-		{ "baton_backend_up", "gauge", "1 if its health check passes "
-		  "(services with health: only)" },
-		{ "baton_backend_weight", "gauge", "configured weight (0: "
-		  "drained)" },
-		{ "baton_backend_active_flows", "gauge", "open flows" },
-		{ "baton_backend_flows_total", "counter", "flows assigned" },
-		{ "baton_backend_packets_total", "counter", "packets of its "
-		  "flows, both directions" },
-		{ "baton_backend_bytes_total", "counter", "bytes of its flows, "
-		  "both directions" },
-		{ "baton_backend_health_probes_total", "counter", "health "
-		  "probes done" },
-		{ "baton_backend_health_failures_total", "counter", "health "
-		  "probes failed" },
-		{ "baton_backend_health_changes_total", "counter", "times it "
-		  "went down or came back" },
-	};
 	const struct baton_config *cfg = &p->d->cfg;
+	struct be_row *rows;
+	size_t n = 0;
 
-	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
-		help(t, m[k].name, m[k].type, m[k].help);
-		for (size_t i = 0; i < cfg->nservices; i++) {
-			const struct baton_service_cfg *sc = &cfg->services[i];
-			int id = baton_services_find(p->d->svcs, sc->vip,
-						     sc->port, sc->proto);
-			char sn[BATON_SPEC_STRLEN];
-
-			baton_svc_spec_str(sc->vip, sc->port, sc->proto, sn);
-			for (size_t b = 0; b < sc->nbackends; b++) {
-				const struct baton_backend_cfg *be =
-					&sc->backends[b];
-				struct baton_hc_id hid = {
-					.vip = sc->vip, .vport = sc->port,
-					.proto = sc->proto, .addr = be->addr,
-					.port = be->port,
-				};
-				const struct baton_hc_status *hs =
-					baton_health_get(p->d->health, &hid);
-				int bid = baton_services_find_be(
-					p->d->svcs, id, be->addr, be->port);
-				unsigned int idx = bid >= 0 ?
-					baton_be_index(id, bid) : 0;
-				const struct be_stats *bs = bid >= 0 &&
-					p->d->ld.be_stats ?
-					&p->d->ld.be_stats[idx] : NULL;
-				char bn[BATON_SPEC_STRLEN];
-				uint64_t v;
-
-				baton_be_spec_str(be->addr, be->port, bn);
-				switch (k) {
-				case 0:
-					if (sc->health.type == BATON_HC_NONE)
-						continue;
-					v = hs ? hs->up : !be->down;
-					break;
-				case 1:
-					v = be->weight;
-					break;
-				case 2:
-					v = bs ? __atomic_load_n(&bs->active,
-							__ATOMIC_RELAXED) : 0;
-					break;
-				case 3:
-					v = bs ? __atomic_load_n(&bs->flows,
-							__ATOMIC_RELAXED) : 0;
-					break;
-				case 4:
-				case 5:
-					v = bid < 0 ? 0 : p->gone[idx][k - 4] +
-						(live ? live[idx][k - 4] : 0);
-					break;
-				default:
-					if (!hs)
-						continue;
-					v = k == 6 ? hs->probes :
-					    k == 7 ? hs->failures : hs->changes;
-					break;
-				}
-				baton_text_printf(t, "%s{service=\"%s\","
-						  "backend=\"%s\"} %" PRIu64
-						  "\n", m[k].name, sn, bn, v);
-			}
-		}
+	for (size_t i = 0; i < cfg->nservices; i++)
+		n += cfg->services[i].nbackends;
+	rows = calloc(n ? n : 1, sizeof(*rows));
+	if (!rows) {
+		t->oom = true;
+		return;
 	}
+	n = 0;
+	for (size_t i = 0; i < cfg->nservices; i++) {
+		const struct baton_service_cfg *sc = &cfg->services[i];
+		int id = baton_services_find(p->d->svcs, sc->vip, sc->port,
+					     sc->proto);
+
+		for (size_t b = 0; b < sc->nbackends; b++)
+			be_row(p, sc, id, &sc->backends[b], live, &rows[n++]);
+	}
+	for (int k = 0; k < BM_MAX; k++) {
+		help(t, be_metrics[k].name, be_metrics[k].type,
+		     be_metrics[k].help);
+		for (size_t r = 0; r < n; r++)
+			if (rows[r].has & (1u << k))
+				baton_text_printf(t, "%s%s %" PRIu64 "\n",
+						  be_metrics[k].name,
+						  rows[r].labels, rows[r].v[k]);
+	}
+	free(rows);
 }
 
 static void render_services(struct baton_prom *p, struct baton_text *t)
