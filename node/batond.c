@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * batond.c - the Baton node daemon: batond -c FILE [--keep-datapath]
+ * (or batond -c FILE --detach-all: remove what a stopped one left)
  *
  * Start: load the config, load the datapath (reusing pinned maps), program
  * the services, write baton_cfg, attach, then run one libuv loop with the
@@ -24,6 +25,8 @@
 #include "batond.h"
 #include "log.h"
 #include "svcspec.h"
+#include "textio.h"
+#include "../ha/role.h"
 
 #define SUB "batond"
 #define ERRLEN 1024
@@ -32,9 +35,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: batond -c FILE [--keep-datapath]\n"
+		"       batond -c FILE --detach-all\n"
 		"  -c, --config FILE    configuration (baton.yaml)\n"
 		"  -k, --keep-datapath  on stop, leave programs attached and "
 		"maps pinned\n"
+		"  -D, --detach-all     with no batond running, detach its "
+		"programs and\n"
+		"                       remove its pinned maps (drops every "
+		"flow), then exit\n"
 		"  -h, --help           this text\n");
 }
 
@@ -351,6 +359,42 @@ static void datapath_release(struct batond *d, bool keep)
 	baton_loader_free(&d->ld);
 }
 
+/*
+ * batond --detach-all: keepalived first hears that this node cannot
+ * forward (-254 in the track file, as from a batond stopping without
+ * keep_datapath), then the programs and maps go. Exit status.
+ */
+static int detach_all_run(const struct baton_config *cfg)
+{
+	struct baton_remove_report r;
+	char err[ERRLEN] = "";
+	int ret;
+
+	if (cfg->ha.enabled) {
+		char text[16];
+
+		snprintf(text, sizeof(text), "%d\n", BATON_HA_TRACK_FAULT);
+		ret = baton_write_file(cfg->ha.track_file, text, strlen(text));
+		if (ret)
+			log_warn(SUB, "write %s: %s", cfg->ha.track_file,
+				 strerror(-ret));
+	}
+	ret = baton_loader_remove(cfg, &r, err, sizeof(err));
+	if (ret == -EBUSY) {
+		log_err(SUB, "%s", err);
+		return 1;
+	}
+	log_info(SUB, "detach-all: %u tc filters and %u xdp programs "
+		 "detached, %u maps unpinned%s%s", r.tc, r.xdp, r.maps,
+		 r.dir ? ", pin dir removed" : "",
+		 r.left ? ", pin dir kept (not empty)" : "");
+	if (ret) {
+		log_err(SUB, "%s", err);
+		return 1;
+	}
+	return 0;
+}
+
 /* ---- start ------------------------------------------------------------- */
 
 static int datapath_start(struct batond *d, char *err, size_t errlen)
@@ -616,6 +660,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "keep-datapath", no_argument, NULL, 'k' },
+		{ "detach-all", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -623,18 +668,21 @@ int main(int argc, char **argv)
 	const char *path = NULL;
 	char err[ERRLEN] = "";
 	int c, ret, status = 1;
-	bool keep;
+	bool keep, detach_all = false;
 
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return 1;
-	while ((c = getopt_long(argc, argv, "c:kh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:kDh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
 			break;
 		case 'k':
 			d->keep_datapath_arg = true;
+			break;
+		case 'D':
+			detach_all = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -646,7 +694,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!path || optind != argc) {
+	if (!path || optind != argc || (detach_all && d->keep_datapath_arg)) {
 		usage(stderr);
 		free(d);
 		return 2;
@@ -660,6 +708,10 @@ int main(int argc, char **argv)
 		goto out_free;
 	}
 	baton_log_set_level_str(d->cfg.log_level);
+	if (detach_all) {
+		status = detach_all_run(&d->cfg);
+		goto out_config;
+	}
 	ret = baton_loader_check_ifaces(&d->cfg, err, sizeof(err));
 	if (ret) {
 		log_err(SUB, "%s", err);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* loader.c - see loader.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
@@ -120,8 +121,8 @@ static int check_pinned_ct(const char *pin_path, uint32_t ct_max, char *err,
 		snprintf(err, errlen,
 			 "pinned %s has %u entries but conntrack.max_entries "
 			 "is %u; restore the old size, or stop batond and "
-			 "remove %s (drops all flows)",
-			 path, info.max_entries, ct_max, pin_path);
+			 "run batond -c FILE --detach-all (drops all flows)",
+			 path, info.max_entries, ct_max);
 		return -EINVAL;
 	}
 	return 0;
@@ -633,4 +634,230 @@ void baton_loader_free(struct baton_loader *ld)
 	if (ld->lock_fd > 0)
 		close(ld->lock_fd);
 	ld->lock_fd = -1;
+}
+
+/* ---- removal (batond --detach-all) --------------------------------------- */
+
+#define REMOVE_MAX_MAPS 64
+
+/* Whether the program of id uses one of the maps ids[0..n), or, with no
+ * maps (nothing pinned), whether it is called name. */
+static bool prog_is_ours(uint32_t id, const uint32_t *ids, size_t n,
+			 const char *name)
+{
+	uint32_t maps[REMOVE_MAX_MAPS];
+	struct bpf_prog_info info = {
+		.nr_map_ids = REMOVE_MAX_MAPS,
+		.map_ids = (__u64)(unsigned long)maps,
+	};
+	__u32 len = sizeof(info);
+	bool ours = false;
+	int fd;
+
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return false;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		close(fd);
+		return false;
+	}
+	close(fd);
+	if (!n)
+		return name && !strcmp(info.name, name);
+	for (uint32_t i = 0; i < info.nr_map_ids && i < REMOVE_MAX_MAPS; i++)
+		for (size_t j = 0; j < n && !ours; j++)
+			ours = maps[i] == ids[j];
+	return ours;
+}
+
+/* One interface's TC filter and XDP program, if ours. 0 or -errno. */
+static int remove_iface(const struct baton_config *cfg, const char *ifname,
+			int ifindex, const uint32_t *ids, size_t n,
+			struct baton_remove_report *r)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, topts, .handle = TC_HANDLE,
+		    .priority = TC_PRIO);
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	bool by_name = !n && find_cfg(cfg, ifname);
+	uint32_t id;
+	int ret = 0, fd, rc;
+
+	if (!n && !by_name)
+		return 0;
+	/* Most interfaces have no clsact: no need to log the kernel's
+	 * "Parent Qdisc doesn't exists" for each. */
+	baton_log_libbpf_quiet(1);
+	id = tc_query(ifindex);
+	baton_log_libbpf_quiet(0);
+	if (id && prog_is_ours(id, ids, n, "tc_packet_func")) {
+		rc = bpf_tc_detach(&hook, &topts);
+		if (rc) {
+			log_err(SUB, "%s: tc detach (prog %u): %s", ifname, id,
+				strerror(-rc));
+			ret = rc;
+		} else {
+			log_info(SUB, "%s: tc filter removed (prog %u)", ifname,
+				 id);
+			r->tc++;
+		}
+	}
+	if (bpf_xdp_query(ifindex, 0, &q) || !q.prog_id ||
+	    !prog_is_ours(q.prog_id, ids, n, "xdp_packet_func"))
+		return ret;
+	if (q.attach_mode != XDP_ATTACHED_DRV &&
+	    q.attach_mode != XDP_ATTACHED_SKB) {
+		log_err(SUB, "%s: xdp prog %u in attach mode %u: left", ifname,
+			q.prog_id, q.attach_mode);
+		return ret ? ret : -EOPNOTSUPP;
+	}
+	fd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (fd < 0)
+		return ret;		/* gone meanwhile */
+	{
+		LIBBPF_OPTS(bpf_xdp_attach_opts, xopts, .old_prog_fd = fd);
+
+		rc = bpf_xdp_detach(ifindex,
+				    (q.attach_mode == XDP_ATTACHED_DRV
+					     ? XDP_FLAGS_DRV_MODE
+					     : XDP_FLAGS_SKB_MODE) |
+					    XDP_FLAGS_REPLACE,
+				    &xopts);
+	}
+	close(fd);
+	if (rc) {
+		log_err(SUB, "%s: xdp detach (prog %u): %s", ifname, q.prog_id,
+			strerror(-rc));
+		return ret ? ret : rc;
+	}
+	log_info(SUB, "%s: xdp program removed (prog %u)", ifname, q.prog_id);
+	r->xdp++;
+	return ret;
+}
+
+static uint32_t map_id_of(const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	uint32_t id = 0;
+	int fd;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		id = info.id;
+	close(fd);
+	return id;
+}
+
+int baton_loader_remove(const struct baton_config *cfg,
+			struct baton_remove_report *r, char *err,
+			size_t errlen)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oopts,
+		    .pin_root_path = cfg->pin_path);
+	uint32_t ids[REMOVE_MAX_MAPS];
+	struct if_nameindex *ifs = NULL;
+	struct bpf_map *map;
+	struct baton *skel;
+	size_t n = 0;
+	int lock_fd = -1, ret = 0, rc;
+
+	memset(r, 0, sizeof(*r));
+	/* The map names (and pin paths) this batond pins, from the object;
+	 * nothing is loaded. */
+	skel = baton__open_opts(&oopts);
+	if (!skel) {
+		ret = -errno;
+		snprintf(err, errlen, "open BPF object: %s", strerror(errno));
+		return ret;
+	}
+	if (is_bpffs(cfg->pin_path)) {
+		lock_fd = open(cfg->pin_path,
+			       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB)) {
+			ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+			snprintf(err, errlen, "pin dir %s: %s", cfg->pin_path,
+				 ret == -EBUSY ? "a batond is running on it; "
+						 "stop it first"
+					       : strerror(-ret));
+			goto out;
+		}
+		bpf_object__for_each_map(map, skel->obj) {
+			const char *path = bpf_map__pin_path(map);
+			uint32_t id = path ? map_id_of(path) : 0;
+
+			if (id && n < REMOVE_MAX_MAPS)
+				ids[n++] = id;
+		}
+	}
+
+	/* Programs first: a map pinned no more is still theirs until they
+	 * go, and a program without its maps would be worse than either. */
+	ifs = if_nameindex();
+	if (!ifs) {
+		ret = -errno;
+		snprintf(err, errlen, "list interfaces: %s", strerror(errno));
+		goto out;
+	}
+	for (struct if_nameindex *i = ifs; i->if_index; i++) {
+		rc = remove_iface(cfg, i->if_name, (int)i->if_index, ids, n,
+				  r);
+		if (rc && !ret)
+			ret = rc;
+	}
+	if_freenameindex(ifs);
+	if (ret) {
+		snprintf(err, errlen, "some programs could not be detached; "
+			 "maps left pinned under %s", cfg->pin_path);
+		goto out;
+	}
+
+	if (lock_fd < 0)
+		goto out;	/* nothing pinned */
+	bpf_object__for_each_map(map, skel->obj) {
+		const char *path = bpf_map__pin_path(map);
+
+		if (!path)
+			continue;
+		if (!unlink(path)) {
+			r->maps++;
+		} else if (errno != ENOENT) {
+			rc = -errno;
+			log_err(SUB, "unpin %s: %s", path, strerror(errno));
+			if (!ret)
+				ret = rc;
+		}
+	}
+	if (!rmdir(cfg->pin_path)) {
+		r->dir = true;
+	} else if (errno == ENOTEMPTY || errno == EEXIST) {
+		DIR *dir = opendir(cfg->pin_path);
+		struct dirent *e;
+
+		while (dir && (e = readdir(dir))) {
+			if (e->d_name[0] == '.')
+				continue;
+			log_warn(SUB, "%s/%s is not a Baton map: left",
+				 cfg->pin_path, e->d_name);
+			r->left++;
+		}
+		if (dir)
+			closedir(dir);
+	} else {
+		rc = -errno;
+		log_err(SUB, "remove %s: %s", cfg->pin_path, strerror(errno));
+		if (!ret)
+			ret = rc;
+	}
+	if (ret)
+		snprintf(err, errlen, "some pins under %s could not be removed",
+			 cfg->pin_path);
+out:
+	if (lock_fd >= 0)
+		close(lock_fd);
+	baton__destroy(skel);
+	return ret;
 }

@@ -119,6 +119,27 @@ int baton_loader_unpin(struct baton_loader *ld);
 int baton_loader_iface_status(struct baton_loader *ld, const char *name,
 			      struct baton_iface_status *st);
 
+/* What baton_loader_remove() took away. */
+struct baton_remove_report {
+	unsigned int tc, xdp;	/* programs detached */
+	unsigned int maps;	/* pins removed */
+	bool dir;		/* the pin dir removed */
+	unsigned int left;	/* pin dir entries that are not Baton maps */
+};
+
+/*
+ * Take away the datapath a batond left behind (keep_datapath, kill -9),
+ * with no batond running: every TC ingress filter (handle 1 prio 1) and
+ * XDP program in this network namespace that uses a map pinned under
+ * cfg->pin_path (with nothing pinned: Baton's programs, by name, on the
+ * configured interfaces), then those pins and the pin dir. -EBUSY if a
+ * batond holds the pin dir; other errors are logged and counted as not
+ * removed (the first one returned), the rest is still removed.
+ */
+int baton_loader_remove(const struct baton_config *cfg,
+			struct baton_remove_report *r, char *err,
+			size_t errlen);
+
 /* munmap, destroy the skeleton (programs stay attached, maps pinned). */
 void baton_loader_free(struct baton_loader *ld);
 

@@ -10,6 +10,15 @@
 #                                  VIP back (preempt), report
 #   drill.sh kill [--out DIR]      traffic; kill -9 batond on the master,
 #                                  restart it; report (no VRRP move)
+#   drill.sh restart [--out DIR]   traffic; stop batond on the master
+#                                  (SIGTERM), start it again; report
+#
+# On the single-node lab (lab.sh up), its batond is restarted instead:
+#   drill.sh kill | restart        as above. With keep_datapath true
+#                                  (LAB_KEEP_DATAPATH=true before lab.sh
+#                                  up) the datapath forwards meanwhile and
+#                                  every flow must survive; with false the
+#                                  stop removes it: the control run.
 #
 # On an ECMP lab (lab.sh up --ecmp), membership changes instead:
 #   drill.sh poweroff [--node K]   power off lbK (default: the lowest node
@@ -47,12 +56,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 
 usage() {
-	sed -n '5,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '5,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 phase=${1:-}
 [ $# -gt 0 ] && shift
-case $phase in poweroff | failback | kill | return | join) ;;
+case $phase in poweroff | failback | kill | restart | return | join) ;;
 *) usage >&2; exit 2 ;; esac
 out=
 node=
@@ -67,7 +76,13 @@ done
 
 lab_init "${BATON_LAB_PREFIX:-btl}" || exit 2
 ECMP=${LAB_ECMP:-0}
-if [ "$ECMP" = 1 ]; then
+SINGLE=0
+[ "$ECMP" != 1 ] && [ "$LAB_NODES" -lt 2 ] && SINGLE=1
+if [ "$SINGLE" = 1 ]; then
+	case $phase in kill | restart) ;;
+	*) lab_err "the single-node lab drills kill and restart"; exit 2 ;;
+	esac
+elif [ "$ECMP" = 1 ]; then
 	case $phase in poweroff | return | join) ;;
 	*) lab_err "an ECMP lab drills poweroff, return and join"; exit 2 ;;
 	esac
@@ -97,6 +112,34 @@ say() { [ "${DRILL_QUIET:-0}" = 1 ] || echo "$*"; }
 now_ms() { date +%s%3N; }
 
 # ---- who is who ---------------------------------------------------------------
+
+# Node K's batond: lbK's, or the single-node lab's one (named "lb").
+node_name() { if [ "$SINGLE" = 1 ]; then echo lb; else echo "lb$1"; fi; }
+node_ctl() {
+	local k=$1
+	shift
+	if [ "$SINGLE" = 1 ]; then lab_ctl "$@"; else lab_node_ctl "$k" "$@"; fi
+}
+node_log() {
+	if [ "$SINGLE" = 1 ]; then echo "$LAB_STATE/batond.log"
+	else lab_node_log "$1"; fi
+}
+# node_restart K SIG: batond stopped by SIG (TERM: waited for; KILL: a
+# second later, as a crash leaves it), then started again.
+node_restart() {
+	local pid
+	if [ "$2" = KILL ]; then
+		if [ "$SINGLE" = 1 ]; then pid=$(lab_pid_of batond)
+		else pid=$(lab_pid_of "lb$1"); fi
+		kill -KILL "$pid" || return 1
+		sleep 1
+	fi
+	if [ "$SINGLE" = 1 ]; then
+		lab_batond_stop && lab_batond_start
+	else
+		lab_node_stop "$1" "$2" && lab_node_start "$1"
+	fi
+}
 
 # ECMP: the nodes running batond, the nodes the router sends to, and the
 # node of the event (K, or: poweroff the lowest the router uses, return
@@ -165,7 +208,7 @@ ha_who() {
 	done
 	[ -n "$master" ] || { lab_err "no node holds the VIPs"; exit 1; }
 	case $phase in
-	poweroff | kill)
+	poweroff | kill | restart)
 		node=$master	# the node the event happens to
 		;;
 	failback)
@@ -200,6 +243,8 @@ if [ "$ECMP" = 1 ]; then
 	if [ "$phase" = poweroff ]; then
 		for k in $routed; do wait_ready "$k"; done
 	fi
+elif [ "$SINGLE" = 1 ]; then
+	node=1 other=null
 else
 	ha_who
 fi
@@ -228,7 +273,8 @@ start_client() {		# start_client NAME ARGS...
 }
 
 rm -f "$out/$phase"-*
-say "== drill $phase: lb$node ($phase), lb$other; traffic for $DUR s," \
+say "== drill $phase: $(node_name "$node") ($phase)$([ "$SINGLE" = 1 ] ||
+	echo ", lb$other"); traffic for $DUR s," \
 	"event at $AT s"
 say "   $STREAMS TCP streams each to ${streams[*]}; $UDP UDP flows;" \
 	"new TCP connections $RATE/s DNAT + $RATE_FNAT/s fullNAT" \
@@ -309,12 +355,11 @@ failback)
 	lab_power_on "$node" || { lab_err "power-on failed"; exit 1; }
 	new=$node
 	;;
-kill)
-	pid=$(lab_pid_of "lb$node")
-	kill -KILL "$pid"
-	sleep 1
-	lab_node_stop "$node" KILL	# reaps the pid file
-	lab_node_start "$node" || { lab_err "batond restart failed"; exit 1; }
+kill | restart)
+	sig=TERM
+	[ "$phase" = kill ] && sig=KILL
+	node_restart "$node" "$sig" ||
+		{ lab_err "batond restart failed"; exit 1; }
 	new=$node
 	;;
 esac
@@ -348,7 +393,9 @@ if [ "$ECMP" = 1 ]; then
 fi
 
 # The takeover: the new master's batond hears keepalived's MASTER line.
-if [ "$ECMP" != 1 ] && [ "$phase" != kill ]; then
+RESTART=0
+case $phase in kill | restart) RESTART=1 ;; esac
+if [ "$ECMP" != 1 ] && [ "$RESTART" = 0 ]; then
 	limit=$((t_event + 20000))
 	while [ "$(now_ms)" -lt "$limit" ]; do
 		j=$(lab_node_ctl "$new" --json ha status 2>/dev/null)
@@ -374,7 +421,7 @@ for p in "${pids[@]}"; do
 done
 [ -n "${monitor:-}" ] && kill "$monitor" 2>/dev/null
 trap - INT TERM HUP
-[ "$ECMP" != 1 ] && [ "$phase" != kill ] && lab_ha_follow_master
+[ "$ECMP" != 1 ] && [ "$RESTART" = 0 ] && lab_ha_follow_master
 # ECMP return/join: who carries which flow now (lbK's own table).
 [ "$ECMP" = 1 ] && [ "$phase" != poweroff ] &&
 	lab_node_ctl "$node" --json ct list >"$out/$phase-after.ct.json"
@@ -503,8 +550,10 @@ if [ "$ECMP" = 1 ]; then
 	say "   router $what ${reroute_ms} ms after the $phase; long-lived" \
 		"flows $([ "$phase" = poweroff ] && echo "on lb$node before:" ||
 		echo "moved to lb$node:") $moved"
-elif [ "$phase" = kill ]; then
-	say "   batond on lb$node killed (-9) and restarted; keepalived left alone"
+elif [ "$RESTART" = 1 ]; then
+	say "   batond on $(node_name "$node") $([ "$phase" = kill ] &&
+		echo "killed (-9)" || echo "stopped (SIGTERM)") and restarted" \
+		"$([ "$SINGLE" = 1 ] || echo "; keepalived left alone")"
 else
 	say "   VRRP takeover: lb$new MASTER ${takeover_ms} ms after the" \
 		"$phase"
@@ -539,13 +588,13 @@ if [ "$ECMP" = 1 ]; then
 	check "the router $what" ".reroute_ms != null"
 	check "the $phase moved long-lived flows (lb$node's: $moved)" \
 		".moved > 0"
-elif [ "$phase" != kill ]; then
+elif [ "$RESTART" = 0 ]; then
 	check "lb$new took the VIPs" ".takeover_ms != null"
 fi
 ka_deaths_after=$(ka_deaths)
 if [ "$ka_deaths_after" = "$ka_deaths_before" ]; then
-	# no keepalived in an ECMP lab
-	[ "$ECMP" = 1 ] || say "   ok    keepalived's VRRP processes ran throughout"
+	# no keepalived in an ECMP or single-node lab
+	[ "$ECMP" = 1 ] || [ "$SINGLE" = 1 ] || say "   ok    keepalived's VRRP processes ran throughout"
 else
 	# Printed even with DRILL_QUIET: nothing else would say it.
 	echo "   FAIL  keepalived's VRRP processes ran throughout (deaths per" \
@@ -625,7 +674,7 @@ if command -v gnuplot >/dev/null && [ -s "$tl" ]; then
 	gnuplot 2>"$out/$phase.gnuplot.err" <<EOF || say "   (gnuplot failed: $out/$phase.gnuplot.err)"
 set terminal pngcairo size 1200,700 font ",10"
 set output "$out/$phase.png"
-set title "Baton $([ "$ECMP" = 1 ] && echo "ECMP" || echo "failover") drill: $phase of lb$node - echoed bytes per flow per 100 ms"
+set title "Baton $([ "$ECMP" = 1 ] && echo "ECMP" || echo "failover") drill: $phase of $(node_name "$node") - echoed bytes per flow per 100 ms"
 set xlabel "seconds since the traffic started"
 set ylabel "flow (one row each)"
 set cblabel "bytes echoed in 100 ms (log scale; white: none)"
@@ -650,11 +699,11 @@ fi
 if [ "$FAIL" != 0 ]; then
 	for ((k = 1; k <= LAB_NODES; k++)); do
 		f=$out/$phase-lb$k
-		lab_node_ctl "$k" --json ct list >"$f.ct.json" 2>&1
-		lab_node_ctl "$k" --json sync status >"$f.sync.json" 2>&1
-		lab_node_ctl "$k" --json ha status >"$f.ha.json" 2>&1
-		lab_node_ctl "$k" --json stats >"$f.stats.json" 2>&1
-		cp "$(lab_node_log "$k")" "$f.log" 2>/dev/null
+		node_ctl "$k" --json ct list >"$f.ct.json" 2>&1
+		node_ctl "$k" --json sync status >"$f.sync.json" 2>&1
+		node_ctl "$k" --json ha status >"$f.ha.json" 2>&1
+		node_ctl "$k" --json stats >"$f.stats.json" 2>&1
+		cp "$(node_log "$k")" "$f.log" 2>/dev/null
 		cp "$LAB_STATE/ka$k.log" "$f.ka.log" 2>/dev/null
 		cp "$LAB_STATE/bird-lb$k.log" "$f.bird.log" 2>/dev/null
 	done

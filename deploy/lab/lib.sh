@@ -128,6 +128,15 @@ lab_spawn() {
 	echo "$pid $(basename "$1")" >"$LAB_STATE/pids/$name"
 }
 
+# lab_keep_log FILE: lab_spawn truncates a log; keep an earlier run's as
+# FILE.N (the first free N).
+lab_keep_log() {
+	local i=1
+	[ -s "$1" ] || return 0
+	while [ -e "$1.$i" ]; do i=$((i + 1)); done
+	mv "$1" "$1.$i"
+}
+
 # True if the pid file's process is alive and still the binary we started.
 lab_pid_alive() {
 	local f=$1 pid exe
@@ -276,7 +285,7 @@ node:
   id: $1
   pin_path: $2
   control_socket: $3
-  keep_datapath: false
+  keep_datapath: ${LAB_KEEP_DATAPATH:-false}
   log_level: ${LAB_LOG_LEVEL:-info}
 
 interfaces:
@@ -398,6 +407,7 @@ EOF
 lab_batond_start() {
 	[ -f "$LAB_CONFIG" ] || lab_write_config || return 1
 	mkdir -p "$(dirname "$LAB_SOCK")"
+	lab_keep_log "$LAB_STATE/batond.log"
 	lab_spawn batond "$LAB_NS_LB" "$LAB_BATOND" -c "$LAB_CONFIG"
 	local i
 	for ((i = 0; i < 150; i++)); do
@@ -788,12 +798,7 @@ lab_node_start() {
 	shift
 	[ -f "$(lab_node_config "$k")" ] || lab_node_write_config "$k" ||
 		return 1
-	# lab_spawn truncates the log: keep an earlier run's as lbK.log.N.
-	if [ -s "$(lab_node_log "$k")" ]; then
-		i=1
-		while [ -e "$(lab_node_log "$k").$i" ]; do i=$((i + 1)); done
-		mv "$(lab_node_log "$k")" "$(lab_node_log "$k").$i"
-	fi
+	lab_keep_log "$(lab_node_log "$k")"
 	lab_spawn "lb$k" "$(lab_node_ns "$k")" "$LAB_BATOND" \
 		-c "$(lab_node_config "$k")" "$@"
 	for ((i = 0; i < 150; i++)); do
