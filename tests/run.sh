@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/run.sh - the whole test suite: set the machine up and build
 # (deploy/setup.sh), then run every ctest test. Arguments go to ctest, e.g.
-#   tests/run.sh -L unit        only one tier (unit | bpf | netns)
+#   tests/run.sh -L unit        only one tier (unit | bpf | netns | deploy)
 #   tests/run.sh -R e2e         tests whose name matches
 # Exit status: non-zero if setup, the build or any test failed.
 set -euo pipefail
