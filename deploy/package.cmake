@@ -5,8 +5,9 @@
 #
 # gives OUTDIR/baton_VERSION_ARCH.deb: /usr/sbin/{batond,batonctl,
 # baton-keepalived,baton-bird}, the systemd units in /usr/lib/systemd/system,
-# /etc/baton/baton.yaml and /etc/default/batond (conffiles), man pages and
-# docs. Its library dependencies come from dpkg-shlibdeps; the maintainer
+# /etc/baton/baton.yaml.example and /etc/default/batond (conffiles), man
+# pages and docs; never /etc/baton/baton.yaml, which the operator writes
+# (the units wait for it). Its library dependencies come from dpkg-shlibdeps; the maintainer
 # scripts (deploy/debian/) reload systemd, restart a running batond after
 # an upgrade (it takes over the datapath: no flow lost) and, on removal,
 # stop it and remove its datapath.

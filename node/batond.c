@@ -184,15 +184,16 @@ static int reload_refused(const struct baton_config *cur,
 	}
 	if (strcmp(cur->pin_path, next->pin_path)) {
 		snprintf(err, errlen, "node.pin_path changed (%.300s -> %.300s); "
-			 "restart batond to apply", cur->pin_path,
-			 next->pin_path);
+			 "stop batond, remove the old datapath (batond -c "
+			 "FILE --detach-all, drops all flows), start it",
+			 cur->pin_path, next->pin_path);
 		return -EINVAL;
 	}
 	if (cur->ct_max != next->ct_max) {
 		snprintf(err, errlen, "conntrack.max_entries changed (%u -> "
-			 "%u); restart batond to apply (the pinned table must "
-			 "be recreated, dropping all flows)", cur->ct_max,
-			 next->ct_max);
+			 "%u); the pinned table must be recreated: stop "
+			 "batond, run batond -c FILE --detach-all (drops all "
+			 "flows), start it", cur->ct_max, next->ct_max);
 		return -EINVAL;
 	}
 	if (cur->metrics_addr != next->metrics_addr ||
@@ -364,22 +365,42 @@ static void datapath_release(struct batond *d, bool keep)
  * forward (-254 in the track file, as from a batond stopping without
  * keep_datapath), then the programs and maps go. Exit status.
  */
+static void detach_all_fault(void *arg)
+{
+	const struct baton_config *cfg = arg;
+	char text[16];
+	int ret;
+
+	if (!cfg->ha.enabled)
+		return;
+	snprintf(text, sizeof(text), "%d\n", BATON_HA_TRACK_FAULT);
+	ret = baton_write_file(cfg->ha.track_file, text, strlen(text));
+	if (ret)
+		log_warn(SUB, "write %s: %s", cfg->ha.track_file,
+			 strerror(-ret));
+	else
+		log_info(SUB, "%s: -254 (FAULT: datapath going)",
+			 cfg->ha.track_file);
+}
+
 static int detach_all_run(const struct baton_config *cfg)
 {
 	struct baton_remove_report r;
 	char err[ERRLEN] = "";
 	int ret;
 
-	if (cfg->ha.enabled) {
-		char text[16];
-
-		snprintf(text, sizeof(text), "%d\n", BATON_HA_TRACK_FAULT);
-		ret = baton_write_file(cfg->ha.track_file, text, strlen(text));
-		if (ret)
-			log_warn(SUB, "write %s: %s", cfg->ha.track_file,
-				 strerror(-ret));
+	/* The pin dir's lock tells whether a batond runs on it, unless it
+	 * is not visible from here (a private bpffs of `ip netns exec`):
+	 * a batond answering on the control socket runs too. */
+	ret = baton_ctl_probe(cfg->ctl_path);
+	if (ret > 0) {
+		log_err(SUB, "a batond answers on %s; stop it first",
+			cfg->ctl_path);
+		return 1;
 	}
-	ret = baton_loader_remove(cfg, &r, err, sizeof(err));
+	/* -254 once no batond can be running, before anything goes. */
+	ret = baton_loader_remove(cfg, detach_all_fault, (void *)cfg, &r, err,
+				  sizeof(err));
 	if (ret == -EBUSY) {
 		log_err(SUB, "%s", err);
 		return 1;

@@ -290,14 +290,14 @@ static int mkdir_parent(const char *path)
 	return 0;
 }
 
-/* 0: nothing there or a stale socket (removed); -EADDRINUSE: a live
- * batond answers there; -errno otherwise. */
-static int clear_stale(const char *path)
+int baton_ctl_probe(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
 	int fd, ret;
 
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
 	if (lstat(path, &st))
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISSOCK(st.st_mode))
@@ -305,11 +305,21 @@ static int clear_stale(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* Length checked in baton_ctl_init. */
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
 	close(fd);
-	if (!ret)
+	return !ret;
+}
+
+/* 0: nothing there or a stale socket (removed); -EADDRINUSE: a live
+ * batond answers there; -errno otherwise. */
+static int clear_stale(const char *path)
+{
+	int ret = baton_ctl_probe(path);
+
+	if (ret < 0)
+		return ret;
+	if (ret)
 		return -EADDRINUSE;
 	if (unlink(path) && errno != ENOENT)
 		return -errno;

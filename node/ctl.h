@@ -30,6 +30,10 @@ struct baton_ctl *baton_ctl_init(uv_loop_t *loop, const char *path,
 /* mkdir -p the parent, refuse a live socket, unlink a stale one, bind,
  * chmod 0600, listen. 0 or -errno with err. */
 int baton_ctl_start(struct baton_ctl *ctl, char *err, size_t errlen);
+/* Whether a batond answers on the control socket at path: 1 yes, 0 no
+ * (nothing there, or a stale socket), -errno if path is no socket or
+ * cannot be probed. */
+int baton_ctl_probe(const char *path);
 /* Close the server and every client, unlink the socket. Memory is freed
  * when the last handle has closed. NULL ok. */
 void baton_ctl_free(struct baton_ctl *ctl);

@@ -753,6 +753,7 @@ static uint32_t map_id_of(const char *path)
 }
 
 int baton_loader_remove(const struct baton_config *cfg,
+			void (*armed)(void *arg), void *arg,
 			struct baton_remove_report *r, char *err,
 			size_t errlen)
 {
@@ -777,7 +778,13 @@ int baton_loader_remove(const struct baton_config *cfg,
 	if (is_bpffs(cfg->pin_path)) {
 		lock_fd = open(cfg->pin_path,
 			       O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (lock_fd >= 0 && flock(lock_fd, LOCK_EX | LOCK_NB)) {
+		if (lock_fd < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "pin dir %s: %s", cfg->pin_path,
+				 strerror(errno));
+			goto out;
+		}
+		if (flock(lock_fd, LOCK_EX | LOCK_NB)) {
 			ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
 			snprintf(err, errlen, "pin dir %s: %s", cfg->pin_path,
 				 ret == -EBUSY ? "a batond is running on it; "
@@ -794,6 +801,8 @@ int baton_loader_remove(const struct baton_config *cfg,
 		}
 	}
 
+	if (armed)
+		armed(arg);
 	/* Programs first: a map pinned no more is still theirs until they
 	 * go, and a program without its maps would be worse than either. */
 	ifs = if_nameindex();

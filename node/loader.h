@@ -132,11 +132,14 @@ struct baton_remove_report {
  * with no batond running: every TC ingress filter (handle 1 prio 1) and
  * XDP program in this network namespace that uses a map pinned under
  * cfg->pin_path (with nothing pinned: Baton's programs, by name, on the
- * configured interfaces), then those pins and the pin dir. -EBUSY if a
- * batond holds the pin dir; other errors are logged and counted as not
- * removed (the first one returned), the rest is still removed.
+ * configured interfaces), then those pins and the pin dir.
+ * -EBUSY, with nothing done, if a batond holds the pin dir or answers on
+ * cfg->ctl_path; otherwise armed(arg) is called before anything is
+ * removed. Other errors are logged, the first one returned; what can be
+ * removed still is (maps only once every program is gone).
  */
 int baton_loader_remove(const struct baton_config *cfg,
+			void (*armed)(void *arg), void *arg,
 			struct baton_remove_report *r, char *err,
 			size_t errlen);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deploy/lab/drill.sh - the failover drill, on an HA lab that is up
-# (lab.sh up --nodes 2 --ha, same BATON_LAB_PREFIX).
+# (lab.sh up --nodes 2 --ha, same BATON_LAB_PREFIX); an ECMP lab and the
+# single-node lab drill what is theirs (below).
 #
 #   drill.sh poweroff [--out DIR]  traffic through the master; power it off
 #                                  (all links down, processes left running)
@@ -10,15 +11,14 @@
 #                                  VIP back (preempt), report
 #   drill.sh kill [--out DIR]      traffic; kill -9 batond on the master,
 #                                  restart it; report (no VRRP move)
-#   drill.sh restart [--out DIR]   traffic; stop batond on the master
-#                                  (SIGTERM), start it again; report
 #
 # On the single-node lab (lab.sh up), its batond is restarted instead:
-#   drill.sh kill | restart        as above. With keep_datapath true
-#                                  (LAB_KEEP_DATAPATH=true before lab.sh
-#                                  up) the datapath forwards meanwhile and
-#                                  every flow must survive; with false the
-#                                  stop removes it: the control run.
+#   drill.sh restart [--out DIR]   traffic; stop batond (SIGTERM), start
+#                                  it again; report
+#   drill.sh kill [--out DIR]      the same with kill -9, started 1 s later
+# With keep_datapath true (LAB_KEEP_DATAPATH=true before lab.sh up) the
+# datapath forwards meanwhile and every flow must survive; with false the
+# stop removes it: the control run.
 #
 # On an ECMP lab (lab.sh up --ecmp), membership changes instead:
 #   drill.sh poweroff [--node K]   power off lbK (default: the lowest node
@@ -56,7 +56,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 
 usage() {
-	sed -n '5,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '6,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 phase=${1:-}
@@ -82,6 +82,11 @@ if [ "$SINGLE" = 1 ]; then
 	case $phase in kill | restart) ;;
 	*) lab_err "the single-node lab drills kill and restart"; exit 2 ;;
 	esac
+elif [ "$phase" = restart ]; then
+	# On an HA lab a stop (keep_datapath false there) moves the VIPs:
+	# that is the poweroff drill's business, not a restart.
+	lab_err "restart is drilled on the single-node lab"
+	exit 2
 elif [ "$ECMP" = 1 ]; then
 	case $phase in poweroff | return | join) ;;
 	*) lab_err "an ECMP lab drills poweroff, return and join"; exit 2 ;;
@@ -208,7 +213,7 @@ ha_who() {
 	done
 	[ -n "$master" ] || { lab_err "no node holds the VIPs"; exit 1; }
 	case $phase in
-	poweroff | kill | restart)
+	poweroff | kill)
 		node=$master	# the node the event happens to
 		;;
 	failback)

@@ -525,7 +525,8 @@ lab_down() {
 	local f name ns
 	if [ -d "$LAB_STATE/pids" ]; then
 		# keepalived first (no VIP moves while nodes stop), then
-		# batond: with keep_datapath false it detaches itself.
+		# batond: with keep_datapath false it detaches itself (with
+		# true, the namespaces' removal below detaches it).
 		for f in "$LAB_STATE"/pids/ka[0-9]; do
 			[ -f "$f" ] && lab_kill "$(basename "$f")" 5
 		done
@@ -815,8 +816,9 @@ lab_node_start() {
 	return 1
 }
 
-# lab_node_stop K [SIG]: stop lbK's batond (SIGTERM; keep_datapath false,
-# so it detaches and its maps go), or send SIG (e.g. KILL) and wait.
+# lab_node_stop K [SIG]: stop lbK's batond (SIGTERM: with keep_datapath
+# false, the lab's default, it detaches and its maps go), or send SIG
+# (e.g. KILL) and wait.
 lab_node_stop() {
 	local k=$1 sig=${2:-TERM} f pid i
 	f=$LAB_STATE/pids/lb$k

@@ -4,8 +4,10 @@
 #
 #  1. `cmake --install` with DESTDIR and prefix /usr: the binaries in
 #     /usr/sbin, the units naming /usr/sbin (batond with --keep-datapath
-#     by default), /etc/baton/baton.yaml and /etc/default/batond; a second
-#     install keeps an edited /etc/baton/baton.yaml.
+#     by default), /etc/baton/baton.yaml.example and /etc/default/batond
+#     but never /etc/baton/baton.yaml (the units wait for it); a second
+#     install keeps an edited /etc/default/batond; BATON_INSTALL_ETC=OFF
+#     leaves /etc alone.
 #  2. The man pages: groff finds nothing to warn about in any of them;
 #     batond(8) documents every option of `batond --help`, batonctl(8)
 #     every command of `batonctl --help`, baton.yaml(5) every top-level
@@ -19,7 +21,7 @@
 
 . "$(dirname "$0")/../netns/lib.sh"
 
-nt_require_cmd cmake cpack dpkg-deb groff gzip
+nt_require_cmd cmake cpack dpkg-deb dpkg-shlibdeps groff gzip
 for f in batond batonctl; do nt_require_file "$NT_BUILD/node/$f"; done
 TMP=$(mktemp -d /tmp/nt-package.XXXXXX)
 nt_cleanup rm -rf "$TMP"
@@ -46,15 +48,35 @@ nt_assert_false "no /usr/local/ path left in the units" grep -rq /usr/local/ \
 nt_assert_true "keepalived drop-in runs /usr/sbin/baton-keepalived" grep -q \
 	"^ExecStartPre=/usr/sbin/baton-keepalived " \
 	"$D/usr/lib/systemd/system/keepalived.service.d/baton.conf"
-nt_assert_true "/etc/baton/baton.yaml is the reference" \
-	cmp -s "$D/etc/baton/baton.yaml" "$NT_SRC/deploy/baton.yaml"
+nt_assert_true "/etc/baton/baton.yaml.example is the reference" \
+	cmp -s "$D/etc/baton/baton.yaml.example" "$NT_SRC/deploy/baton.yaml"
+nt_assert_false "no /etc/baton/baton.yaml (the units wait for one)" \
+	test -e "$D/etc/baton/baton.yaml"
 nt_assert_true "/etc/default/batond" test -f "$D/etc/default/batond"
-echo "# edited" >>"$D/etc/baton/baton.yaml"
+echo "BATOND_OPTS=" >>"$D/etc/default/batond"
 DESTDIR=$D cmake --install "$NT_BUILD" --prefix /usr >"$TMP/install2.log" 2>&1
-nt_assert_true "a second install keeps an edited baton.yaml" \
-	grep -q "^# edited$" "$D/etc/baton/baton.yaml"
-nt_assert_true "and says so" grep -q "Kept: .*/etc/baton/baton.yaml" \
+nt_assert_true "a second install keeps an edited /etc/default/batond" \
+	grep -q "^BATOND_OPTS=$" "$D/etc/default/batond"
+nt_assert_true "and says so" grep -q "Kept: .*/etc/default/batond" \
 	"$TMP/install2.log"
+nt_assert_false "nothing rendered into the build tree" test -e \
+	"$NT_BUILD/deploy/systemd-install" -o -e "$NT_BUILD/deploy/man-install"
+# BATON_INSTALL_ETC=OFF, in a build tree of its own (configuring the
+# main one would race the other tests using it): only the deploy part
+# is installed there, which is what the option is about.
+mkdir -p "$TMP/noetc"
+if cmake -S "$NT_SRC" -B "$TMP/noetc/build" -DBATON_INSTALL_ETC=OFF \
+	>"$TMP/noetc.log" 2>&1; then
+	DESTDIR=$TMP/noetc/root cmake --install "$TMP/noetc/build/deploy" \
+		--prefix /usr >>"$TMP/noetc.log" 2>&1
+	nt_assert_false "BATON_INSTALL_ETC=OFF: nothing in /etc" \
+		test -e "$TMP/noetc/root/etc"
+	nt_assert_true "BATON_INSTALL_ETC=OFF: the units still" \
+		test -f "$TMP/noetc/root/usr/lib/systemd/system/batond.service"
+else
+	nt_fail "configure with BATON_INSTALL_ETC=OFF" ||
+		tail -n 10 "$TMP/noetc.log"
+fi
 
 # ---- 2. man pages --------------------------------------------------------------
 
@@ -77,21 +99,26 @@ for p in man8/batond.8 man8/batonctl.8 man8/baton-keepalived.8 \
 	nt_assert_false "$p: no @PLACEHOLDER@ left" zgrep -q "@[A-Z]*@" "$f"
 done
 B8=$(render "$MAN/man8/batond.8.gz")
-for o in $("$NT_BUILD/node/batond" --help | grep -o -- '--[a-z-]*' | sort -u); do
+opts=$("$NT_BUILD/node/batond" --help | grep -o -- '--[a-z-]*' | sort -u)
+nt_assert_ge "$(echo "$opts" | grep -c .)" 4 "options read from batond --help"
+for o in $opts; do
 	nt_assert_true "batond(8) documents $o" grep -q -- "$o" <<<"$B8"
 done
 C8=$(render "$MAN/man8/batonctl.8.gz" | tr -s ' ')
-while read -r cmd; do
-	nt_assert_true "batonctl(8) documents '$cmd'" grep -q -- "$cmd" <<<"$C8"
-done < <("$NT_BUILD/node/batonctl" --help 2>&1 |
+cmds=$("$NT_BUILD/node/batonctl" --help 2>&1 |
 	sed -n 's/^  \([a-z]\{2,\} [a-z]\{3,\}\).*/\1/p; s/^  \(stats\|status\)$/\1/p' |
 	sort -u)
+nt_assert_ge "$(echo "$cmds" | grep -c .)" 16 "commands read from batonctl --help"
+while read -r cmd; do
+	nt_assert_true "batonctl(8) documents '$cmd'" grep -q -- "$cmd" <<<"$C8"
+done <<<"$cmds"
+for o in --socket --json; do
+	nt_assert_true "batonctl(8) documents $o" grep -q -- "$o" <<<"$C8"
+done
 Y5=$(render "$MAN/man5/baton.yaml.5.gz")
-for s in $(sed -n 's/^#\{0,1\} \{0,1\}\([a-z]*\):.*/\1/p' "$NT_SRC/deploy/baton.yaml" |
-	grep -v '^$' | sort -u); do
-	case $s in node | interfaces | conntrack | lb | sync | ha | ecmp | services) ;;
-	*) continue ;;
-	esac
+for s in node interfaces conntrack lb sync ha ecmp services; do
+	nt_assert_true "deploy/baton.yaml has $s" grep -q "^#\{0,1\} \{0,1\}$s:" \
+		"$NT_SRC/deploy/baton.yaml"
 	nt_assert_true "baton.yaml(5) describes $s" grep -q "^       $s" <<<"$Y5"
 done
 # The reference section, unescaped, is deploy/baton.yaml.
@@ -115,7 +142,7 @@ dpkg-deb -c "$DEB" | awk '{ print $NF }' | sed 's|^\./|/|' >"$TMP/files"
 for f in /usr/sbin/batond /usr/sbin/batonctl /usr/sbin/baton-keepalived \
 	/usr/sbin/baton-bird /usr/lib/systemd/system/batond.service \
 	/usr/lib/systemd/system/keepalived.service.d/baton.conf \
-	/etc/baton/baton.yaml /etc/default/batond \
+	/etc/baton/baton.yaml.example /etc/default/batond \
 	/usr/share/man/man8/batond.8.gz /usr/share/man/man8/batonctl.8.gz \
 	/usr/share/man/man5/baton.yaml.5.gz /usr/share/doc/baton/baton.yaml; do
 	nt_assert_true "package holds $f" grep -qx "$f" "$TMP/files"
@@ -132,7 +159,7 @@ nt_assert_eq "$(dpkg-deb -f "$DEB" Package) $(dpkg-deb -f "$DEB" Architecture)" 
 mkdir -p "$TMP/ctrl" "$TMP/x"
 dpkg-deb -e "$DEB" "$TMP/ctrl"
 nt_assert_eq "$(sort "$TMP/ctrl/conffiles" | tr '\n' ' ')" \
-	"/etc/baton/baton.yaml /etc/default/batond " "conffiles"
+	"/etc/baton/baton.yaml.example /etc/default/batond " "conffiles"
 for s in postinst prerm postrm; do
 	nt_assert_true "$s: executable, parses" \
 		sh -c "test -x '$TMP/ctrl/$s' && sh -n '$TMP/ctrl/$s'"

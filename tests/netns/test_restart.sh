@@ -46,6 +46,9 @@ ct_map_id() {
 
 prog_exists() { bpftool prog show id "$1" >/dev/null 2>&1; }
 
+# ids4 "A B C D": four program ids, none 0.
+ids4() { [[ $1 =~ ^[1-9][0-9]*( [1-9][0-9]*){3}$ ]]; }
+
 # prev_log: the log of the batond before the running one (lab_batond_start
 # keeps it as batond.log.N).
 prev_log() {
@@ -81,6 +84,7 @@ nt_step "1. batond restarted (SIGTERM, start) under traffic"
 P0=$(progs)
 CT0=$(ct_map_id)
 nt_log "programs before (tc eth0 eth1, xdp eth0 eth1): $P0; ct_v4_map id $CT0"
+nt_assert_true "TC and XDP attached on eth0 and eth1" ids4 "$P0"
 nt_drill restart
 nt_assert_eq $? 0 "drill restart: every check passed"
 nt_log "figures: $(drill_figures restart)"
@@ -89,8 +93,8 @@ nt_log "programs after: $P1"
 read -r t0 t1 x0 x1 <<<"$P0"
 read -r n0 n1 m0 m1 <<<"$P1"
 nt_assert_true "new TC and XDP programs on both interfaces" \
-	test "$n0" != "$t0" -a "$n0" = "$n1" -a "$m0" != "$x0" -a "$m0" = "$m1" \
-	-a "$n0" != 0 -a "$m0" != 0
+	eval 'ids4 "$P1" && [ "$n0" != "$t0" ] && [ "$n0" = "$n1" ] &&
+		[ "$m0" != "$x0" ] && [ "$m0" = "$m1" ]'
 nt_assert_false "the old TC program is gone" prog_exists "$t0"
 nt_assert_false "the old XDP program is gone" prog_exists "$x0"
 nt_assert_eq "$(ct_map_id)" "$CT0" "the same conntrack map (id)"
@@ -114,12 +118,18 @@ nt_assert_eq "$(ct_map_id)" "$CT0" "the same conntrack map (id)"
 nt_step "3. an upgrade whose maps do not fit is refused; the datapath serves on"
 lab_batond_stop
 P2=$(progs)
-sed 's/^  max_entries: .*/  max_entries: 32768/' "$LAB_CONFIG" >"$TMP/bad.yaml"
-batond_cmd -c "$TMP/bad.yaml" >"$TMP/bad.log" 2>&1
+CT_MAX=$(sed -n 's/^  max_entries: //p' "$LAB_CONFIG")
+sed "s/^  max_entries: .*/  max_entries: $((CT_MAX / 2))/" "$LAB_CONFIG" \
+	>"$TMP/bad.yaml"
+nt_assert_false "the upgrade's config changes max_entries" \
+	cmp -s "$TMP/bad.yaml" "$LAB_CONFIG"
+# Bounded: were it to start after all, it would run until stopped.
+timeout 20 nsenter --net="/run/netns/$LAB_NS_LB" "$LAB_BATOND" \
+	-c "$TMP/bad.yaml" >"$TMP/bad.log" 2>&1
 nt_assert_eq $? 1 "batond with conntrack.max_entries changed exits 1"
 sed 's/^/  bad.log: /' "$TMP/bad.log" | tail -n 3
 nt_assert_true "it says why and what to do" grep -q \
-	"has 65536 entries but conntrack.max_entries is 32768.*--detach-all" \
+	"has $CT_MAX entries but conntrack.max_entries is $((CT_MAX / 2)).*--detach-all" \
 	"$TMP/bad.log"
 nt_assert_eq "$(progs)" "$P2" "the running programs are untouched"
 exchanges 200
@@ -134,18 +144,35 @@ nt_assert_eq "$(echo "$JSON" | jq -r .ok)" 200 "and serves"
 # ---- 4. --detach-all ---------------------------------------------------------------
 
 nt_step "4. batond --detach-all"
+# The lab's config with an ha: section, for the track file --detach-all
+# writes (-254, so that keepalived would release the VIPs), and one whose
+# pin dir does not exist: a batond whose pins are not visible from here
+# (`ip netns exec` hides the host's bpffs) must not lose its programs.
+TRACK=$TMP/track
+echo 0 >"$TRACK"
+{
+	cat "$LAB_CONFIG"
+	printf 'ha:\n  notify_fifo: %s\n  track_file: %s\n  follow: VG_1\n' \
+		"$TMP/fifo" "$TRACK"
+} >"$TMP/ha.yaml"
+sed "s|^  pin_path: .*|  pin_path: $LAB_PIN-none|" "$LAB_CONFIG" >"$TMP/nopin.yaml"
 P3=$(progs)
-batond_cmd -c "$LAB_CONFIG" --detach-all >"$TMP/detach1.log" 2>&1
+nt_assert_true "TC and XDP attached" ids4 "$P3"
+batond_cmd -c "$TMP/ha.yaml" --detach-all >"$TMP/detach1.log" 2>&1
 nt_assert_eq $? 1 "refused while batond runs"
-nt_assert_true "it says so" grep -q "a batond is running on it; stop it first" \
+nt_assert_true "it says so" grep -q "a batond answers on $LAB_SOCK; stop it first" \
 	"$TMP/detach1.log"
+nt_assert_eq "$(cat "$TRACK")" 0 "the track file is left alone"
+batond_cmd -c "$TMP/nopin.yaml" --detach-all >"$TMP/detach0.log" 2>&1
+nt_assert_eq $? 1 "refused while batond runs, also with its pins out of sight"
 nt_assert_eq "$(progs)" "$P3" "nothing detached"
 nt_assert_true "nothing unpinned" test -e "$LAB_PIN/ct_v4_map"
 lab_batond_stop
 nt_assert_eq "$(progs)" "$P3" "a stop (keep_datapath) leaves the programs"
-batond_cmd -c "$LAB_CONFIG" --detach-all >"$TMP/detach2.log" 2>&1
+batond_cmd -c "$TMP/ha.yaml" --detach-all >"$TMP/detach2.log" 2>&1
 nt_assert_eq $? 0 "--detach-all after the stop"
 sed 's/^/  detach.log: /' "$TMP/detach2.log" | tail -n 1
+nt_assert_eq "$(cat "$TRACK")" -254 "it wrote -254 to the track file"
 nt_assert_eq "$(progs)" "0 0 0 0" "no TC or XDP program on eth0, eth1"
 nt_assert_false "pin dir removed" test -e "$LAB_PIN"
 nt_assert_true "it reports what it removed" grep -q \
