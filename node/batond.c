@@ -360,11 +360,9 @@ static void datapath_release(struct batond *d, bool keep)
 	baton_loader_free(&d->ld);
 }
 
-/*
- * batond --detach-all: keepalived first hears that this node cannot
- * forward (-254 in the track file, as from a batond stopping without
- * keep_datapath), then the programs and maps go. Exit status.
- */
+/* -254 to the track file, as from a batond stopping without keep_datapath:
+ * keepalived releases the VIPs of a node that is about to stop
+ * forwarding. */
 static void detach_all_fault(void *arg)
 {
 	const struct baton_config *cfg = arg;
@@ -383,6 +381,10 @@ static void detach_all_fault(void *arg)
 			 cfg->ha.track_file);
 }
 
+/*
+ * batond --detach-all: unless a batond runs, keepalived first hears that
+ * this node cannot forward, then the programs and maps go. Exit status.
+ */
 static int detach_all_run(const struct baton_config *cfg)
 {
 	struct baton_remove_report r;
