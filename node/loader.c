@@ -97,6 +97,21 @@ static int prepare_pin_dir(const char *pin_path, char *err, size_t errlen)
 	return 0;
 }
 
+/* The pinned map at path, described. 0 or -errno (not pinned, say). */
+static int pinned_map_info(const char *path, struct bpf_map_info *info)
+{
+	__u32 len = sizeof(*info);
+	int fd, ret;
+
+	memset(info, 0, sizeof(*info));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	ret = bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
 /*
  * libbpf refuses to reuse a pinned map whose size differs and says only
  * "couldn't reuse pinned map"; say why instead.
@@ -105,18 +120,12 @@ static int check_pinned_ct(const char *pin_path, uint32_t ct_max, char *err,
 			   size_t errlen)
 {
 	char path[PATH_MAX + 16];
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	int fd, ret;
+	struct bpf_map_info info;
 
 	snprintf(path, sizeof(path), "%s/ct_v4_map", pin_path);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;	/* not pinned yet: created at load */
-	ret = bpf_obj_get_info_by_fd(fd, &info, &len);
-	close(fd);
-	if (ret)
-		return 0;	/* let libbpf report */
+	/* Not pinned yet: created at load; unreadable: libbpf reports. */
+	if (pinned_map_info(path, &info))
+		return 0;
 	if (info.max_entries != ct_max) {
 		snprintf(err, errlen,
 			 "pinned %s has %u entries but conntrack.max_entries "
@@ -372,25 +381,34 @@ static uint32_t tc_query(int ifindex)
 
 /* Only our own filter: a newer batond may have replaced it. The clsact
  * qdisc stays (it may carry other users' filters). */
-static void tc_detach(struct baton_loader *ld, const char *name, int ifindex)
+/* Detach the filter at ingress handle 1 prio 1 (program id, for the log).
+ * 0 or -errno. */
+static int tc_detach_filter(const char *name, int ifindex, uint32_t id)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 		    .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
 		    .priority = TC_PRIO);
+	int ret = bpf_tc_detach(&hook, &opts);
+
+	if (ret)
+		log_warn(SUB, "%s: tc detach (prog %u): %s", name, id,
+			 strerror(-ret));
+	else
+		log_info(SUB, "%s: tc detached (prog %u)", name, id);
+	return ret;
+}
+
+static void tc_detach(struct baton_loader *ld, const char *name, int ifindex)
+{
 	uint32_t id = tc_query(ifindex);
-	int ret;
 
 	if (id != ld->tc_prog_id) {
 		log_warn(SUB, "%s: tc filter is prog %u, not ours (%u); left",
 			 name, id, ld->tc_prog_id);
 		return;
 	}
-	ret = bpf_tc_detach(&hook, &opts);
-	if (ret)
-		log_warn(SUB, "%s: tc detach: %s", name, strerror(-ret));
-	else
-		log_info(SUB, "%s: tc detached", name);
+	tc_detach_filter(name, ifindex, id);
 }
 
 static int xdp_attach(struct baton_loader *ld, const char *name, int ifindex,
@@ -418,21 +436,27 @@ static int xdp_attach(struct baton_loader *ld, const char *name, int ifindex,
 	return bpf_xdp_attach(ifindex, fd, xdp_flag(mode), NULL);
 }
 
-static void xdp_detach(struct baton_loader *ld, const char *name, int ifindex,
-		       uint8_t mode)
+/* Detach the XDP program prog_fd from ifindex, attached with mode_flag
+ * (XDP_FLAGS_DRV_MODE or _SKB_MODE); XDP_FLAGS_REPLACE with old_prog_fd:
+ * only if it is still that program. 0 or -errno. */
+static int xdp_detach_prog(const char *name, int ifindex, __u32 mode_flag,
+			   int prog_fd)
 {
-	LIBBPF_OPTS(bpf_xdp_attach_opts, opts,
-		    .old_prog_fd =
-			    bpf_program__fd(ld->skel->progs.xdp_packet_func));
-	int ret;
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = prog_fd);
+	int ret = bpf_xdp_detach(ifindex, mode_flag | XDP_FLAGS_REPLACE, &opts);
 
-	/* XDP_FLAGS_REPLACE with old_prog_fd: only if it is still ours. */
-	ret = bpf_xdp_detach(ifindex, xdp_flag(mode) | XDP_FLAGS_REPLACE,
-			     &opts);
 	if (ret)
 		log_warn(SUB, "%s: xdp detach: %s", name, strerror(-ret));
 	else
 		log_info(SUB, "%s: xdp detached", name);
+	return ret;
+}
+
+static void xdp_detach(struct baton_loader *ld, const char *name, int ifindex,
+		       uint8_t mode)
+{
+	xdp_detach_prog(name, ifindex, xdp_flag(mode),
+			bpf_program__fd(ld->skel->progs.xdp_packet_func));
 }
 
 static void iface_detach(struct baton_loader *ld, struct baton_iface_state *s)
@@ -675,10 +699,6 @@ static int remove_iface(const struct baton_config *cfg, const char *ifname,
 			int ifindex, const uint32_t *ids, size_t n,
 			struct baton_remove_report *r)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-		    .attach_point = BPF_TC_INGRESS);
-	LIBBPF_OPTS(bpf_tc_opts, topts, .handle = TC_HANDLE,
-		    .priority = TC_PRIO);
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	bool by_name = !n && find_cfg(cfg, ifname);
 	uint32_t id;
@@ -692,16 +712,9 @@ static int remove_iface(const struct baton_config *cfg, const char *ifname,
 	id = tc_query(ifindex);
 	baton_log_libbpf_quiet(0);
 	if (id && prog_is_ours(id, ids, n, "tc_packet_func")) {
-		rc = bpf_tc_detach(&hook, &topts);
-		if (rc) {
-			log_err(SUB, "%s: tc detach (prog %u): %s", ifname, id,
-				strerror(-rc));
-			ret = rc;
-		} else {
-			log_info(SUB, "%s: tc filter removed (prog %u)", ifname,
-				 id);
+		ret = tc_detach_filter(ifname, ifindex, id);
+		if (!ret)
 			r->tc++;
-		}
 	}
 	if (bpf_xdp_query(ifindex, 0, &q) || !q.prog_id ||
 	    !prog_is_ours(q.prog_id, ids, n, "xdp_packet_func"))
@@ -715,41 +728,16 @@ static int remove_iface(const struct baton_config *cfg, const char *ifname,
 	fd = bpf_prog_get_fd_by_id(q.prog_id);
 	if (fd < 0)
 		return ret;		/* gone meanwhile */
-	{
-		LIBBPF_OPTS(bpf_xdp_attach_opts, xopts, .old_prog_fd = fd);
-
-		rc = bpf_xdp_detach(ifindex,
-				    (q.attach_mode == XDP_ATTACHED_DRV
-					     ? XDP_FLAGS_DRV_MODE
-					     : XDP_FLAGS_SKB_MODE) |
-					    XDP_FLAGS_REPLACE,
-				    &xopts);
-	}
+	rc = xdp_detach_prog(ifname, ifindex,
+			     q.attach_mode == XDP_ATTACHED_DRV
+				     ? XDP_FLAGS_DRV_MODE
+				     : XDP_FLAGS_SKB_MODE,
+			     fd);
 	close(fd);
-	if (rc) {
-		log_err(SUB, "%s: xdp detach (prog %u): %s", ifname, q.prog_id,
-			strerror(-rc));
+	if (rc)
 		return ret ? ret : rc;
-	}
-	log_info(SUB, "%s: xdp program removed (prog %u)", ifname, q.prog_id);
 	r->xdp++;
 	return ret;
-}
-
-static uint32_t map_id_of(const char *path)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	uint32_t id = 0;
-	int fd;
-
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-		id = info.id;
-	close(fd);
-	return id;
 }
 
 int baton_loader_remove(const struct baton_config *cfg,
@@ -794,10 +782,11 @@ int baton_loader_remove(const struct baton_config *cfg,
 		}
 		bpf_object__for_each_map(map, skel->obj) {
 			const char *path = bpf_map__pin_path(map);
-			uint32_t id = path ? map_id_of(path) : 0;
+			struct bpf_map_info info;
 
-			if (id && n < REMOVE_MAX_MAPS)
-				ids[n++] = id;
+			if (path && !pinned_map_info(path, &info) &&
+			    n < REMOVE_MAX_MAPS)
+				ids[n++] = info.id;
 		}
 	}
 
