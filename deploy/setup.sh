@@ -16,8 +16,7 @@ BATON_BUILD_PKGS="cmake make gcc libc6-dev clang llvm libclang-rt-14-dev pkg-con
 libelf-dev zlib1g-dev libuv1-dev libnng-dev libyaml-dev libjansson-dev \
 libcmocka-dev bpftool dpkg-dev groff-base"
 BATON_RUN_PKGS="iproute2 nftables keepalived bird2 gnuplot-nox socat \
-iputils-ping iputils-arping openssl procps jq tcpdump util-linux \
-conntrack conntrackd ethtool"
+iputils-ping iputils-arping openssl procps jq tcpdump util-linux"
 
 baton_setup_log() {
 	# Runs "$@" with its output in a log; shows the log only on failure.

@@ -23,7 +23,8 @@
  * the next one as soon as one ends (closed loop), or with --rate R one
  * started every 1/R s (open loop, at most P open; one that would exceed P
  * counts as skipped). Latency: connect() to the response's last byte and
- * the server's FIN, in microseconds.
+ * the server's FIN, in microseconds; exact up to 65.5 ms, and a
+ * percentile above that reads as the largest latency seen (tr_hist).
  * bulk: N streams write as fast as they can for S seconds; throughput is
  * what the servers counted, over the time from the first connect() to the
  * last count.
@@ -32,7 +33,7 @@
  * 22 bytes of payload; no FCS) with sendmmsg, 32 per call, round robin,
  * for S seconds. serve --udp-sink binds a port and never reads it: what
  * arrives once the small receive buffer is full is dropped and counted by
- * the kernel (no ICMP), so the sink costs the backend nothing per packet.
+ * the kernel (no ICMP), so the sink costs the backend no user-space work.
  * What was delivered is read from the backends' interface counters.
  */
 #define _GNU_SOURCE
@@ -56,7 +57,8 @@
 #define LOAD_MAX_CONNS 65536	/* fds the server tracks, slots of crr */
 #define LOAD_BULK_BUF (256 * 1024)
 #define LOAD_FLOOD_BATCH 32
-#define LOAD_MSG_MAX 65536	/* --req and --resp */
+#define LOAD_MSG_MAX 65536	/* --resp */
+#define LOAD_REQ_MAX 4096	/* --req: one send on a fresh socket */
 
 static int64_t now_us(void)
 {
@@ -134,7 +136,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (tr_parse_u64(val, 1, 10000000, &o->rate))
 				goto bad;
 		} else if (!strcmp(k, "--req")) {
-			if (tr_parse_u64(val, 2, LOAD_MSG_MAX, &o->req))
+			if (tr_parse_u64(val, 2, LOAD_REQ_MAX, &o->req))
 				goto bad;
 		} else if (!strcmp(k, "--resp")) {
 			if (tr_parse_u64(val, 1, LOAD_MSG_MAX, &o->resp))
@@ -426,6 +428,8 @@ static void crr_end(struct crr *c, uint32_t i, int ok)
 	c->free_list[c->nfree++] = i;
 }
 
+/* Starts a connection: 0 if under way, 1 if it failed at once (counted),
+ * -EBUSY if all P are open. */
 static int crr_start(struct crr *c)
 {
 	struct cslot *s;
@@ -436,8 +440,9 @@ static int crr_start(struct crr *c)
 		return -EBUSY;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
+		c->started++;
 		c->errors++;
-		return -errno;
+		return 1;
 	}
 	i = c->free_list[--c->nfree];
 	s = &c->slots[i];
@@ -450,7 +455,7 @@ static int crr_start(struct crr *c)
 	     errno != EINPROGRESS) ||
 	    epoll_add(c->ep, fd, EPOLLOUT, i)) {
 		crr_end(c, i, 0);
-		return 0;
+		return 1;
 	}
 	return 0;
 }
@@ -470,7 +475,8 @@ static void crr_event(struct crr *c, uint32_t i, uint32_t ev)
 			crr_end(c, i, 0);
 			return;
 		}
-		/* The request fits any socket buffer: one send. */
+		/* The request (at most 4 KiB) fits a fresh socket's
+		 * buffer: one send. */
 		n = send(s->fd, c->req, c->o->req, MSG_NOSIGNAL);
 		if (n != (ssize_t)c->o->req ||
 		    epoll_mod(c->ep, s->fd, EPOLLIN, i)) {
@@ -538,7 +544,10 @@ static int crr_main(const struct opts *o)
 		if (tr_stop || now >= hard_end)
 			break;
 		if (now < end && !o->rate) {
-			while (c.nfree && crr_start(&c) == 0)
+			/* At most one pass over the free slots: a start that
+			 * fails at once frees its slot again. */
+			for (uint32_t k = c.nfree; k && crr_start(&c) != -EBUSY;
+			     k--)
 				;
 		} else if (now < end) {
 			uint64_t due = (uint64_t)((now - t0) * o->rate /
@@ -552,7 +561,8 @@ static int crr_main(const struct opts *o)
 		}
 		n = epoll_wait(c.ep, evs, 256, o->rate ? 1 : 10);
 		for (int k = 0; k < n; k++)
-			crr_event(&c, evs[k].data.u32, evs[k].events);
+			crr_event(&c, (uint32_t)evs[k].data.u64,
+				  evs[k].events);
 		if (now - last_reap > 100000) {
 			crr_reap_timeouts(&c, now);
 			last_reap = now;
@@ -589,6 +599,18 @@ struct bstream {
 	uint8_t cnt[8];
 	int got;
 };
+
+/* A stream is over: its socket goes (and leaves epoll with it). */
+static void bulk_done(struct bstream *b, int ok, unsigned int *failed,
+		      unsigned int *left)
+{
+	close(b->fd);
+	b->fd = -1;
+	b->phase = 3;
+	if (!ok)
+		(*failed)++;
+	(*left)--;
+}
 
 static int bulk_main(const struct opts *o)
 {
@@ -639,7 +661,7 @@ static int bulk_main(const struct opts *o)
 		}
 		n = epoll_wait(ep, evs, 64, 10);
 		for (int k = 0; k < n; k++) {
-			struct bstream *b = &s[evs[k].data.u32];
+			struct bstream *b = &s[evs[k].data.u64];
 			ssize_t r;
 
 			if (b->phase == 0) {
@@ -648,9 +670,7 @@ static int bulk_main(const struct opts *o)
 
 				getsockopt(b->fd, SOL_SOCKET, SO_ERROR, &err, &l);
 				if (err) {
-					b->phase = 3;
-					failed++;
-					left--;
+					bulk_done(b, 0, &failed, &left);
 					continue;
 				}
 				b->phase = 1;
@@ -659,11 +679,8 @@ static int bulk_main(const struct opts *o)
 				/* buf[0] is 'B': every write may start with
 				 * it, the server only looks at the first. */
 				r = send(b->fd, buf, sizeof(buf), MSG_NOSIGNAL);
-				if (r < 0 && errno != EAGAIN) {
-					b->phase = 3;
-					failed++;
-					left--;
-				}
+				if (r < 0 && errno != EAGAIN)
+					bulk_done(b, 0, &failed, &left);
 				continue;
 			}
 			if (b->phase != 2)
@@ -672,9 +689,7 @@ static int bulk_main(const struct opts *o)
 			if (r < 0 && errno == EAGAIN)
 				continue;
 			if (r <= 0) {
-				b->phase = 3;
-				failed++;
-				left--;
+				bulk_done(b, 0, &failed, &left);
 				continue;
 			}
 			b->got += r;
@@ -684,13 +699,15 @@ static int bulk_main(const struct opts *o)
 				for (int i = 0; i < 8; i++)
 					v = v << 8 | b->cnt[i];
 				total += v;
-				b->phase = 3;
-				left--;
+				bulk_done(b, 1, &failed, &left);
 				t_last = now_us();
 			}
 		}
 	}
 	failed += left;
+	for (uint64_t i = 0; i < o->streams; i++)
+		if (s[i].fd >= 0)
+			close(s[i].fd);
 	{
 		double secs = t_last > t0 ? (double)(t_last - t0) / 1e6 : 0;
 

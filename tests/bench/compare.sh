@@ -52,9 +52,9 @@ SECS=5
 OUT=
 while [ $# -gt 0 ]; do
 	case $1 in
-	--rounds) ROUNDS=$2; shift ;;
-	--seconds) SECS=$2; shift ;;
-	--out) OUT=$2; shift ;;
+	--rounds) ROUNDS=${2:-}; shift ;;
+	--seconds) SECS=${2:-}; shift ;;
+	--out) OUT=${2:-}; shift ;;
 	*) sed -n '6p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 	shift
@@ -64,6 +64,7 @@ done
 [[ $SECS =~ ^[0-9]+$ ]] && [ "$SECS" -ge 1 ] && [ "$SECS" -le 60 ] ||
 	{ echo "compare.sh: --seconds: 1..60" >&2; exit 2; }
 OUT=${OUT:-$BATON_BUILD/bench-report}
+FAILED=0
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "compare.sh: needs root (namespaces, BPF, nftables)" >&2
@@ -119,8 +120,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The bench's own services (the lab's stay too, idle): TCP and UDP on the
-# DNAT VIP, both backends.
+# The bench's services (in place of the lab's): TCP and UDP on the DNAT
+# VIP, both backends.
 bench_services_yaml() {
 	local proto port
 	echo "services:"
@@ -244,10 +245,14 @@ leg_up() {
 	for i in 1 2; do
 		taskset -a -p -c 0 "$(lab_pid_of load$i)" >/dev/null || return 1
 	done
-	# Every path answers before the first measurement.
-	lab_wait_for 10 ip netns exec "$LAB_NS_C" taskset -c 0 "$LOAD" crr \
-		--to "$(leg_target "$l" tcp)" --duration 1 --parallel 2 \
-		--timeout-ms 500 >/dev/null
+	# Every path answers before the first measurement (10 tries of 1 s).
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		timeout 5 ip netns exec "$LAB_NS_C" taskset -c 0 "$LOAD" crr \
+			--to "$(leg_target "$l" tcp)" --duration 1 --parallel 2 \
+			--timeout-ms 500 >/dev/null 2>&1 && return 0
+	done
+	lab_err "no connection through the $l leg"
+	return 1
 }
 
 leg_target() {			# leg_target LEG tcp|udp: ADDR:PORT to load
@@ -273,7 +278,7 @@ backends_rx_packets() {
 
 # run_test ROUND TEST LEG: one measurement, recorded.
 run_test() {
-	local r=$1 t=$2 l=$3 raw args n0 n1 d0 d1 p0 p1 b0 b1 lb_ns pk done
+	local r=$1 t=$2 l=$3 raw args n0 n1 d0 d1 p0 p1 b0 b1 lb_ns pk conns
 	leg "$l"
 	raw=$OUT/raw/$t-$l-$r.json
 	case $t in
@@ -291,6 +296,7 @@ run_test() {
 		taskset -c 0 "$LOAD" "${args[@]}" --duration "$SECS" \
 		>"$raw" 2>"$raw.err" || {
 		cmp_log "$t on $l (round $r) failed: $(tail -n 3 "$raw.err")"
+		FAILED=$((FAILED + 1))
 		return 0
 	}
 	n1=$(threads_ns)
@@ -306,7 +312,7 @@ run_test() {
 		$((lb_ns / pk))
 	case $t in
 	conn | lat)
-		done=$(jq -r .done "$raw")
+		conns=$(jq -r .done "$raw")
 		record datapath "$r" "$t" "$l" conn_per_s "$(jq -r .per_s "$raw")"
 		record datapath "$r" "$t" "$l" errors \
 			"$(jq -r '.errors + .timeouts' "$raw")"
@@ -314,9 +320,9 @@ run_test() {
 			"$(jq -r .lat_us.p50 "$raw")"
 		record datapath "$r" "$t" "$l" lat_p99_us \
 			"$(jq -r .lat_us.p99 "$raw")"
-		[ "$done" -gt 0 ] &&
+		[ "$conns" -gt 0 ] &&
 			record datapath "$r" "$t" "$l" lb_ns_per_conn \
-				$((lb_ns / done)) ;;
+				$((lb_ns / conns)) ;;
 	bulk)
 		record datapath "$r" "$t" "$l" gbit_s "$(jq -r .gbit_s "$raw")" ;;
 	pps)
@@ -368,7 +374,8 @@ summary() {
 			for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
 				t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
 			}
-		return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+		t = m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+		return t == int(t) ? sprintf("%d", t) : sprintf("%.1f", t)
 	}
 	BEGIN { nl = split(legs, L, " ") }
 	END {
@@ -392,3 +399,7 @@ summary() {
 run_datapath || exit 1
 summary | tee "$OUT/summary.md"
 cmp_log "every measurement: $RESULTS; summary: $OUT/summary.md"
+if [ "$FAILED" -gt 0 ]; then
+	cmp_log "$FAILED measurements failed (their errors are under $OUT/raw)"
+	exit 1
+fi
