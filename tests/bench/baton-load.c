@@ -412,13 +412,17 @@ struct crr {
 	uint64_t started, done, errors, timeouts, skipped;
 };
 
-static void crr_end(struct crr *c, uint32_t i, int ok)
+enum crr_outcome { CRR_OK, CRR_ERROR, CRR_TIMEOUT };
+
+static void crr_end(struct crr *c, uint32_t i, enum crr_outcome how)
 {
 	struct cslot *s = &c->slots[i];
 
-	if (ok) {
+	if (how == CRR_OK) {
 		c->done++;
 		tr_hist_add(&c->lat, now_us() - s->t0);
+	} else if (how == CRR_TIMEOUT) {
+		c->timeouts++;
 	} else {
 		c->errors++;
 	}
@@ -454,7 +458,7 @@ static int crr_start(struct crr *c)
 	if ((connect(fd, (struct sockaddr *)&c->o->to, sizeof(c->o->to)) &&
 	     errno != EINPROGRESS) ||
 	    epoll_add(c->ep, fd, EPOLLOUT, i)) {
-		crr_end(c, i, 0);
+		crr_end(c, i, CRR_ERROR);
 		return 1;
 	}
 	return 0;
@@ -472,7 +476,7 @@ static void crr_event(struct crr *c, uint32_t i, uint32_t ev)
 
 		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &l);
 		if (err || (ev & EPOLLERR)) {
-			crr_end(c, i, 0);
+			crr_end(c, i, CRR_ERROR);
 			return;
 		}
 		/* The request (at most 4 KiB) fits a fresh socket's
@@ -480,7 +484,7 @@ static void crr_event(struct crr *c, uint32_t i, uint32_t ev)
 		n = send(s->fd, c->req, c->o->req, MSG_NOSIGNAL);
 		if (n != (ssize_t)c->o->req ||
 		    epoll_mod(c->ep, s->fd, EPOLLIN, i)) {
-			crr_end(c, i, 0);
+			crr_end(c, i, CRR_ERROR);
 			return;
 		}
 		s->state = CS_READING;
@@ -491,7 +495,8 @@ static void crr_event(struct crr *c, uint32_t i, uint32_t ev)
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			crr_end(c, i, n == 0 && s->got == c->o->resp);
+			crr_end(c, i, n == 0 && s->got == c->o->resp ?
+					      CRR_OK : CRR_ERROR);
 			return;
 		}
 		s->got += n;
@@ -505,9 +510,7 @@ static void crr_reap_timeouts(struct crr *c, int64_t now)
 	for (uint32_t i = 0; i < c->o->parallel; i++) {
 		if (c->slots[i].state != CS_FREE &&
 		    now - c->slots[i].t0 > limit) {
-			crr_end(c, i, 0);
-			c->errors--;
-			c->timeouts++;
+			crr_end(c, i, CRR_TIMEOUT);
 		}
 	}
 }
@@ -572,9 +575,7 @@ static int crr_main(const struct opts *o)
 	/* What is still open at the hard end timed out. */
 	for (i = 0; i < o->parallel; i++)
 		if (c.slots[i].state != CS_FREE) {
-			crr_end(&c, i, 0);
-			c.errors--;
-			c.timeouts++;
+			crr_end(&c, i, CRR_TIMEOUT);
 		}
 	printf("{\"mode\":\"crr\",\"duration_s\":%llu,\"parallel\":%llu,"
 	       "\"rate\":%llu,\"started\":%llu,\"done\":%llu,\"errors\":%llu,"

@@ -194,24 +194,29 @@ pin_lb() {
 	fi
 }
 
-# Nanoseconds the LB node's NAPI threads (XDP leg) and batond have run.
-threads_ns() {
-	local pid sum=0 v
-	for pid in $(cat "$LAB_STATE/napi-threads"); do
-		read -r v _ <"/proc/$pid/schedstat" || return 1
-		sum=$((sum + v))
+# run_ns PID...: nanoseconds the processes' threads have run (schedstat).
+run_ns() {
+	local p t sum=0 v
+	for p in "$@"; do
+		for t in /proc/"$p"/task/*; do
+			read -r v _ <"$t/schedstat" && sum=$((sum + v))
+		done
 	done
 	echo "$sum"
 }
 
+# The LB node's NAPI threads (XDP leg) and batond.
+threads_ns() {
+	local pids
+	mapfile -t pids <"$LAB_STATE/napi-threads"
+	run_ns "${pids[@]}"
+}
 batond_ns() {
-	local pid t sum=0 v
-	[ -f "$LAB_STATE/pids/batond" ] || { echo 0; return; }
-	pid=$(lab_pid_of batond)
-	for t in /proc/"$pid"/task/*; do
-		read -r v _ <"$t/schedstat" && sum=$((sum + v))
-	done
-	echo "$sum"
+	if [ -f "$LAB_STATE/pids/batond" ]; then
+		run_ns "$(lab_pid_of batond)"
+	else
+		echo 0
+	fi
 }
 
 leg_up() {
@@ -279,6 +284,7 @@ backends_rx_packets() {
 # run_test ROUND TEST LEG: one measurement, recorded.
 run_test() {
 	local r=$1 t=$2 l=$3 raw args n0 n1 d0 d1 p0 p1 b0 b1 lb_ns pk conns
+	rec() { record datapath "$r" "$t" "$l" "$@"; }
 	leg "$l"
 	raw=$OUT/raw/$t-$l-$r.json
 	case $t in
@@ -305,31 +311,23 @@ run_test() {
 	b1=$(backends_rx_packets)
 	pk=$((p1 - p0))
 	lb_ns=$(($(jq -r .ns "$raw.cpu") + n1 - n0))
-	record datapath "$r" "$t" "$l" lb_ms $((lb_ns / 1000000))
-	record datapath "$r" "$t" "$l" batond_ms $(((d1 - d0) / 1000000))
-	record datapath "$r" "$t" "$l" lb_rx_packets "$pk"
-	[ "$pk" -gt 0 ] && record datapath "$r" "$t" "$l" lb_ns_per_pkt \
-		$((lb_ns / pk))
+	rec lb_ms $((lb_ns / 1000000))
+	rec batond_ms $(((d1 - d0) / 1000000))
+	rec lb_rx_packets "$pk"
+	[ "$pk" -gt 0 ] && rec lb_ns_per_pkt $((lb_ns / pk))
 	case $t in
 	conn | lat)
 		conns=$(jq -r .done "$raw")
-		record datapath "$r" "$t" "$l" conn_per_s "$(jq -r .per_s "$raw")"
-		record datapath "$r" "$t" "$l" errors \
-			"$(jq -r '.errors + .timeouts' "$raw")"
-		record datapath "$r" "$t" "$l" lat_p50_us \
-			"$(jq -r .lat_us.p50 "$raw")"
-		record datapath "$r" "$t" "$l" lat_p99_us \
-			"$(jq -r .lat_us.p99 "$raw")"
-		[ "$conns" -gt 0 ] &&
-			record datapath "$r" "$t" "$l" lb_ns_per_conn \
-				$((lb_ns / conns)) ;;
+		rec conn_per_s "$(jq -r .per_s "$raw")"
+		rec errors "$(jq -r '.errors + .timeouts' "$raw")"
+		rec lat_p50_us "$(jq -r .lat_us.p50 "$raw")"
+		rec lat_p99_us "$(jq -r .lat_us.p99 "$raw")"
+		[ "$conns" -gt 0 ] && rec lb_ns_per_conn $((lb_ns / conns)) ;;
 	bulk)
-		record datapath "$r" "$t" "$l" gbit_s "$(jq -r .gbit_s "$raw")" ;;
+		rec gbit_s "$(jq -r .gbit_s "$raw")" ;;
 	pps)
-		record datapath "$r" "$t" "$l" sent_per_s \
-			"$(jq -r .sent_per_s "$raw")"
-		record datapath "$r" "$t" "$l" delivered_per_s \
-			$(((b1 - b0) / SECS)) ;;
+		rec sent_per_s "$(jq -r .sent_per_s "$raw")"
+		rec delivered_per_s $(((b1 - b0) / SECS)) ;;
 	esac
 }
 
