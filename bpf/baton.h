@@ -310,6 +310,24 @@ struct baton_cfg {
  */
 #define BATON_CFG_F_RESET	0x2
 
+/*
+ * ct_v4_revive (index 0): written by batond from the conntrack timeouts and
+ * sync.refresh_s. A packet on a flow idle for longer than its state's value
+ * here announces the pair again (CT_EV_REVIVED). The peers drop their copy
+ * of a flow at its timeout and would hear of this packet only with the next
+ * refresh: a failover in between would give the flow, or a new one reusing
+ * its tuple, another backend. 0 (or no entry): never.
+ */
+struct ct_v4_revive {
+	__u32 tcp_s[CT_STATE_MAX];	/* TCP, by state */
+	__u32 udp_s;			/* UDP past NEW */
+	__u32 icmp_s;			/* ICMP past NEW */
+};
+BATON_STATIC_ASSERT(sizeof(struct ct_v4_revive) == 4 * (CT_STATE_MAX + 2),
+		    "ct_v4_revive size");
+/* Below this idle time no packet looks the thresholds up. */
+#define BATON_REVIVE_MIN_NS 1000000000ull
+
 /* ---- events (ct_events ring buffer) ------------------------------------ */
 
 enum ct_event_type {
@@ -320,6 +338,8 @@ enum ct_event_type {
 	CT_EV_RESET = 5,	/* a segment of a flow being reset was dropped:
 				 * key is its tuple, entry the half it hit,
 				 * seg_* the segment; batond answers with RSTs */
+	CT_EV_REVIVED = 6,	/* traffic on a flow idle so long that the
+				 * peers may have let it expire (ct_v4_revive) */
 };
 
 struct ct_v4_event {

@@ -425,7 +425,7 @@ static int ct_row(const struct ct_v4_key *k, const struct ct_v4_entry *e,
 {
 	struct ct_filter *f = arg;
 	__be32 backend;
-	uint64_t age;
+	uint64_t age, idle;
 
 	if ((f->by_vip && e->vip != f->vip) ||
 	    (f->by_proto && k->proto != f->proto) ||
@@ -434,6 +434,8 @@ static int ct_row(const struct ct_v4_key *k, const struct ct_v4_entry *e,
 	if (json_array_size(f->arr) >= f->limit)
 		return 1;	/* enough: stop the walk */
 	age = f->now > e->created_ns ? (f->now - e->created_ns) / 1000000 : 0;
+	idle = f->now > e->last_seen_ns ?
+		       (f->now - e->last_seen_ns) / 1000000 : 0;
 	/* The flow's backend, whichever half this is: DSR keeps the VIP as
 	 * destination and sends to the backend as next hop. */
 	if (e->mode == BATON_MODE_DSR)
@@ -444,7 +446,7 @@ static int ct_row(const struct ct_v4_key *k, const struct ct_v4_entry *e,
 		backend = k->saddr;
 	json_array_append_new(f->arr, json_pack(
 		"{s:s, s:s, s:o, s:i, s:o, s:i, s:o, s:i, s:o, s:i, s:o, s:s,"
-		" s:s, s:I, s:I, s:I, s:I}",
+		" s:s, s:I, s:I, s:I, s:I, s:I}",
 		"proto", baton_proto_str(k->proto),
 		"dir", e->dir == CT_DIR_FWD ? "fwd" : "rev",
 		"src", be_ip_json(k->saddr), "sport", (int)ntohs(k->sport),
@@ -459,7 +461,8 @@ static int ct_row(const struct ct_v4_key *k, const struct ct_v4_entry *e,
 		"owner", (json_int_t)e->owner,
 		"packets", (json_int_t)e->packets,
 		"bytes", (json_int_t)e->bytes,
-		"age_ms", (json_int_t)age));
+		"age_ms", (json_int_t)age,
+		"idle_ms", (json_int_t)idle));
 	return 0;
 }
 
@@ -740,7 +743,8 @@ static int cmd_status(struct batond *d, json_t *req, json_t **data,
 	baton_events_counts(d->ev, &evc);
 	*data = json_pack(
 		"{s:I, s:I, s:s, s:s, s:s, s:I, s:b, s:b, s:I, s:I, s:o,"
-		" s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I}}",
+		" s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I},"
+		" s:{s:I, s:I}}",
 		"node_id", (json_int_t)d->cfg.node_id,
 		"epoch", (json_int_t)d->epoch,
 		"config", d->cfg.path,
@@ -761,6 +765,7 @@ static int cmd_status(struct batond *d, json_t *req, json_t **data,
 		"state", (json_int_t)evc.by_type[CT_EV_STATE],
 		"closed", (json_int_t)evc.by_type[CT_EV_CLOSED],
 		"claimed", (json_int_t)evc.by_type[CT_EV_CLAIMED],
+		"revived", (json_int_t)evc.by_type[CT_EV_REVIVED],
 		"reloads", "ok", (json_int_t)(d->reloads - d->reloads_failed),
 		"failed", (json_int_t)d->reloads_failed);
 	return *data ? 0 : -ENOMEM;

@@ -260,6 +260,9 @@ static void reload(struct batond *d)
 	if (baton_log_set_level_str(next.log_level))
 		log_warn(SUB, "unknown log level '%s'", next.log_level);
 	baton_ct_gc_configure(d->gc, &next);
+	ret = baton_loader_write_revive(&d->ld, &next);
+	if (ret)
+		log_err(SUB, "write ct_v4_revive: %s", strerror(-ret));
 
 	baton_config_free(&d->cfg);
 	d->cfg = next;
@@ -464,6 +467,12 @@ static int datapath_start(struct batond *d, char *err, size_t errlen)
 	ret = baton_loader_write_cfg(&d->ld, &d->cfg, d->epoch);
 	if (ret) {
 		snprintf(err, errlen, "write baton_cfg: %s", strerror(-ret));
+		goto out_release;
+	}
+	ret = baton_loader_write_revive(&d->ld, &d->cfg);
+	if (ret) {
+		snprintf(err, errlen, "write ct_v4_revive: %s",
+			 strerror(-ret));
 		goto out_release;
 	}
 	ret = baton_loader_attach(&d->ld, &d->cfg, err, errlen);

@@ -21,43 +21,6 @@
 #define GC_SLICE_BUDGET 4096
 #define GC_SLICE_GAP_MS 4
 
-void baton_ct_timeouts_from_config(struct baton_ct_timeouts *t,
-				   const struct baton_config *cfg)
-{
-	memcpy(t->tcp_s, cfg->timeout_s, sizeof(t->tcp_s));
-	t->udp_s = cfg->udp_timeout_s;
-	t->udp_est_s = cfg->udp_est_timeout_s;
-	t->icmp_s = cfg->icmp_timeout_s;
-}
-
-uint64_t baton_ct_timeout_ns(const struct baton_ct_timeouts *t, uint8_t proto,
-			     uint8_t state)
-{
-	uint32_t s;
-
-	switch (proto) {
-	case IPPROTO_TCP:
-		/* An unknown state is kept as long as an established one;
-		 * NONE and NEW have no TCP timeout in the config (0), so
-		 * they age like a connection attempt. */
-		s = state < CT_STATE_MAX ? t->tcp_s[state]
-					 : t->tcp_s[CT_STATE_ESTABLISHED];
-		if (!s)
-			s = t->tcp_s[CT_STATE_SYN_SENT];
-		break;
-	case IPPROTO_UDP:
-		s = state == CT_STATE_NEW ? t->udp_s : t->udp_est_s;
-		break;
-	case IPPROTO_ICMP:
-		s = t->icmp_s;
-		break;
-	default:
-		s = t->udp_s;
-		break;
-	}
-	return (uint64_t)s * NS_PER_S;
-}
-
 uint64_t baton_ct_now_ns(void)
 {
 	struct timespec ts;
@@ -207,14 +170,24 @@ static void age_one(struct baton_ct_scan *sc, const struct baton_ct_timeouts *t,
 		    uint64_t now, const struct ct_v4_key *k,
 		    const struct ct_v4_entry *e, struct baton_ct_stats *st)
 {
-	const struct ct_v4_entry *fwd = e;
-	struct ct_v4_entry peer;
+	const struct ct_v4_entry *fwd;
+	struct ct_v4_entry peer, cur;
 	bool have_peer = false;
-	uint64_t last = e->last_seen_ns;
+	uint64_t last;
 
 	/* Cheap test first: most entries are fresh by their own stamp. */
 	if (idle_ns(now, e->last_seen_ns) <= baton_ct_timeout_ns(t, k->proto,
 								 e->state))
+		return;
+	/* The batch may be a while old: a packet since then revived the
+	 * flow (and announced it to the peers), which must not be deleted
+	 * under it. */
+	if (bpf_map_lookup_elem(sc->map_fd, k, &cur))
+		return;
+	e = &cur;
+	fwd = e;
+	last = e->last_seen_ns;
+	if (idle_ns(now, last) <= baton_ct_timeout_ns(t, k->proto, e->state))
 		return;
 	if (e->peer.proto) {
 		have_peer = !bpf_map_lookup_elem(sc->map_fd, &e->peer, &peer);

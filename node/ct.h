@@ -25,13 +25,7 @@
 #include <uv.h>
 
 #include "config.h"
-
-struct baton_ct_timeouts {
-	uint32_t tcp_s[CT_STATE_MAX];
-	uint32_t udp_s;		/* NEW */
-	uint32_t udp_est_s;	/* any other state */
-	uint32_t icmp_s;
-};
+#include "cttimeout.h"
 
 struct baton_ct_stats {
 	uint64_t scanned;	/* entries looked at */
@@ -40,10 +34,6 @@ struct baton_ct_stats {
 	uint64_t uncounted;	/* be_stats active decrements */
 };
 
-void baton_ct_timeouts_from_config(struct baton_ct_timeouts *t,
-				   const struct baton_config *cfg);
-uint64_t baton_ct_timeout_ns(const struct baton_ct_timeouts *t, uint8_t proto,
-			     uint8_t state);
 /* CLOCK_MONOTONIC in ns, the datapath's clock. */
 uint64_t baton_ct_now_ns(void);
 

@@ -19,7 +19,7 @@ struct baton_events {
 	struct baton_events_counts counts;
 };
 
-static const char *type_str(unsigned int type)
+const char *baton_event_type_name(unsigned int type)
 {
 	switch (type) {
 	case CT_EV_ESTABLISHED:
@@ -32,6 +32,8 @@ static const char *type_str(unsigned int type)
 		return "claimed";
 	case CT_EV_RESET:
 		return "reset";
+	case CT_EV_REVIVED:
+		return "revived";
 	default:
 		return "unknown";
 	}
@@ -48,9 +50,9 @@ static int on_sample(void *ctx, void *data, size_t size)
 		ev->counts.malformed++;
 		return 0;
 	}
-	type = e->type <= CT_EV_RESET ? e->type : 0;
+	type = e->type < BATON_EV_TYPES ? e->type : 0;
 	ev->counts.by_type[type]++;
-	log_debug(SUB, "%s: proto %u state %u owner %u", type_str(type),
+	log_debug(SUB, "%s: proto %u state %u owner %u", baton_event_type_name(type),
 		  e->key.proto, e->entry.state, e->entry.owner);
 	if (ev->fn) {
 		ret = ev->fn(e, ev->fn_arg);

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "baton.skel.h"
+#include "ct.h"
 #include "loader.h"
 #include "log.h"
 
@@ -210,6 +211,7 @@ int baton_loader_init(struct baton_loader *ld, const struct baton_config *cfg,
 	ld->pkt_stats_fd = bpf_map__fd(ld->skel->maps.pkt_stats);
 	ld->drop_stats_fd = bpf_map__fd(ld->skel->maps.drop_stats);
 	ld->cfg_fd = bpf_map__fd(ld->skel->maps.baton_cfg);
+	ld->revive_fd = bpf_map__fd(ld->skel->maps.ct_v4_revive);
 	ld->events_fd = bpf_map__fd(ld->skel->maps.ct_events);
 	ld->tc_prog_id = prog_id(ld->skel->progs.tc_packet_func);
 	ld->xdp_prog_id = prog_id(ld->skel->progs.xdp_packet_func);
@@ -298,6 +300,18 @@ int baton_loader_write_cfg(struct baton_loader *ld,
 		c.flags |= old.flags & BATON_CFG_F_RESET;
 	baton_loader_snat_slots(cfg, &c.snat_slot, &c.snat_slots);
 	if (bpf_map_update_elem(ld->cfg_fd, &key, &c, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int baton_loader_write_revive(struct baton_loader *ld,
+			      const struct baton_config *cfg)
+{
+	struct ct_v4_revive r;
+	__u32 key = 0;
+
+	baton_ct_revive_from_config(&r, cfg);
+	if (bpf_map_update_elem(ld->revive_fd, &key, &r, BPF_ANY))
 		return -errno;
 	return 0;
 }

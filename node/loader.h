@@ -59,6 +59,7 @@ struct baton_loader {
 	int pkt_stats_fd;
 	int drop_stats_fd;
 	int cfg_fd;
+	int revive_fd;		/* ct_v4_revive */
 	int events_fd;
 
 	/* be_stats_map, mmapped (BPF_F_MMAPABLE) for atomic updates. */
@@ -94,6 +95,9 @@ void baton_loader_snat_slots(const struct baton_config *cfg, uint16_t *slot,
  * BATON_CFG_F_RESET is kept as it is. */
 int baton_loader_write_cfg(struct baton_loader *ld,
 			   const struct baton_config *cfg, uint32_t epoch);
+/* ct_v4_revive[0] from cfg (baton_ct_revive_from_config). 0 or -errno. */
+int baton_loader_write_revive(struct baton_loader *ld,
+			      const struct baton_config *cfg);
 /* Set or clear one BATON_CFG_F_* bit of baton_cfg[0]. 0 or -errno. */
 int baton_loader_cfg_flag(struct baton_loader *ld, uint32_t flag, bool on);
 

@@ -271,10 +271,6 @@ static void render_daemon(struct baton_prom *p, struct baton_text *t)
 	struct baton_ct_stats gct;
 	uint64_t passes, last_us;
 	uint32_t probed, down;
-	static const char *const ev_names[] = {
-		"unknown", "established", "state", "closed", "claimed",
-		"reset",
-	};
 
 	help(t, "baton_info", "gauge", "this batond");
 	baton_text_printf(t, "baton_info{node_id=\"%u\",epoch=\"%u\"} 1\n",
@@ -298,10 +294,10 @@ static void render_daemon(struct baton_prom *p, struct baton_text *t)
 			  last_us / 1e6);
 	baton_events_counts(d->ev, &evc);
 	help(t, "baton_ct_events_total", "counter", "datapath events read");
-	for (unsigned int i = 1; i < sizeof(ev_names) / sizeof(ev_names[0]);
-	     i++)
+	for (unsigned int i = 1; i < BATON_EV_TYPES; i++)
 		baton_text_printf(t, "baton_ct_events_total{type=\"%s\"} %"
-				  PRIu64 "\n", ev_names[i], evc.by_type[i]);
+				  PRIu64 "\n", baton_event_type_name(i),
+				  evc.by_type[i]);
 	baton_health_count(d->health, &probed, &down);
 	help(t, "baton_health_backends", "gauge", "backends probed, by state");
 	baton_text_printf(t, "baton_health_backends{state=\"up\"} %u\n"

@@ -36,8 +36,11 @@ static __always_inline void ct_event_fill(struct ct_v4_event *ev, __u8 type,
 	__builtin_memset(ev->seg_pad, 0, sizeof(ev->seg_pad));
 }
 
-static __always_inline void ct_emit(__u8 type, const struct ct_v4_key *key,
-				    const struct ct_v4_entry *e)
+/* Emit an event about e; the entry it carries was last seen at `seen` if
+ * that is later than e's own stamp. */
+static __always_inline void ct_emit_seen(__u8 type, const struct ct_v4_key *key,
+					 const struct ct_v4_entry *e,
+					 __u64 seen)
 {
 	struct ct_v4_event *ev;
 
@@ -47,7 +50,15 @@ static __always_inline void ct_emit(__u8 type, const struct ct_v4_key *key,
 		return;
 	}
 	ct_event_fill(ev, type, key, e);
+	if (seen > ev->entry.last_seen_ns)
+		ev->entry.last_seen_ns = seen;
 	bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline void ct_emit(__u8 type, const struct ct_v4_key *key,
+				    const struct ct_v4_entry *e)
+{
+	ct_emit_seen(type, key, e, 0);
 }
 
 /* Take a flow off its backend's active count, once. */
@@ -210,19 +221,20 @@ static __always_inline int ct_claim(struct ct_v4_entry *e)
 }
 
 /* Emit an event about the pair of `e` (found under `key`): events always
- * carry the forward half. */
+ * carry the forward half, last seen when the pair was (a peer ages its copy
+ * from there: the reply half alone may be what keeps a flow alive). */
 static __always_inline void ct_emit_fwd(__u8 type, const struct ct_v4_key *key,
 					struct ct_v4_entry *e)
 {
-	struct ct_v4_entry *fwd = e;
+	struct ct_v4_entry *fwd;
 
-	if (e->dir == CT_DIR_REV) {
-		fwd = bpf_map_lookup_elem(&ct_v4_map, &e->peer);
-		if (!fwd)
-			return;
-		key = &e->peer;
+	if (e->dir != CT_DIR_REV) {
+		ct_emit(type, key, e);
+		return;
 	}
-	ct_emit(type, key, fwd);
+	fwd = bpf_map_lookup_elem(&ct_v4_map, &e->peer);
+	if (fwd)
+		ct_emit_seen(type, &e->peer, fwd, e->last_seen_ns);
 }
 
 static __always_inline __u8 ct_event_for(__u8 state)
@@ -232,6 +244,41 @@ static __always_inline __u8 ct_event_for(__u8 state)
 	if (state == CT_STATE_CLOSED)
 		return CT_EV_CLOSED;
 	return CT_EV_STATE;
+}
+
+/* Has the pair of `e` been idle (until `now`) for longer than ct_v4_revive
+ * allows for its protocol and state? Busy flows never look the thresholds
+ * up; the other half is looked at only when e itself is past them (its
+ * traffic kept the pair alive: a reply after a revived request is not
+ * announced again). */
+static __always_inline int ct_revived(const struct ct_v4_key *key,
+				      const struct ct_v4_entry *e, __u64 now)
+{
+	struct ct_v4_entry *other;
+	struct ct_v4_revive *r;
+	__u32 zero = 0, s = 0;
+	__u8 state = e->state;
+	__u64 limit;
+
+	if (now <= e->last_seen_ns + BATON_REVIVE_MIN_NS)
+		return 0;
+	r = bpf_map_lookup_elem(&ct_v4_revive, &zero);
+	if (!r)
+		return 0;
+	if (key->proto == IPPROTO_TCP) {
+		if (state < CT_STATE_MAX)
+			s = r->tcp_s[state];
+	} else if (state > CT_STATE_NEW) {
+		s = key->proto == IPPROTO_UDP ? r->udp_s : r->icmp_s;
+	}
+	limit = (__u64)s * 1000000000ull;
+	if (!s || now - e->last_seen_ns <= limit)
+		return 0;
+	if (!e->peer.proto)
+		return 1;
+	other = bpf_map_lookup_elem(&ct_v4_map, &e->peer);
+	return !other || (now > other->last_seen_ns &&
+			  now - other->last_seen_ns > limit);
 }
 
 /*
@@ -247,7 +294,7 @@ static __always_inline void ct_update(const struct ct_v4_key *key,
 	struct ct_v4_entry *other = NULL, *fwd;
 	const struct ct_v4_key *fkey;
 	__u8 next = e->state, prev;
-	int claim = 0;
+	int claim = 0, revived = ct_revived(key, e, now);
 
 	e->last_seen_ns = now;
 	e->packets += 1;
@@ -275,6 +322,8 @@ static __always_inline void ct_update(const struct ct_v4_key *key,
 			ct_emit_fwd(CT_EV_CLAIMED, key, e);
 		else if (ct_tcp_reopen(p, e))
 			ct_emit_fwd(CT_EV_STATE, key, e);
+		else if (revived)
+			ct_emit_fwd(CT_EV_REVIVED, key, e);
 		return;
 	}
 
@@ -312,7 +361,7 @@ static __always_inline void ct_update(const struct ct_v4_key *key,
 	else if (prev >= CT_STATE_TIME_WAIT)
 		ct_count(fwd);	/* reused by a new connection, or revived */
 
-	ct_emit(ct_event_for(next), fkey, fwd);
+	ct_emit_seen(ct_event_for(next), fkey, fwd, now);
 }
 
 #endif /* BATON_LIB_CT_H */

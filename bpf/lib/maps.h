@@ -160,4 +160,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } baton_cfg SEC(".maps");
 
+/* When a packet on an idle flow announces it again (struct ct_v4_revive
+ * at index 0). Written by batond. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ct_v4_revive);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ct_v4_revive SEC(".maps");
+
 #endif /* BATON_LIB_MAPS_H */

@@ -165,6 +165,7 @@ int fx_open(struct fixture *f, unsigned int ct_max)
 	f->drop_fd = bpf_map__fd(f->skel->maps.drop_stats);
 	f->stats_fd = bpf_map__fd(f->skel->maps.pkt_stats);
 	f->cfg_fd = bpf_map__fd(f->skel->maps.baton_cfg);
+	f->revive_fd = bpf_map__fd(f->skel->maps.ct_v4_revive);
 	f->pgm_fd = bpf_map__fd(f->skel->maps.pgm_tbl);
 
 	if (bpf_map_update_elem(f->pgm_fd, &slow_key, &f->prog_slow, 0) ||
@@ -451,6 +452,7 @@ int fx_events_poll(struct fixture *f)
 int fx_reset(struct fixture *f)
 {
 	struct be_stats zero_bs = {0};
+	struct ct_v4_revive no_revive = {0};
 	__u32 k, zero = 0;
 	int ret;
 
@@ -468,6 +470,8 @@ int fx_reset(struct fixture *f)
 	for (k = 0; k < BATON_MAX_SERVICES; k++)
 		if (bpf_map_update_elem(f->rr_fd, &k, &zero, 0))
 			return -errno;
+	if (bpf_map_update_elem(f->revive_fd, &zero, &no_revive, 0))
+		return -errno;
 	ret = fx_events_poll(f);
 	f->nevents = 0;
 	return ret;

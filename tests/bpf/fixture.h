@@ -66,6 +66,7 @@ struct fixture {
 	int drop_fd;
 	int stats_fd;
 	int cfg_fd;
+	int revive_fd;	/* ct_v4_revive, all 0 after fx_reset */
 	int pgm_fd;
 	int ncpu;
 	unsigned int ct_max;

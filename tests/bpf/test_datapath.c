@@ -464,8 +464,8 @@ static void snapshot(int fd, uint32_t n, uint64_t *v)
 
 static bool check_events(const struct row *r)
 {
-	struct ct_v4_key fk;
-	struct ct_v4_entry fe, evf;
+	struct ct_v4_key fk, ik;
+	struct ct_v4_entry fe, ie, evf;
 	const struct ct_v4_event *ev;
 	bool ok = true;
 	int i;
@@ -489,6 +489,11 @@ static bool check_events(const struct row *r)
 		return false;
 	ok &= ASSERT_MEM_EQ(&ev->key, &fk, sizeof(fk),
 			    "event key is the flow's forward key");
+	/* Last seen when the pair was: the reply half this packet hit may
+	 * be fresher than the forward half. */
+	if (pkt_key(&r->in, &ik) && !ct_get(&ik, &ie) &&
+	    ie.last_seen_ns > fe.last_seen_ns)
+		fe.last_seen_ns = ie.last_seen_ns;
 	/* The event leaves before the packet is forwarded, which may fill
 	 * the entry's node-local route cache: compare without it. */
 	evf = ev->entry;
@@ -1763,6 +1768,166 @@ static bool test_asym_replies_do_not_take_a_flow_over(void)
 	return set_cfg_flags(0) && ok;
 }
 
+/* ---- a flow idle past its peers' copies (ct_v4_revive) ------------------ */
+
+/* Move both halves' last_seen_ns of the flow r->arg back by `s` seconds. */
+static bool age_pair(const struct row *r, uint64_t s)
+{
+	const struct nat_flow *fl = r->arg;
+	struct ct_v4_key k = key_of(fl->cl, fl->vip, fl->proto);
+	struct ct_v4_entry e;
+	bool ok = true;
+
+	for (int half = 0; half < 2; half++) {
+		struct ct_v4_key next;
+
+		if (!ASSERT_OK(ct_get(&k, &e), "entry of the pair"))
+			return false;
+		next = e.peer;
+		e.last_seen_ns -= s * 1000000000ull;
+		ok &= ASSERT_OK(bpf_map_update_elem(fx.ct_fd, &k, &e, BPF_EXIST)
+					? -errno
+					: 0,
+				"age the entry");
+		k = next;
+	}
+	return ok;
+}
+
+static bool set_revive(uint32_t tcp_est_s, uint32_t udp_s)
+{
+	struct ct_v4_revive r = {0};
+	__u32 zero = 0;
+
+	r.tcp_s[CT_STATE_ESTABLISHED] = tcp_est_s;
+	r.udp_s = udp_s;
+	return ASSERT_OK(bpf_map_update_elem(fx.revive_fd, &zero, &r, 0) ? -errno
+									 : 0,
+			 "write ct_v4_revive");
+}
+
+static bool idle_50s(const struct row *r)
+{
+	return age_pair(r, 50);
+}
+
+static bool idle_200s(const struct row *r)
+{
+	return age_pair(r, 200);
+}
+
+static bool idle_200s_revive_off(const struct row *r)
+{
+	return age_pair(r, 200) && set_revive(0, 0);
+}
+
+static bool idle_200s_tcp_150s(const struct row *r)
+{
+	return age_pair(r, 200) && set_revive(150, 110);
+}
+
+/* The event of the last row was made from the reply half: the forward
+ * half's own stamp is 200 s old, the event's is now. */
+static bool event_stamped_now(const struct row *r)
+{
+	const struct ct_v4_event *ev = &fx.events[fx.nevents - 1];
+	const struct nat_flow *fl = r->arg;
+	struct ct_v4_key fk = key_of(fl->cl, fl->vip, fl->proto);
+	struct ct_v4_entry fe;
+
+	return ASSERT_OK(ct_get(&fk, &fe), "forward entry") &&
+	       ASSERT_TRUE(ev->entry.last_seen_ns >= row_t0 - 20000000ull,
+			   "event's last_seen is this packet's time") &&
+	       ASSERT_TRUE(fe.last_seen_ns < row_t0 - 100000000000ull,
+			   "forward half itself still 200 s idle") &&
+	       idle_200s_revive_off(r);
+}
+
+/*
+ * A packet on a flow idle longer than ct_v4_revive allows announces the
+ * pair again, whichever half it hits: the peers may have expired their
+ * copy, and a failover would give the flow (or a new one reusing its
+ * tuple) another backend. Below the threshold, or with it 0, no event.
+ */
+static bool test_idle_flow_is_announced_again(void)
+{
+	struct nat_flow fl = nat_flow(SVC_UDP, 41100, -1);
+	struct nat_flow ft = nat_flow(SVC_TCP, 41101, -1);
+	struct hop tb = h_to_be(fl.be.ip), fb = h_from_be(fl.be.ip);
+	struct hop ttb = h_to_be(ft.be.ip), tfb = h_from_be(ft.be.ip);
+	struct row udp_rows[] = {
+	    {"request", .in = udp(H_CLIENT, fl.cl, fl.vip, 1, 8),
+	     .verdict = TC_ACT_REDIRECT, .out = udp(tb, fl.src, fl.be, 1, 8),
+	     .stats = S_NEW, .state = CT_STATE_NEW},
+	    {"reply establishes; then 50 s idle", .via = BACK,
+	     .in = udp(fb, fl.be, fl.src, 2, 8), .verdict = TC_ACT_REDIRECT,
+	     .out = udp(H_TO_CLIENT, fl.vip, fl.cl, 2, 8), .stats = S_HIT,
+	     .state = CT_STATE_ESTABLISHED, .event = CT_EV_ESTABLISHED,
+	     .check = idle_50s, .arg = &fl},
+	    {"request after 50 s (threshold 110 s): no event; then 200 s idle",
+	     .in = udp(H_CLIENT, fl.cl, fl.vip, 3, 8),
+	     .verdict = TC_ACT_REDIRECT, .out = udp(tb, fl.src, fl.be, 3, 8),
+	     .stats = S_HIT, .state = CT_STATE_ESTABLISHED, .check = idle_200s,
+	     .arg = &fl},
+	    {"request after 200 s: announced again",
+	     .in = udp(H_CLIENT, fl.cl, fl.vip, 4, 8),
+	     .verdict = TC_ACT_REDIRECT, .out = udp(tb, fl.src, fl.be, 4, 8),
+	     .stats = S_HIT, .state = CT_STATE_ESTABLISHED,
+	     .event = CT_EV_REVIVED},
+	    {"its reply (reply half 200 s idle, the pair not): no event; "
+	     "then 200 s idle", .via = BACK,
+	     .in = udp(fb, fl.be, fl.src, 4, 8), .verdict = TC_ACT_REDIRECT,
+	     .out = udp(H_TO_CLIENT, fl.vip, fl.cl, 4, 8), .stats = S_HIT,
+	     .state = CT_STATE_ESTABLISHED, .check = idle_200s, .arg = &fl},
+	    {"reply after 200 s: announced through the forward half, stamped "
+	     "now; then 200 s idle and no thresholds",
+	     .via = BACK, .in = udp(fb, fl.be, fl.src, 5, 8),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = udp(H_TO_CLIENT, fl.vip, fl.cl, 5, 8), .stats = S_HIT,
+	     .state = CT_STATE_ESTABLISHED, .event = CT_EV_REVIVED,
+	     .check = event_stamped_now, .arg = &fl},
+	    {"request after 200 s with thresholds 0: no event",
+	     .in = udp(H_CLIENT, fl.cl, fl.vip, 6, 8),
+	     .verdict = TC_ACT_REDIRECT, .out = udp(tb, fl.src, fl.be, 6, 8),
+	     .stats = S_HIT, .state = CT_STATE_ESTABLISHED},
+	};
+	struct row tcp_rows[] = {
+	    {"SYN", .in = tcp(H_CLIENT, ft.cl, ft.vip, SYN, 1, 0, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(ttb, ft.src, ft.be, SYN, 1, 0, 0), .stats = S_NEW,
+	     .state = CT_STATE_SYN_SENT},
+	    {"SYN-ACK", .via = BACK,
+	     .in = tcp(tfb, ft.be, ft.src, SYN | ACK, 9, 2, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(H_TO_CLIENT, ft.vip, ft.cl, SYN | ACK, 9, 2, 0),
+	     .stats = S_HIT, .state = CT_STATE_SYN_RECV, .event = CT_EV_STATE},
+	    {"ACK establishes; then 200 s idle",
+	     .in = tcp(H_CLIENT, ft.cl, ft.vip, ACK, 2, 10, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(ttb, ft.src, ft.be, ACK, 2, 10, 0), .stats = S_HIT,
+	     .state = CT_STATE_ESTABLISHED, .event = CT_EV_ESTABLISHED,
+	     .check = idle_200s, .arg = &ft},
+	    {"data after 200 s (ESTABLISHED threshold 300 s): no event; then "
+	     "200 s idle, threshold 150 s",
+	     .in = tcp(H_CLIENT, ft.cl, ft.vip, PSH | ACK, 2, 10, 5),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(ttb, ft.src, ft.be, PSH | ACK, 2, 10, 5),
+	     .stats = S_HIT, .state = CT_STATE_ESTABLISHED,
+	     .check = idle_200s_tcp_150s, .arg = &ft},
+	    {"data after 200 s (threshold 150 s): announced again",
+	     .in = tcp(H_CLIENT, ft.cl, ft.vip, PSH | ACK, 7, 10, 5),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(ttb, ft.src, ft.be, PSH | ACK, 7, 10, 5),
+	     .stats = S_HIT, .state = CT_STATE_ESTABLISHED,
+	     .event = CT_EV_REVIVED},
+	};
+	bool ok;
+
+	ok = set_revive(300, 110) && RUN_ROWS(udp_rows);
+	return set_revive(300, 110) && RUN_ROWS(tcp_rows) && ok;
+	return ok;
+}
+
 /* The last row's CT_EV_RESET carries the segment: seq 2, ack 2, 10 bytes,
  * PSH|ACK; the event before it closed the pair. */
 static bool reset_event_has_the_segment(const struct row *r)
@@ -2515,6 +2680,7 @@ static const struct test tests[] = {
     T(test_asym_forward_node_establishes_one_way),
     T(test_asym_reply_node_denats_without_conntrack),
     T(test_asym_replies_do_not_take_a_flow_over),
+    T(test_idle_flow_is_announced_again),
     T(test_reset_backend_flow_is_closed_and_reported),
     T(test_malformed_packets_are_dropped_with_reason),
     T(test_ip_options_are_skipped_and_kept),

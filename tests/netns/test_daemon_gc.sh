@@ -117,7 +117,7 @@ nt_step "batonctl ct list / count / flush"
 CT=$(ctl --json ct list)
 nt_assert_eq "$(jq length <<<"$CT")" 15 "ct list: both halves of each pair"
 nt_assert_eq "$(jq -c '[.[0] | keys[]]' <<<"$CT")" \
-	'["age_ms","backend","bytes","dir","dport","dst","mode","nat_dport","nat_dst","nat_sport","nat_src","owner","packets","proto","sport","src","state"]' \
+	'["age_ms","backend","bytes","dir","dport","dst","idle_ms","mode","nat_dport","nat_dst","nat_sport","nat_src","owner","packets","proto","sport","src","state"]' \
 	"ct list entry fields"
 nt_assert_eq "$(ctl --json ct list proto udp | jq length)" 2 "filter proto udp"
 nt_assert_eq "$(ctl --json ct list state TIME_WAIT | jq length)" 2 \

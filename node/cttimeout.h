@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * cttimeout.h - conntrack timeouts by protocol and state, from the config,
+ * and what the datapath does with them (struct ct_v4_revive). Pure: the GC
+ * (ct.c), batond and the unit tests share it.
+ */
+#ifndef BATON_CTTIMEOUT_H
+#define BATON_CTTIMEOUT_H
+
+#include <stdint.h>
+
+#include "baton.h"
+#include "config.h"
+
+struct baton_ct_timeouts {
+	uint32_t tcp_s[CT_STATE_MAX];
+	uint32_t udp_s;		/* NEW */
+	uint32_t udp_est_s;	/* any other state */
+	uint32_t icmp_s;
+};
+
+void baton_ct_timeouts_from_config(struct baton_ct_timeouts *t,
+				   const struct baton_config *cfg);
+uint64_t baton_ct_timeout_ns(const struct baton_ct_timeouts *t, uint8_t proto,
+			     uint8_t state);
+/*
+ * ct_v4_revive from cfg: a flow idle for more than its timeout less
+ * sync.refresh_s (at least half its timeout, at least 1 s) is announced
+ * again by its next packet - by then the refresh may no longer tell the
+ * peers before they expire their copy. All 0 without sync peers.
+ */
+void baton_ct_revive_from_config(struct ct_v4_revive *r,
+				 const struct baton_config *cfg);
+
+#endif /* BATON_CTTIMEOUT_H */
