@@ -318,13 +318,16 @@ struct baton_cfg {
  * refresh: a failover in between would give the flow, or a new one reusing
  * its tuple, another backend. 0 (or no entry): never.
  */
+#define BATON_REVIVE_TCP_STATES 16	/* room for new states: the pinned
+					 * map's size must not change */
 struct ct_v4_revive {
-	__u32 tcp_s[CT_STATE_MAX];	/* TCP, by state */
-	__u32 udp_s;			/* UDP past NEW */
-	__u32 icmp_s;			/* ICMP past NEW */
+	__u32 tcp_s[BATON_REVIVE_TCP_STATES];	/* TCP, by enum ct_state */
+	__u32 udp_s;				/* UDP past NEW */
+	__u32 icmp_s;				/* ICMP past NEW */
 };
-BATON_STATIC_ASSERT(sizeof(struct ct_v4_revive) == 4 * (CT_STATE_MAX + 2),
-		    "ct_v4_revive size");
+BATON_STATIC_ASSERT(CT_STATE_MAX <= BATON_REVIVE_TCP_STATES,
+		    "ct_v4_revive.tcp_s too small");
+BATON_STATIC_ASSERT(sizeof(struct ct_v4_revive) == 72, "ct_v4_revive size");
 /* Below this idle time no packet looks the thresholds up. */
 #define BATON_REVIVE_MIN_NS 1000000000ull
 
@@ -340,6 +343,7 @@ enum ct_event_type {
 				 * seg_* the segment; batond answers with RSTs */
 	CT_EV_REVIVED = 6,	/* traffic on a flow idle so long that the
 				 * peers may have let it expire (ct_v4_revive) */
+	CT_EV_MAX
 };
 
 struct ct_v4_event {

@@ -619,7 +619,7 @@ static void print_ct(json_t *data)
 					 "NAT-SOURCE", "NAT-DEST", "BACKEND",
 					 "STATE",
 					 "MODE", "OWNER", "PACKETS", "BYTES",
-					 "AGE(ms)", NULL };
+					 "AGE(ms)", "IDLE(ms)", NULL };
 	struct table t = {};
 	json_t *o;
 	size_t i;
@@ -639,6 +639,7 @@ static void print_ct(json_t *data)
 		cell(&t, o, "packets");
 		cell(&t, o, "bytes");
 		cell(&t, o, "age_ms");
+		cell(&t, o, "idle_ms");
 	}
 	tbl_print(&t);
 }
@@ -686,7 +687,9 @@ static void print_status(json_t *data)
 	printf("%-15s %s established", "events",
 	       fs(sub, "established", buf, sizeof(buf)));
 	printf(", %s state", fs(sub, "state", buf, sizeof(buf)));
-	printf(", %s closed\n", fs(sub, "closed", buf, sizeof(buf)));
+	printf(", %s closed", fs(sub, "closed", buf, sizeof(buf)));
+	printf(", %s claimed", fs(sub, "claimed", buf, sizeof(buf)));
+	printf(", %s revived\n", fs(sub, "revived", buf, sizeof(buf)));
 	sub = json_object_get(data, "reloads");
 	printf("%-15s %s ok", "reloads", fs(sub, "ok", buf, sizeof(buf)));
 	printf(", %s failed\n\n", fs(sub, "failed", buf, sizeof(buf)));

@@ -170,24 +170,14 @@ static void age_one(struct baton_ct_scan *sc, const struct baton_ct_timeouts *t,
 		    uint64_t now, const struct ct_v4_key *k,
 		    const struct ct_v4_entry *e, struct baton_ct_stats *st)
 {
-	const struct ct_v4_entry *fwd;
+	const struct ct_v4_entry *fwd = e;
 	struct ct_v4_entry peer, cur;
 	bool have_peer = false;
-	uint64_t last;
+	uint64_t last = e->last_seen_ns;
 
 	/* Cheap test first: most entries are fresh by their own stamp. */
 	if (idle_ns(now, e->last_seen_ns) <= baton_ct_timeout_ns(t, k->proto,
 								 e->state))
-		return;
-	/* The batch may be a while old: a packet since then revived the
-	 * flow (and announced it to the peers), which must not be deleted
-	 * under it. */
-	if (bpf_map_lookup_elem(sc->map_fd, k, &cur))
-		return;
-	e = &cur;
-	fwd = e;
-	last = e->last_seen_ns;
-	if (idle_ns(now, last) <= baton_ct_timeout_ns(t, k->proto, e->state))
 		return;
 	if (e->peer.proto) {
 		have_peer = !bpf_map_lookup_elem(sc->map_fd, &e->peer, &peer);
@@ -200,7 +190,13 @@ static void age_one(struct baton_ct_scan *sc, const struct baton_ct_timeouts *t,
 	}
 	if (idle_ns(now, last) <= baton_ct_timeout_ns(t, k->proto, fwd->state))
 		return;
-	if (!delete_entry(sc, k, e, st))
+	/* The batch may be a while old: a packet since then revived the
+	 * flow (and announced it to the peers); it must not be deleted under
+	 * it. (The peer half was read just now.) */
+	if (bpf_map_lookup_elem(sc->map_fd, k, &cur) ||
+	    cur.last_seen_ns != e->last_seen_ns)
+		return;
+	if (!delete_entry(sc, k, &cur, st))
 		return;
 	if (have_peer)
 		delete_entry(sc, &e->peer, &peer, st);

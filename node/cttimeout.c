@@ -44,13 +44,19 @@ uint64_t baton_ct_timeout_ns(const struct baton_ct_timeouts *t, uint8_t proto,
 	return (uint64_t)s * NS_PER_S;
 }
 
+/* The refresh reaches a peer later than refresh_s after a packet by the
+ * pass's own time (its 100 ms tick, the walk to the flow: about 0.5 s per
+ * million entries) and the link's. */
+#define REVIVE_MARGIN_S 2
+
 static uint32_t revive_s(uint64_t timeout_ns, uint32_t refresh_s)
 {
-	uint32_t t = (uint32_t)(timeout_ns / NS_PER_S), r;
+	uint32_t t = (uint32_t)(timeout_ns / NS_PER_S), r, lead;
 
 	if (!t)
 		return 0;
-	r = t > refresh_s ? t - refresh_s : 0;
+	lead = refresh_s + REVIVE_MARGIN_S;
+	r = t > lead ? t - lead : 0;
 	if (r < t / 2)
 		r = t / 2;
 	return r ? r : 1;
@@ -66,7 +72,9 @@ void baton_ct_revive_from_config(struct ct_v4_revive *r,
 	if (!cfg->sync.npeers)
 		return;
 	baton_ct_timeouts_from_config(&t, cfg);
-	for (uint8_t st = 0; st < CT_STATE_MAX; st++)
+	/* A TCP flow replicates from SYN_RECV on (sync's replicable()):
+	 * before that no peer holds a copy to lose. */
+	for (uint8_t st = CT_STATE_SYN_RECV; st < CT_STATE_MAX; st++)
 		r->tcp_s[st] = revive_s(baton_ct_timeout_ns(&t, IPPROTO_TCP,
 							    st), refresh);
 	r->udp_s = revive_s(baton_ct_timeout_ns(&t, IPPROTO_UDP,

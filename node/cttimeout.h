@@ -25,9 +25,13 @@ uint64_t baton_ct_timeout_ns(const struct baton_ct_timeouts *t, uint8_t proto,
 			     uint8_t state);
 /*
  * ct_v4_revive from cfg: a flow idle for more than its timeout less
- * sync.refresh_s (at least half its timeout, at least 1 s) is announced
- * again by its next packet - by then the refresh may no longer tell the
- * peers before they expire their copy. All 0 without sync peers.
+ * sync.refresh_s and a 2 s margin is announced again by its next packet -
+ * by then the refresh may no longer tell the peers before they expire
+ * their copy. At least half the timeout (else a short timeout would make
+ * an event of nearly every packet; with refresh_s above half a timeout,
+ * which batond warns about, a flow idle between the two is not announced)
+ * and at least 1 s. TCP states before SYN_RECV (not replicated) and all
+ * of it without sync peers: 0.
  */
 void baton_ct_revive_from_config(struct ct_v4_revive *r,
 				 const struct baton_config *cfg);

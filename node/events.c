@@ -50,7 +50,7 @@ static int on_sample(void *ctx, void *data, size_t size)
 		ev->counts.malformed++;
 		return 0;
 	}
-	type = e->type < BATON_EV_TYPES ? e->type : 0;
+	type = e->type < CT_EV_MAX ? e->type : 0;
 	ev->counts.by_type[type]++;
 	log_debug(SUB, "%s: proto %u state %u owner %u", baton_event_type_name(type),
 		  e->key.proto, e->entry.state, e->entry.owner);

@@ -17,14 +17,11 @@
 /* Return 0; anything else is logged (the event is still consumed). */
 typedef int (*baton_event_fn)(const struct ct_v4_event *ev, void *arg);
 
-/* Number of enum ct_event_type values, with 0 (unknown). */
-#define BATON_EV_TYPES (CT_EV_REVIVED + 1)
-
 /* "established", "state", ...; "unknown" outside enum ct_event_type. */
 const char *baton_event_type_name(unsigned int type);
 
 struct baton_events_counts {
-	uint64_t by_type[BATON_EV_TYPES]; /* enum ct_event_type; 0: unknown */
+	uint64_t by_type[CT_EV_MAX]; /* enum ct_event_type; 0: unknown */
 	uint64_t malformed;	/* shorter than struct ct_v4_event */
 };
 

@@ -20,7 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "baton.skel.h"
-#include "ct.h"
+#include "cttimeout.h"
 #include "loader.h"
 #include "log.h"
 

@@ -294,7 +294,7 @@ static void render_daemon(struct baton_prom *p, struct baton_text *t)
 			  last_us / 1e6);
 	baton_events_counts(d->ev, &evc);
 	help(t, "baton_ct_events_total", "counter", "datapath events read");
-	for (unsigned int i = 1; i < BATON_EV_TYPES; i++)
+	for (unsigned int i = 1; i < CT_EV_MAX; i++)
 		baton_text_printf(t, "baton_ct_events_total{type=\"%s\"} %"
 				  PRIu64 "\n", baton_event_type_name(i),
 				  evc.by_type[i]);

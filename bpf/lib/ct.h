@@ -266,7 +266,7 @@ static __always_inline int ct_revived(const struct ct_v4_key *key,
 	if (!r)
 		return 0;
 	if (key->proto == IPPROTO_TCP) {
-		if (state < CT_STATE_MAX)
+		if (state < BATON_REVIVE_TCP_STATES)
 			s = r->tcp_s[state];
 	} else if (state > CT_STATE_NEW) {
 		s = key->proto == IPPROTO_UDP ? r->udp_s : r->icmp_s;
@@ -322,7 +322,7 @@ static __always_inline void ct_update(const struct ct_v4_key *key,
 			ct_emit_fwd(CT_EV_CLAIMED, key, e);
 		else if (ct_tcp_reopen(p, e))
 			ct_emit_fwd(CT_EV_STATE, key, e);
-		else if (revived)
+		else if (revived && !(e->flags & CT_F_REMOTE))
 			ct_emit_fwd(CT_EV_REVIVED, key, e);
 		return;
 	}

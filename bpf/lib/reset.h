@@ -58,7 +58,7 @@ static __always_inline void ct_reset_close(const struct ct_v4_key *key,
 	if (!fwd)
 		return;
 	ct_uncount(fwd);
-	ct_emit(CT_EV_CLOSED, key, fwd);
+	ct_emit_seen(CT_EV_CLOSED, key, fwd, e->last_seen_ns);
 }
 
 /* Returns the TC verdict (always a counted drop). */

@@ -1925,7 +1925,6 @@ static bool test_idle_flow_is_announced_again(void)
 
 	ok = set_revive(300, 110) && RUN_ROWS(udp_rows);
 	return set_revive(300, 110) && RUN_ROWS(tcp_rows) && ok;
-	return ok;
 }
 
 /* The last row's CT_EV_RESET carries the segment: seq 2, ack 2, 10 bytes,

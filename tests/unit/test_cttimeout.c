@@ -40,7 +40,8 @@ static void test_timeouts_by_protocol_and_state(void **state)
 					     CT_STATE_ESTABLISHED), 30 * NS);
 }
 
-/* Timeout less refresh_s, but never under half the timeout nor 1 s. */
+/* Timeout less refresh_s less 2 s, never under half the timeout nor 1 s;
+ * 0 before SYN_RECV. */
 static void test_revive_is_timeout_less_refresh_within_bounds(void **state)
 {
 	struct baton_config c;
@@ -49,19 +50,22 @@ static void test_revive_is_timeout_less_refresh_within_bounds(void **state)
 	(void)state;
 	defaults_with_peers(&c, 1);
 	baton_ct_revive_from_config(&r, &c);	/* refresh_s 10 */
-	assert_int_equal(r.tcp_s[CT_STATE_ESTABLISHED], 3590);
-	assert_int_equal(r.tcp_s[CT_STATE_FIN_WAIT], 110);
-	assert_int_equal(r.tcp_s[CT_STATE_TIME_WAIT], 20);
-	assert_int_equal(r.tcp_s[CT_STATE_NONE], 20);
-	assert_int_equal(r.udp_s, 110);
-	assert_int_equal(r.icmp_s, 20);
+	assert_int_equal(r.tcp_s[CT_STATE_ESTABLISHED], 3588);
+	assert_int_equal(r.tcp_s[CT_STATE_SYN_RECV], 18);
+	assert_int_equal(r.tcp_s[CT_STATE_FIN_WAIT], 108);
+	assert_int_equal(r.tcp_s[CT_STATE_TIME_WAIT], 18);
+	assert_int_equal(r.tcp_s[CT_STATE_NONE], 0);
+	assert_int_equal(r.tcp_s[CT_STATE_SYN_SENT], 0);
+	assert_int_equal(r.tcp_s[CT_STATE_MAX], 0);
+	assert_int_equal(r.udp_s, 108);
+	assert_int_equal(r.icmp_s, 18);
 
 	c.sync.refresh_s = 25;
 	c.icmp_timeout_s = 30;
 	c.timeout_s[CT_STATE_CLOSED] = 1;
 	baton_ct_revive_from_config(&r, &c);
-	assert_int_equal(r.icmp_s, 15);	/* half of 30, not 5 */
-	assert_int_equal(r.udp_s, 95);
+	assert_int_equal(r.icmp_s, 15);	/* half of 30, not 3 */
+	assert_int_equal(r.udp_s, 93);
 	assert_int_equal(r.tcp_s[CT_STATE_CLOSED], 1);
 }
 
