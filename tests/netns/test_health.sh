@@ -72,6 +72,10 @@ health() {
 			or .address == $ep) | .health.state'
 }
 
+health_is() {			# health_is SERVICE ENDPOINT STATE
+	[ "$(health "$1" "$2")" = "$3" ]
+}
+
 # be2_states: "SERVICE=STATE ..." for be2 on every service.
 be2_states() {
 	lab_ctl --json backend list 2>/dev/null | jq -r '[.[] |
@@ -334,6 +338,11 @@ nt_assert_eq "$(stream_count keep be1 '!ok')" 0 "keep: be1's streams that ended"
 nt_step "5. batonctl changes saved to the config file"
 lab_ctl backend add "$LAB_VIP_DNAT:80/tcp" 10.1.0.13:8080 weight 0 ||
 	nt_fail "backend add"
+# Nothing listens there: its first probe takes it out, which rebuilds the
+# service's table - before the reload below, not during it.
+nt_wait 5 "the added backend's first verdict" health_is \
+	"$LAB_VIP_DNAT:80/tcp" 10.1.0.13:8080 down ||
+	nt_fail "the added backend was never found down"
 lab_ctl backend weight "$LAB_VIP_DNAT:53/udp" 10.1.0.12:5353 7 ||
 	nt_fail "backend weight"
 cp "$LAB_CONFIG" "$TMPD/before.yaml"
