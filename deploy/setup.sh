@@ -14,9 +14,10 @@
 # Build dependencies, then runtime and test tools.
 BATON_BUILD_PKGS="cmake make gcc libc6-dev clang llvm libclang-rt-14-dev pkg-config libbpf-dev \
 libelf-dev zlib1g-dev libuv1-dev libnng-dev libyaml-dev libjansson-dev \
-libcmocka-dev bpftool dpkg-dev groff-base"
+libcmocka-dev bpftool dpkg-dev groff-base libnetfilter-conntrack-dev"
 BATON_RUN_PKGS="iproute2 nftables keepalived bird2 gnuplot-nox socat \
-iputils-ping iputils-arping openssl procps jq tcpdump util-linux"
+iputils-ping iputils-arping openssl procps jq tcpdump util-linux \
+conntrack conntrackd"
 
 baton_setup_log() {
 	# Runs "$@" with its output in a log; shows the log only on failure.

@@ -36,11 +36,9 @@
 #include <bpf/bpf.h>
 
 #include "baton.h"
+#include "filltuple.h"
 #include "flow.h"
 
-#define CLIENT_BASE	0x0a400000u	/* 10.64.0.0 */
-#define PORTS_PER_IP	60000u
-#define PORT_MIN	1024u
 
 struct target {
 	uint16_t svc_id;
@@ -165,8 +163,8 @@ static void make_pair(const struct target *t, uint64_t i, uint64_t now,
 		.mode = BATON_MODE_DNAT,
 		.state = CT_STATE_ESTABLISHED,
 		.epoch = t->epoch,
-		.caddr = CLIENT_BASE + (uint32_t)(i / PORTS_PER_IP),
-		.cport = (uint16_t)(PORT_MIN + i % PORTS_PER_IP),
+		.caddr = fill_client_addr(i),
+		.cport = fill_client_port(i),
 		.vip = ntohl(t->vip),
 		.vport = ntohs(t->vport),
 		.baddr = ntohl(be->addr),
@@ -251,7 +249,7 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 2 || parse_u64(argv[optind + 1], 1ull << 32, &n))
 		goto bad;
-	if (start + n > (uint64_t)PORTS_PER_IP * 65536) {
+	if (start + n > FILL_MAX_FLOWS) {
 		fprintf(stderr, "ct-fill: more flows than client tuples\n");
 		return 2;
 	}

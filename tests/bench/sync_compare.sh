@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# tests/bench/sync_compare.sh - state sync, Baton against conntrackd, on the
+# same two-node lab topology (deploy/lab/lib.sh, LAB_NODES=2: the nodes talk
+# over their own sync network, eth2). Prints figures and writes them down;
+# never passes or fails on a figure (it is not a ctest test).
+#
+#   tests/bench/sync_compare.sh [-n FLOWS] [--rounds N] [--out DIR]
+#
+# Each round, in turn (interleaved, so that a slow phase of this VM hits
+# both alike):
+#   baton       lb1's ct_v4_map gets FLOWS established DNAT pairs
+#               (tests/tools/ct-fill), refresh_s 3600 so nothing moves by
+#               itself; `batonctl sync resync 2` on lb1; the clock stops
+#               when lb2 has installed every flow in its own ct_v4_map (the
+#               datapath can carry them from then on).
+#   conntrackd  the lab without batond; lb1's kernel conntrack gets the
+#               same FLOWS tuples as established DNAT entries
+#               (tests/bench/nfct-fill); conntrackd (FT-FW over UDP, eth2)
+#               on both nodes, lb1's dumps its table at start; then
+#               `conntrackd -n` on lb2 (resync request) and the clock stops
+#               when lb2's external cache holds every flow. That cache is
+#               user space: a failover must still commit it to the kernel
+#               (`conntrackd -c`), timed apart.
+# Figures per round: ms until the peer holds every flow, flows/s, both
+# into what the peer receives them in and into its kernel, bytes per flow
+# on the sync link (lb1's eth2 tx bytes: IP and UDP/TCP headers included,
+# both ways alike) and, for Baton, its own count without headers.
+# DIR (default <build>/bench-report/sync) gets results.tsv (round, leg,
+# metric, value) and summary.md (medians, ratio Baton / conntrackd).
+#
+# FLOWS (default 200000) stays under the kernel's
+# net.netfilter.nf_conntrack_max, which this script does not change.
+# Needs root and the build (BATON_BUILD, default <repo>/build; built here
+# if something is missing), conntrackd and libnetfilter-conntrack
+# (deploy/setup.sh installs both).
+set -u
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export BATON_BUILD=${BATON_BUILD:-$repo/build}
+FLOWS=200000
+ROUNDS=3
+OUT=
+while [ $# -gt 0 ]; do
+	case $1 in
+	-n) FLOWS=${2:-}; shift ;;
+	--rounds) ROUNDS=${2:-}; shift ;;
+	--out) OUT=${2:-}; shift ;;
+	*) sed -n '7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	esac
+	shift
+done
+[[ $FLOWS =~ ^[0-9]+$ ]] && [ "$FLOWS" -ge 1 ] ||
+	{ echo "sync_compare.sh: -n: a positive number" >&2; exit 2; }
+[[ $ROUNDS =~ ^[0-9]+$ ]] && [ "$ROUNDS" -ge 1 ] ||
+	{ echo "sync_compare.sh: --rounds: a positive number" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] ||
+	{ echo "sync_compare.sh: needs root (namespaces, BPF maps)" >&2; exit 1; }
+ct_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null || echo 0)
+[ "$FLOWS" -lt "$ct_max" ] || {
+	echo "sync_compare.sh: -n $FLOWS: the kernel's conntrack holds at" \
+		"most $ct_max entries (net.netfilter.nf_conntrack_max)" >&2
+	exit 2
+}
+command -v conntrackd >/dev/null && command -v conntrack >/dev/null ||
+	{ echo "sync_compare.sh: needs conntrackd and conntrack" \
+		"(deploy/setup.sh)" >&2; exit 1; }
+if [ ! -f "$BATON_BUILD/CMakeCache.txt" ]; then
+	cmake -S "$repo" -B "$BATON_BUILD" >/dev/null || exit 1
+fi
+cmake --build "$BATON_BUILD" -j2 --target batond batonctl baton-traffic \
+	ct-fill nfct-fill >/dev/null ||
+	{ echo "sync_compare.sh: build failed" >&2; exit 1; }
+OUT=${OUT:-$BATON_BUILD/bench-report/sync}
+mkdir -p "$OUT" || exit 1
+: >"$OUT/results.tsv"
+
+. "$repo/deploy/lab/lib.sh"
+LAB_NODES=2
+LAB_CT_MAX=$((2 * FLOWS + 100000))
+LAB_SYNC_REFRESH_S=3600
+LAB_QUIET=1
+lab_init "${BATON_LAB_PREFIX:-sc$(($$ % 100000))}" || exit 2
+CTFILL=$LAB_BUILD/tests/tools/ct-fill
+NFCTFILL=$LAB_BUILD/tests/bench/nfct-fill
+CTD_PIDS=()
+FAILED=0
+
+cleanup() {
+	local p
+	trap - EXIT INT TERM HUP
+	for p in "${CTD_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	lab_down
+}
+trap 'rc=$?; cleanup; exit $rc' EXIT
+trap 'echo "sync_compare.sh: interrupted"; exit 130' INT TERM HUP
+
+ms() { echo $(($(date +%s%N) / 1000000)); }
+warn() { echo "sync_compare.sh: $*" >&2; FAILED=$((FAILED + 1)); }
+rec() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$OUT/results.tsv"; }
+tx_bytes() {			# tx_bytes K: lbK's eth2 bytes sent
+	ip netns exec "$(lab_node_ns "$1")" cat /sys/class/net/eth2/statistics/tx_bytes
+}
+peer() {			# peer K PEER FILTER: from lbK's sync status
+	lab_node_ctl "$1" --json sync status 2>/dev/null |
+		jq -r --argjson id "$2" ".peers[] | select(.id == \$id) | $3"
+}
+
+# ---- Baton ------------------------------------------------------------------
+
+baton_round() {
+	local r=$1 i i0 t0 now inst tb0 tb1 b0 b1 f0 f1 deadline
+	lab_up || { warn "round $r: lab up failed"; return 1; }
+	for i in $(seq 100); do
+		[ "$(peer 1 2 .state)" = in_sync ] &&
+			[ "$(peer 2 1 .state)" = in_sync ] && break
+		sleep 0.1
+	done
+	"$CTFILL" "$(lab_node_pin 1)" "$FLOWS" >/dev/null ||
+		{ warn "round $r: ct-fill failed"; lab_down; return 1; }
+	read -r b0 f0 < <(peer 1 2 '"\(.bytes_sent) \(.sent_flows)"')
+	i0=$(peer 2 1 .installed)
+	tb0=$(tx_bytes 1)
+	t0=$(ms)
+	lab_node_ctl 1 sync resync 2 >/dev/null ||
+		{ warn "round $r: batonctl sync resync failed"; lab_down; return 1; }
+	deadline=$((t0 + 300000))
+	while :; do
+		now=$(ms)
+		inst=$(peer 2 1 .installed)
+		[ $((inst - i0)) -ge "$FLOWS" ] && break
+		[ "$now" -lt "$deadline" ] || {
+			warn "round $r: lb2 installed $((inst - i0)) of $FLOWS in 300 s"
+			lab_down
+			return 1
+		}
+		sleep 0.01
+	done
+	sleep 0.2		# the last messages' headers on the link
+	tb1=$(tx_bytes 1)
+	read -r b1 f1 < <(peer 1 2 '"\(.bytes_sent) \(.sent_flows)"')
+	rec "$r" baton ms $((now - t0))
+	rec "$r" baton flows_per_s $((FLOWS * 1000 / (now - t0 > 0 ? now - t0 : 1)))
+	rec "$r" baton kernel_ms $((now - t0))
+	rec "$r" baton kernel_flows_per_s $((FLOWS * 1000 / (now - t0 > 0 ? now - t0 : 1)))
+	rec "$r" baton link_bytes_per_flow "$(awk -v b=$((tb1 - tb0)) -v f="$FLOWS" 'BEGIN { printf "%.1f", b / f }')"
+	rec "$r" baton sync_bytes_per_flow "$(awk -v b=$((b1 - b0)) -v f=$((f1 - f0)) 'BEGIN { printf "%.1f", f ? b / f : 0 }')"
+	echo "   baton: lb2 installed $FLOWS flows in $((now - t0)) ms," \
+		"$(((tb1 - tb0) / FLOWS)) link bytes per flow"
+	lab_down
+}
+
+# ---- conntrackd ---------------------------------------------------------------
+
+# ctd_conf K: conntrackd.conf for lbK, FT-FW over UDP on eth2 to the other
+# node, every TCP flow (the VIP is not ignored: DNAT entries are to it).
+ctd_conf() {
+	local k=$1 o=$((3 - $1))
+	cat <<EOF
+Sync {
+	Mode FTFW {
+		ResendQueueSize 262144
+	}
+	UDP {
+		IPv4_address $(lab_node_sync "$k")
+		IPv4_Destination_Address $(lab_node_sync "$o")
+		Port 3780
+		Interface eth2
+		SndSocketBuffer 8388608
+		RcvSocketBuffer 8388608
+		Checksum on
+	}
+}
+General {
+	HashSize $((FLOWS * 2))
+	HashLimit $((FLOWS * 4))
+	LogFile $LAB_STATE/conntrackd$k.log
+	Syslog off
+	LockFile $LAB_STATE/conntrackd$k.lock
+	UNIX {
+		Path $LAB_STATE/conntrackd$k.ctl
+	}
+	NetlinkBufferSize 8388608
+	NetlinkBufferSizeMaxGrowth 67108864
+	Filter From Userspace {
+		Protocol Accept {
+			TCP
+		}
+		Address Ignore {
+			IPv4_address 127.0.0.1
+		}
+	}
+}
+EOF
+}
+
+ctd() {				# ctd K ARGS...: conntrackd client of lbK
+	local k=$1
+	shift
+	ip netns exec "$(lab_node_ns "$k")" conntrackd -C "$LAB_STATE/conntrackd$k.conf" "$@"
+}
+
+# ctd_cache K internal|external: entries in lbK's conntrackd cache.
+ctd_cache() {
+	ctd "$1" -s cache 2>/dev/null |
+		awk -v c="cache:$2" '$1 == c && /active objects/ { print $NF; exit }'
+}
+
+ctd_round() {
+	local r=$1 k t0 now n tb0 tb1 tc0 tc1 deadline made
+	lab_up --no-batond || { warn "round $r: lab up failed"; return 1; }
+	made=$(ip netns exec "$(lab_node_ns 1)" "$NFCTFILL" "$FLOWS" \
+		--vip "$LAB_VIP_DNAT" | jq -r .created)
+	[ "$made" = "$FLOWS" ] ||
+		{ warn "round $r: nfct-fill made ${made:-no} entries"; lab_down; return 1; }
+	CTD_PIDS=()
+	for k in 1 2; do
+		ctd_conf "$k" >"$LAB_STATE/conntrackd$k.conf"
+		ip netns exec "$(lab_node_ns "$k")" conntrackd \
+			-C "$LAB_STATE/conntrackd$k.conf" \
+			>"$LAB_STATE/conntrackd$k.out" 2>&1 &
+		CTD_PIDS+=($!)
+	done
+	deadline=$(($(ms) + 120000))
+	while [ "$(ctd_cache 1 internal)" != "$FLOWS" ] ||
+		[ -z "$(ctd_cache 2 external)" ]; do
+		[ "$(ms)" -lt "$deadline" ] || {
+			warn "round $r: lb1's conntrackd holds $(ctd_cache 1 internal) of $FLOWS"
+			ctd_logs; ctd_stop; lab_down; return 1
+		}
+		sleep 0.1
+	done
+	n=$(ctd_cache 2 external)
+	[ "$n" = 0 ] || warn "round $r: lb2's external cache already holds $n"
+	tb0=$(tx_bytes 1)
+	t0=$(ms)
+	ctd 2 -n >/dev/null 2>&1 || warn "round $r: conntrackd -n failed"
+	deadline=$((t0 + 300000))
+	while :; do
+		now=$(ms)
+		n=$(ctd_cache 2 external)
+		[ "${n:-0}" -ge "$FLOWS" ] && break
+		[ "$now" -lt "$deadline" ] || {
+			warn "round $r: lb2's external cache holds ${n:-?} of $FLOWS in 300 s"
+			ctd_logs; ctd_stop; lab_down; return 1
+		}
+		sleep 0.01
+	done
+	sleep 0.2
+	tb1=$(tx_bytes 1)
+	tc0=$(ms)
+	ctd 2 -c >/dev/null 2>&1 || warn "round $r: conntrackd -c failed"
+	tc1=$(ms)
+	n=$(ip netns exec "$(lab_node_ns 2)" conntrack -C 2>/dev/null)
+	[ "${n:-0}" -ge "$FLOWS" ] ||
+		warn "round $r: lb2's kernel table holds ${n:-?} after the commit"
+	rec "$r" conntrackd ms $((now - t0))
+	rec "$r" conntrackd flows_per_s $((FLOWS * 1000 / (now - t0 > 0 ? now - t0 : 1)))
+	rec "$r" conntrackd link_bytes_per_flow "$(awk -v b=$((tb1 - tb0)) -v f="$FLOWS" 'BEGIN { printf "%.1f", b / f }')"
+	rec "$r" conntrackd commit_ms $((tc1 - tc0))
+	rec "$r" conntrackd kernel_ms $((now - t0 + tc1 - tc0))
+	rec "$r" conntrackd kernel_flows_per_s $((FLOWS * 1000 / (now - t0 + tc1 - tc0 > 0 ? now - t0 + tc1 - tc0 : 1)))
+	echo "   conntrackd: lb2's external cache held $FLOWS flows after" \
+		"$((now - t0)) ms, $(((tb1 - tb0) / FLOWS)) link bytes per flow;" \
+		"commit to the kernel $((tc1 - tc0)) ms"
+	ctd_stop
+	lab_down
+}
+
+ctd_logs() {			# the conntrackds' own words, on a failure
+	local k
+	for k in 1 2; do
+		tail -n 5 "$LAB_STATE/conntrackd$k.out" "$LAB_STATE/conntrackd$k.log" \
+			2>/dev/null | sed "s/^/   lb$k: /" >&2
+		ctd "$k" -s cache 2>&1 | sed "s/^/   lb$k: /" >&2
+	done
+}
+
+ctd_stop() {
+	local p
+	for p in "${CTD_PIDS[@]}"; do
+		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	CTD_PIDS=()
+}
+
+# ---- rounds and summary -----------------------------------------------------------
+
+echo "== sync of $FLOWS established DNAT flows, lb1 -> lb2, $ROUNDS rounds (prefix $LAB_P)"
+for ((r = 1; r <= ROUNDS; r++)); do
+	echo "== round $r"
+	if [ $((r % 2)) = 1 ]; then
+		baton_round "$r"
+		ctd_round "$r"
+	else
+		ctd_round "$r"
+		baton_round "$r"
+	fi
+done
+
+median() {			# median LEG METRIC
+	awk -F'\t' -v l="$1" -v m="$2" '$2 == l && $3 == m { v[n++] = $4 }
+		END { if (!n) { print "-"; exit }
+			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++)
+				if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+			print (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2 }' \
+		"$OUT/results.tsv"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2fx", a / b }'; }
+
+bf=$(median baton flows_per_s) cf=$(median conntrackd flows_per_s)
+bk=$(median baton kernel_flows_per_s) ck=$(median conntrackd kernel_flows_per_s)
+bl=$(median baton link_bytes_per_flow) cl=$(median conntrackd link_bytes_per_flow)
+{
+	echo "# State sync: Baton vs conntrackd ($FLOWS flows, median of $ROUNDS rounds)"
+	echo
+	echo "| | Baton | conntrackd | Baton / conntrackd |"
+	echo "|---|---|---|---|"
+	echo "| ms until the peer holds every flow (Baton: ct_v4_map; conntrackd: external cache) | $(median baton ms) | $(median conntrackd ms) | |"
+	echo "| flows/s, into the peer's ct_v4_map / external cache | $bf | $cf | $(ratio "$bf" "$cf") |"
+	echo "| ms to commit the external cache to the kernel (conntrackd -c) | - | $(median conntrackd commit_ms) | |"
+	echo "| ms until the peer's kernel holds every flow | $(median baton kernel_ms) | $(median conntrackd kernel_ms) | |"
+	echo "| flows/s into the peer's kernel | $bk | $ck | $(ratio "$bk" "$ck") |"
+	echo "| bytes per flow on the sync link (headers included) | $bl | $cl | $(ratio "$bl" "$cl") |"
+	echo "| Baton's own bytes per flow (no headers) | $(median baton sync_bytes_per_flow) | | |"
+	echo
+	echo "Baton's peer holds a flow in its ct_v4_map, where the datapath uses it;"
+	echo "conntrackd's holds it in a user-space cache until \`conntrackd -c\`, which"
+	echo "keepalived's notify script runs when the standby becomes master."
+} >"$OUT/summary.md"
+cat "$OUT/summary.md"
+[ "$FAILED" = 0 ] || { echo "sync_compare.sh: $FAILED measurement(s) failed" >&2; exit 1; }
