@@ -17,7 +17,7 @@ libelf-dev zlib1g-dev libuv1-dev libnng-dev libyaml-dev libjansson-dev \
 libcmocka-dev bpftool dpkg-dev groff-base libnetfilter-conntrack-dev"
 BATON_RUN_PKGS="iproute2 nftables keepalived bird2 gnuplot-nox socat \
 iputils-ping iputils-arping openssl procps jq tcpdump util-linux \
-conntrack conntrackd"
+conntrack conntrackd ethtool"
 
 baton_setup_log() {
 	# Runs "$@" with its output in a log; shows the log only on failure.

@@ -23,8 +23,10 @@
 #               (`conntrackd -c`), timed apart.
 # Figures per round: ms until the peer holds every flow, flows/s, both
 # into what the peer receives them in and into its kernel, bytes per flow
-# on the sync link (lb1's eth2 tx bytes: IP and UDP/TCP headers included,
-# both ways alike) and, for Baton, its own count without headers.
+# on the sync link (what both nodes sent on eth2, segmentation offloads
+# off: every packet's IP and UDP/TCP headers and the acknowledgements
+# included, both ways alike) and, for Baton, its own count without
+# headers.
 # DIR (default <build>/bench-report/sync) gets results.tsv (round, leg,
 # metric, value) and summary.md (medians, ratio Baton / conntrackd).
 #
@@ -68,8 +70,14 @@ if [ ! -f "$BATON_BUILD/CMakeCache.txt" ]; then
 	cmake -S "$repo" -B "$BATON_BUILD" >/dev/null || exit 1
 fi
 cmake --build "$BATON_BUILD" -j2 --target batond batonctl baton-traffic \
-	ct-fill nfct-fill >/dev/null ||
-	{ echo "sync_compare.sh: build failed" >&2; exit 1; }
+	ct-fill >/dev/null || { echo "sync_compare.sh: build failed" >&2; exit 1; }
+cmake --build "$BATON_BUILD" -j2 --target nfct-fill >/dev/null 2>&1 || {
+	echo "sync_compare.sh: nfct-fill not built: install" \
+		"libnetfilter-conntrack-dev (deploy/setup.sh) and re-run cmake" >&2
+	exit 1
+}
+command -v ethtool >/dev/null ||
+	{ echo "sync_compare.sh: needs ethtool (deploy/setup.sh)" >&2; exit 1; }
 OUT=${OUT:-$BATON_BUILD/bench-report/sync}
 mkdir -p "$OUT" || exit 1
 : >"$OUT/results.tsv"
@@ -82,16 +90,11 @@ LAB_QUIET=1
 lab_init "${BATON_LAB_PREFIX:-sc$(($$ % 100000))}" || exit 2
 CTFILL=$LAB_BUILD/tests/tools/ct-fill
 NFCTFILL=$LAB_BUILD/tests/bench/nfct-fill
-CTD_PIDS=()
 FAILED=0
 
 cleanup() {
-	local p
 	trap - EXIT INT TERM HUP
-	for p in "${CTD_PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	lab_down
+	lab_down		# the conntrackds too (lab_spawn)
 }
 trap 'rc=$?; cleanup; exit $rc' EXIT
 trap 'echo "sync_compare.sh: interrupted"; exit 130' INT TERM HUP
@@ -99,8 +102,27 @@ trap 'echo "sync_compare.sh: interrupted"; exit 130' INT TERM HUP
 ms() { echo $(($(date +%s%N) / 1000000)); }
 warn() { echo "sync_compare.sh: $*" >&2; FAILED=$((FAILED + 1)); }
 rec() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$OUT/results.tsv"; }
-tx_bytes() {			# tx_bytes K: lbK's eth2 bytes sent
-	ip netns exec "$(lab_node_ns "$1")" cat /sys/class/net/eth2/statistics/tx_bytes
+# link_bytes: bytes sent on the sync link by both nodes (data and the
+# receiver's acknowledgements).
+link_bytes() {
+	local k n=0
+	for k in 1 2; do
+		n=$((n + $(ip -n "$(lab_node_ns "$k")" -s -j link show eth2 |
+			jq '.[0].stats64.tx.bytes')))
+	done
+	echo "$n"
+}
+
+# sync_link_up: the lab up (batond or not: "$@"), the sync link without
+# segmentation offloads, so that the link bytes count every packet's
+# headers (veth would carry 64 KB TCP segments with one set).
+sync_link_up() {
+	local k
+	lab_up "$@" || { lab_down; return 1; }
+	for k in 1 2; do
+		ip netns exec "$(lab_node_ns "$k")" ethtool -K eth2 tso off \
+			gso off gro off >/dev/null 2>&1 || { lab_down; return 1; }
+	done
 }
 peer() {			# peer K PEER FILTER: from lbK's sync status
 	lab_node_ctl "$1" --json sync status 2>/dev/null |
@@ -111,17 +133,19 @@ peer() {			# peer K PEER FILTER: from lbK's sync status
 
 baton_round() {
 	local r=$1 i i0 t0 now inst tb0 tb1 b0 b1 f0 f1 deadline
-	lab_up || { warn "round $r: lab up failed"; return 1; }
+	sync_link_up || { warn "round $r: lab up failed"; return 1; }
 	for i in $(seq 100); do
 		[ "$(peer 1 2 .state)" = in_sync ] &&
 			[ "$(peer 2 1 .state)" = in_sync ] && break
 		sleep 0.1
 	done
+	[ "$(peer 1 2 .state)" = in_sync ] ||
+		{ warn "round $r: lb1 -> lb2 not in_sync"; lab_down; return 1; }
 	"$CTFILL" "$(lab_node_pin 1)" "$FLOWS" >/dev/null ||
 		{ warn "round $r: ct-fill failed"; lab_down; return 1; }
 	read -r b0 f0 < <(peer 1 2 '"\(.bytes_sent) \(.sent_flows)"')
 	i0=$(peer 2 1 .installed)
-	tb0=$(tx_bytes 1)
+	tb0=$(link_bytes)
 	t0=$(ms)
 	lab_node_ctl 1 sync resync 2 >/dev/null ||
 		{ warn "round $r: batonctl sync resync failed"; lab_down; return 1; }
@@ -138,7 +162,7 @@ baton_round() {
 		sleep 0.01
 	done
 	sleep 0.2		# the last messages' headers on the link
-	tb1=$(tx_bytes 1)
+	tb1=$(link_bytes)
 	read -r b1 f1 < <(peer 1 2 '"\(.bytes_sent) \(.sent_flows)"')
 	rec "$r" baton ms $((now - t0))
 	rec "$r" baton flows_per_s $((FLOWS * 1000 / (now - t0 > 0 ? now - t0 : 1)))
@@ -160,7 +184,7 @@ ctd_conf() {
 	cat <<EOF
 Sync {
 	Mode FTFW {
-		ResendQueueSize 262144
+		ResendQueueSize $((FLOWS > 131072 ? FLOWS * 2 : 262144))
 	}
 	UDP {
 		IPv4_address $(lab_node_sync "$k")
@@ -209,21 +233,20 @@ ctd_cache() {
 
 ctd_round() {
 	local r=$1 k t0 now n tb0 tb1 tc0 tc1 deadline made
-	lab_up --no-batond || { warn "round $r: lab up failed"; return 1; }
+	sync_link_up --no-batond || { warn "round $r: lab up failed"; return 1; }
 	made=$(ip netns exec "$(lab_node_ns 1)" "$NFCTFILL" "$FLOWS" \
 		--vip "$LAB_VIP_DNAT" | jq -r .created)
 	[ "$made" = "$FLOWS" ] ||
 		{ warn "round $r: nfct-fill made ${made:-no} entries"; lab_down; return 1; }
-	CTD_PIDS=()
 	for k in 1 2; do
 		ctd_conf "$k" >"$LAB_STATE/conntrackd$k.conf"
-		ip netns exec "$(lab_node_ns "$k")" conntrackd \
-			-C "$LAB_STATE/conntrackd$k.conf" \
-			>"$LAB_STATE/conntrackd$k.out" 2>&1 &
-		CTD_PIDS+=($!)
+		lab_spawn "ctd$k" "$(lab_node_ns "$k")" conntrackd \
+			-C "$LAB_STATE/conntrackd$k.conf"
 	done
+	# lb1's conntrackd reads the kernel's table at its start (outside
+	# the clock; Baton's map needs no such step).
 	deadline=$(($(ms) + 120000))
-	while [ "$(ctd_cache 1 internal)" != "$FLOWS" ] ||
+	while [ "$(ctd_cache 1 internal)" -lt "$FLOWS" ] 2>/dev/null ||
 		[ -z "$(ctd_cache 2 external)" ]; do
 		[ "$(ms)" -lt "$deadline" ] || {
 			warn "round $r: lb1's conntrackd holds $(ctd_cache 1 internal) of $FLOWS"
@@ -232,10 +255,14 @@ ctd_round() {
 		sleep 0.1
 	done
 	n=$(ctd_cache 2 external)
-	[ "$n" = 0 ] || warn "round $r: lb2's external cache already holds $n"
-	tb0=$(tx_bytes 1)
+	[ "$n" = 0 ] || {
+		warn "round $r: lb2's external cache holds $n before the resync"
+		ctd_stop; lab_down; return 1
+	}
+	tb0=$(link_bytes)
 	t0=$(ms)
-	ctd 2 -n >/dev/null 2>&1 || warn "round $r: conntrackd -n failed"
+	ctd 2 -n >/dev/null 2>&1 ||
+		{ warn "round $r: conntrackd -n failed"; ctd_stop; lab_down; return 1; }
 	deadline=$((t0 + 300000))
 	while :; do
 		now=$(ms)
@@ -248,13 +275,17 @@ ctd_round() {
 		sleep 0.01
 	done
 	sleep 0.2
-	tb1=$(tx_bytes 1)
+	tb1=$(link_bytes)
 	tc0=$(ms)
-	ctd 2 -c >/dev/null 2>&1 || warn "round $r: conntrackd -c failed"
+	ctd 2 -c >/dev/null 2>&1 ||
+		{ warn "round $r: conntrackd -c failed"; ctd_stop; lab_down; return 1; }
 	tc1=$(ms)
-	n=$(ip netns exec "$(lab_node_ns 2)" conntrack -C 2>/dev/null)
-	[ "${n:-0}" -ge "$FLOWS" ] ||
-		warn "round $r: lb2's kernel table holds ${n:-?} after the commit"
+	n=$(ip netns exec "$(lab_node_ns 2)" conntrack -L -p tcp \
+		-d "$LAB_VIP_DNAT" 2>/dev/null | wc -l)
+	[ "$n" -ge "$FLOWS" ] || {
+		warn "round $r: lb2's kernel table holds $n of the flows after the commit"
+		ctd_stop; lab_down; return 1
+	}
 	rec "$r" conntrackd ms $((now - t0))
 	rec "$r" conntrackd flows_per_s $((FLOWS * 1000 / (now - t0 > 0 ? now - t0 : 1)))
 	rec "$r" conntrackd link_bytes_per_flow "$(awk -v b=$((tb1 - tb0)) -v f="$FLOWS" 'BEGIN { printf "%.1f", b / f }')"
@@ -271,18 +302,15 @@ ctd_round() {
 ctd_logs() {			# the conntrackds' own words, on a failure
 	local k
 	for k in 1 2; do
-		tail -n 5 "$LAB_STATE/conntrackd$k.out" "$LAB_STATE/conntrackd$k.log" \
+		tail -n 5 "$LAB_STATE/ctd$k.log" "$LAB_STATE/conntrackd$k.log" \
 			2>/dev/null | sed "s/^/   lb$k: /" >&2
 		ctd "$k" -s cache 2>&1 | sed "s/^/   lb$k: /" >&2
 	done
 }
 
 ctd_stop() {
-	local p
-	for p in "${CTD_PIDS[@]}"; do
-		kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
-	done
-	CTD_PIDS=()
+	lab_kill ctd1 5
+	lab_kill ctd2 5
 }
 
 # ---- rounds and summary -----------------------------------------------------------
@@ -327,7 +355,14 @@ bl=$(median baton link_bytes_per_flow) cl=$(median conntrackd link_bytes_per_flo
 	echo
 	echo "Baton's peer holds a flow in its ct_v4_map, where the datapath uses it;"
 	echo "conntrackd's holds it in a user-space cache until \`conntrackd -c\`, which"
-	echo "keepalived's notify script runs when the standby becomes master."
+	echo "keepalived's notify script runs when the standby becomes master. The"
+	echo "clocks run from the resync request until a poll (about 20-40 ms apart:"
+	echo "batonctl, conntrackd -s) finds every flow; Baton's walks the sender's"
+	echo "map within them, conntrackd read the sender's table at its start."
+	echo "Link bytes: both nodes' on the sync link, offloads off."
+	echo
+	echo "kernel $(uname -r), $(conntrackd -v 2>&1 | head -n 1)," \
+		"nf_conntrack_buckets $(cat /proc/sys/net/netfilter/nf_conntrack_buckets 2>/dev/null)"
 } >"$OUT/summary.md"
 cat "$OUT/summary.md"
 [ "$FAILED" = 0 ] || { echo "sync_compare.sh: $FAILED measurement(s) failed" >&2; exit 1; }

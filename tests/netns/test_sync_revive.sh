@@ -69,6 +69,11 @@ resyncs() {			# lb1's resyncs toward lb2
 		jq -r '.peers[] | select(.id == 2) | .resyncs_sent'
 }
 
+redials() {
+	lab_node_ctl 1 --json sync status 2>/dev/null |
+		jq -r '.peers[] | select(.id == 2) | .redials'
+}
+
 # ask PORT: one datagram to the UDP service from client port PORT; prints
 # the name of the backend that answered ("none" without an answer in 2 s).
 ask() {
@@ -113,7 +118,7 @@ run() {
 	BE3=$(ask 40001)
 	nt_log "answers: $BE1, during the pause $BE_PAUSE, after the move" \
 		"$BE3; lb2 held $HELD halves (backend ${BE2:-none}), lb1" \
-		"revived $REVIVED, resyncs $RESYNCS"
+		"revived $REVIVED, resyncs $RESYNCS, redials $(redials)"
 }
 
 nt_step "a datagram on lb1's expired, unreaped entry; then the VIPs move to lb2"
