@@ -27,6 +27,12 @@
 #                                  resyncs and announces again
 #   drill.sh join [--node K]       start a node that is not running (the
 #                                  spare); it syncs, announces, takes flows
+# On the classic lab (lab.sh up --nodes 2 --ha --classic: nftables DNAT,
+# conntrackd, keepalived) poweroff and failback run the same, without the
+# DSR streams (the classic lab has no DSR service); the takeover is the
+# new master's notify script starting, and the report adds when its
+# conntrackd commands were through (commit_ms). DRILL_DSR=0 leaves the DSR
+# streams out of a Baton drill too (the same load as the classic one).
 # DRILL_BACKENDS="1" also changes the DNAT service's backends (to b1 only)
 # on every other node at the event: with replication off (lab.sh up --ecmp
 # --no-sync) that breaks flows, which is the control run. (Connections whose
@@ -56,7 +62,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 
 usage() {
-	sed -n '6,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '6,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 phase=${1:-}
@@ -76,6 +82,7 @@ done
 
 lab_init "${BATON_LAB_PREFIX:-btl}" || exit 2
 ECMP=${LAB_ECMP:-0}
+CLASSIC=${LAB_CLASSIC:-0}
 SINGLE=0
 [ "$ECMP" != 1 ] && [ "$LAB_NODES" -lt 2 ] && SINGLE=1
 if [ "$SINGLE" = 1 ]; then
@@ -86,6 +93,9 @@ elif [ "$phase" = restart ]; then
 	# On an HA lab a stop (keep_datapath false there) moves the VIPs:
 	# that is the poweroff drill's business, not a restart.
 	lab_err "restart is drilled on the single-node lab"
+	exit 2
+elif [ "$CLASSIC" = 1 ] && [ "$phase" = kill ]; then
+	lab_err "the classic lab has no batond to kill"
 	exit 2
 elif [ "$ECMP" = 1 ]; then
 	case $phase in poweroff | return | join) ;;
@@ -108,6 +118,7 @@ RATE_FNAT=${DRILL_RATE_FNAT:-250}
 [ "$ECMP" = 1 ] && RATE_FNAT=0
 streams=(dnat fullnat dsr)
 [ "$ECMP" = 1 ] && streams=(dnat dsr)
+[ "$CLASSIC" = 1 ] || [ "${DRILL_DSR:-1}" = 0 ] && streams=(dnat fullnat)
 HOLD=${DRILL_HOLD_MS:-300}
 DUR=${DRILL_DURATION:-7}
 AT=${DRILL_AT:-2.5}
@@ -194,6 +205,12 @@ ecmp_who() {
 
 wait_ready() {			# wait_ready K: lbK holds a complete copy
 	local i
+	# conntrackd tells no such thing: it answers, and it is a backup.
+	if [ "$CLASSIC" = 1 ]; then
+		lab_wait_for 10 lab_ctd "$1" -s && return 0
+		lab_err "lb$1: conntrackd does not answer"
+		exit 1
+	fi
 	for ((i = 0; i < 100; i++)); do
 		[ "$(lab_node_ctl "$1" --json ha status | jq -r .ready)" = \
 			true ] && return 0
@@ -397,10 +414,24 @@ if [ "$ECMP" = 1 ]; then
 		$LAB_VIP_DNAT >/dev/null
 fi
 
-# The takeover: the new master's batond hears keepalived's MASTER line.
+# The takeover: the new master's batond hears keepalived's MASTER line; in
+# the classic lab its notify script starts (and commit_ms: its conntrackd
+# commands are through).
 RESTART=0
 case $phase in kill | restart) RESTART=1 ;; esac
-if [ "$ECMP" != 1 ] && [ "$RESTART" = 0 ]; then
+commit_ms=null
+if [ "$CLASSIC" = 1 ]; then
+	limit=$((t_event + 20000))
+	while [ "$(now_ms)" -lt "$limit" ]; do
+		{ read -r role t_new t_done _ <"$(lab_ctd_state "$new")"; } \
+			2>/dev/null
+		if [ "${role:-}" = MASTER ] && [ "${t_new:-0}" -ge "$t_event" ]; then
+			takeover_ms=$((t_new - t_event))
+			[ -n "${t_done:-}" ] && { commit_ms=$((t_done - t_event)); break; }
+		fi
+		sleep 0.02
+	done
+elif [ "$ECMP" != 1 ] && [ "$RESTART" = 0 ]; then
 	limit=$((t_event + 20000))
 	while [ "$(now_ms)" -lt "$limit" ]; do
 		j=$(lab_node_ctl "$new" --json ha status 2>/dev/null)
@@ -513,8 +544,8 @@ report=$out/$phase.json
 {
 	printf '{"phase":"%s","node":%s,"other":%s,"event_ms":%s,' "$phase" \
 		"$node" "$other" "$t_event"
-	printf '"takeover_ms":%s,"reroute_ms":%s,"moved":%s,' "$takeover_ms" \
-		"$reroute_ms" "$moved"
+	printf '"takeover_ms":%s,"commit_ms":%s,"reroute_ms":%s,"moved":%s,' \
+		"$takeover_ms" "$commit_ms" "$reroute_ms" "$moved"
 	printf '"reference_ms":%s,"flows":{' "$t_ref"
 	sep=
 	for kind in "${kinds[@]}"; do
@@ -561,7 +592,8 @@ elif [ "$RESTART" = 1 ]; then
 		"$([ "$SINGLE" = 1 ] || echo "; keepalived left alone")"
 else
 	say "   VRRP takeover: lb$new MASTER ${takeover_ms} ms after the" \
-		"$phase"
+		"$phase$([ "$CLASSIC" = 1 ] && echo "; its conntrackd commands" \
+		"through at ${commit_ms} ms")"
 fi
 
 say "== checks"
@@ -624,6 +656,13 @@ explain_losses() {
 		while read -r id line sport t_est; do
 			st=
 			for ((k = 1; k <= LAB_NODES; k++)); do
+				if [ "$CLASSIC" = 1 ]; then
+					st+=" lb$k: $(grep -F "dst=$vip " \
+						"$out/$phase-lb$k.conntrack.txt" \
+						2>/dev/null | grep -m 1 -F \
+						"sport=$sport " | cut -c 1-160);"
+					continue
+				fi
 				st+=" lb$k: $(jq -r --argjson p "$sport" \
 					--arg v "$vip" '[.[] | select(.dir == "fwd" and
 					.sport == $p and .dst == $v)] | if length == 0
@@ -637,6 +676,7 @@ explain_losses() {
 		done
 	done
 	for ((k = 1; k <= LAB_NODES; k++)); do
+		[ "$CLASSIC" = 1 ] && break
 		echo "   lb$k sync: $(jq -c '[.peers[] | {id, state, lag_p99_us,
 			conflicts, reply_taken}]' "$out/$phase-lb$k.sync.json" \
 			2>/dev/null); drops: $(jq -c '.drops | with_entries(
@@ -679,7 +719,7 @@ if command -v gnuplot >/dev/null && [ -s "$tl" ]; then
 	gnuplot 2>"$out/$phase.gnuplot.err" <<EOF || say "   (gnuplot failed: $out/$phase.gnuplot.err)"
 set terminal pngcairo size 1200,700 font ",10"
 set output "$out/$phase.png"
-set title "Baton $([ "$ECMP" = 1 ] && echo "ECMP" || echo "failover") drill: $phase of $(node_name "$node") - echoed bytes per flow per 100 ms"
+set title "$([ "$CLASSIC" = 1 ] && echo "Classic (nftables + conntrackd)" || echo Baton) $([ "$ECMP" = 1 ] && echo "ECMP" || echo "failover") drill: $phase of $(node_name "$node") - echoed bytes per flow per 100 ms"
 set xlabel "seconds since the traffic started"
 set ylabel "flow (one row each)"
 set cblabel "bytes echoed in 100 ms (log scale; white: none)"
@@ -704,6 +744,14 @@ fi
 if [ "$FAIL" != 0 ]; then
 	for ((k = 1; k <= LAB_NODES; k++)); do
 		f=$out/$phase-lb$k
+		if [ "$CLASSIC" = 1 ]; then
+			ip netns exec "$(lab_node_ns "$k")" conntrack -L \
+				>"$f.conntrack.txt" 2>&1
+			lab_ctd "$k" -s >"$f.ctd-stats.txt" 2>&1
+			cp "$LAB_STATE/conntrackd$k.log" "$f.ctd.log" 2>/dev/null
+			cp "$LAB_STATE/ka$k.log" "$f.ka.log" 2>/dev/null
+			continue
+		fi
 		node_ctl "$k" --json ct list >"$f.ct.json" 2>&1
 		node_ctl "$k" --json sync status >"$f.sync.json" 2>&1
 		node_ctl "$k" --json ha status >"$f.ha.json" 2>&1

@@ -9,6 +9,11 @@
 #                             with --tls; no sync section with --no-sync);
 #                             lb1 is active; --ha: keepalived on every
 #                             node moves the VIPs (lb1 priority 150)
+#   lab.sh up --nodes 2 --ha --classic [--ctd-no-external]
+#                             the stack Baton is compared with: no batond;
+#                             nftables DNAT, conntrackd (FT-FW) and
+#                             keepalived running conntrackd's Primary-
+#                             Backup notify script (lib.sh, classic lab)
 #   lab.sh up --ecmp [--nodes N] [--spare S]
 #                             N (default 4) LB nodes behind a BGP router
 #                             (bird2) that spreads the VIPs over them by
@@ -33,7 +38,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
-	sed -n '5,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '5,34p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 cmd=${1:-}
@@ -52,6 +57,8 @@ if [ "$cmd" = up ]; then
 		--tls) LAB_TLS=1 ;;
 		--no-sync) LAB_SYNC=0 ;;
 		--ha) LAB_HA=1 ;;
+		--classic) LAB_CLASSIC=1 ;;
+		--ctd-no-external) LAB_CTD_EXTERNAL=0 ;;
 		--ecmp) LAB_ECMP=1 ;;
 		--spare)
 			[[ ${2:-} =~ ^[0-3]$ ]] || { usage >&2; exit 2; }
@@ -72,6 +79,11 @@ if [ "$cmd" = up ]; then
 				"a node running" >&2
 			exit 2
 		fi
+	fi
+	if [ "${LAB_CLASSIC:-0}" = 1 ] && { [ "${LAB_NODES:-1}" != 2 ] ||
+		[ "${LAB_HA:-0}" != 1 ]; }; then
+		echo "lab.sh: --classic needs --nodes 2 --ha" >&2
+		exit 2
 	fi
 	if [ "${LAB_NODES:-1}" = 1 ] &&
 		[ "${LAB_TLS:-0}" = 1 -o "${LAB_SYNC:-1}" = 0 -o \

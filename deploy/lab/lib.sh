@@ -73,6 +73,7 @@ lab_init() {
 	LAB_KEEPALIVED=${LAB_KEEPALIVED:-$(command -v keepalived ||
 		echo /usr/sbin/keepalived)}
 	[ -f "$LAB_STATE/ha" ] && LAB_HA=1
+	[ -f "$LAB_STATE/classic" ] && LAB_CLASSIC=1
 	[ -f "$LAB_STATE/nosync" ] && LAB_SYNC=0
 	[ -s "$LAB_STATE/ecmp" ] && { LAB_ECMP=1; read -r LAB_SPARE \
 		<"$LAB_STATE/ecmp"; }
@@ -468,7 +469,13 @@ lab_server_stop() {
 lab_check_prereqs() {
 	local f bins=("$LAB_TRAFFIC" "$LAB_BATOND" "$LAB_BATONCTL")
 	[ "${1:-}" = --no-batond ] && bins=("$LAB_TRAFFIC")
-	[ "${LAB_HA:-0}" = 1 ] && bins+=("$LAB_KACONF" "$LAB_KEEPALIVED")
+	if [ "${LAB_CLASSIC:-0}" = 1 ]; then
+		bins=("$LAB_TRAFFIC" "$LAB_KEEPALIVED")
+		bins+=("$(command -v conntrackd || echo /usr/sbin/conntrackd)")
+		bins+=("$(command -v nft || echo /usr/sbin/nft)")
+	elif [ "${LAB_HA:-0}" = 1 ]; then
+		bins+=("$LAB_KACONF" "$LAB_KEEPALIVED")
+	fi
 	[ "${LAB_ECMP:-0}" = 1 ] && bins+=("$LAB_BIRDGEN" "$LAB_BIRD")
 	if [ "$(id -u)" -ne 0 ]; then
 		lab_err "must run as root"
@@ -548,7 +555,7 @@ lab_down() {
 		local pid
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
 			case $(basename "$(readlink "/proc/$pid/exe" 2>/dev/null)") in
-			batond | baton-traffic | ping | keepalived | bird)
+			batond | baton-traffic | ping | keepalived | bird | conntrackd)
 				kill -KILL "$pid" 2>/dev/null ;;
 			esac
 		done
@@ -964,6 +971,7 @@ lab_multi_up() {
 	[ "${LAB_ECMP:-0}" = 1 ] && echo "$LAB_SPARE" >"$LAB_STATE/ecmp"
 	# Remembered: a config rewritten later (lab_node_reload) keeps it.
 	[ "${LAB_SYNC:-1}" = 0 ] && : >"$LAB_STATE/nosync"
+	[ "${LAB_CLASSIC:-0}" = 1 ] && : >"$LAB_STATE/classic"
 	lab_log "topology ($LAB_NODES LB nodes)"
 	lab_multi_topology || { lab_err "topology failed"; return 1; }
 	if [ "${LAB_ECMP:-0}" = 1 ]; then
@@ -986,7 +994,10 @@ lab_multi_up() {
 	for ((k = 1; k <= LAB_NODES; k++)); do
 		lab_node_write_config "$k" || return 1
 	done
-	if [ "${1:-}" != --no-batond ] && [ "${LAB_ECMP:-0}" = 1 ]; then
+	if [ "${LAB_CLASSIC:-0}" = 1 ]; then
+		lab_log "nftables, conntrackd and keepalived on lb1..lb$LAB_NODES"
+		lab_classic_up || return 1
+	elif [ "${1:-}" != --no-batond ] && [ "${LAB_ECMP:-0}" = 1 ]; then
 		lab_ecmp_up || return 1
 	elif [ "${1:-}" != --no-batond ]; then
 		for ((k = 1; k <= LAB_NODES; k++)); do
@@ -1106,8 +1117,15 @@ lab_ka_stop() {
 	lab_kill "ka$1" 5
 }
 
-# lab_ha_role K: lbK's role as batond has it from keepalived (MASTER, ...).
+# lab_ha_role K: lbK's role as batond has it from keepalived (MASTER, ...);
+# in the classic lab as its notify script last stamped it.
 lab_ha_role() {
+	local r
+	if [ "${LAB_CLASSIC:-0}" = 1 ]; then
+		{ read -r r _ <"$(lab_ctd_state "$1")"; } 2>/dev/null
+		echo "${r:-UNKNOWN}"
+		return
+	fi
 	lab_node_ctl "$1" --json ha status 2>/dev/null |
 		jq -r '.keepalived_state // "UNKNOWN"'
 }
@@ -1165,6 +1183,12 @@ lab_ha_up() {
 	for ((k = 1; k <= LAB_NODES; k++)); do
 		lab_ka_write_config "$k" && lab_ka_start "$k" || return 1
 	done
+	lab_ha_settle
+}
+
+# lab_ha_settle: lb1 master and every other node backup, the VIPs on lb1.
+lab_ha_settle() {
+	local k
 	if ! lab_ha_wait 1 MASTER 20; then
 		lab_err "lb1 did not become VRRP master within 20 s"
 		for ((k = 1; k <= LAB_NODES; k++)); do
@@ -1187,6 +1211,205 @@ lab_ha_up() {
 	done
 	lab_err "no node holds the VIPs although lb1 is MASTER"
 	return 1
+}
+
+# ---- classic lab: keepalived + nftables DNAT + conntrackd --------------------
+#
+# LAB_CLASSIC=1 with LAB_HA=1 and LAB_NODES=2 (lab.sh up --nodes 2 --ha
+# --classic): the stack Baton is compared with, on the same topology and
+# the same VRRP timing. No batond; each node has
+#   - nftables DNAT with the kernel's conntrack (lab_classic_nft): the DNAT
+#     VIP's TCP 80 and UDP 53 (the WRR weights as a numgen map) and the
+#     fullNAT VIP (DNAT, then SNAT to the floating fullNAT source); no DSR
+#     (nftables has no stateful direct-return path; a stateless hash would
+#     survive any failover by construction, so it would compare nothing);
+#   - conntrackd, FT-FW over UDP on the sync link (lab_ctd_conf), TCP and
+#     UDP flows; LAB_CTD_EXTERNAL=0 disables the external cache: the peer's
+#     flows go straight into the standby's kernel table instead of waiting
+#     for a commit;
+#   - keepalived with the same VRRP instances, priorities and adverts as
+#     the Baton HA lab, in one sync group whose notify scripts are
+#     conntrack-tools' Primary-Backup procedure (conntrackd-notify.sh);
+#     they stamp the node's role in lab_ctd_state K, which lab_ha_role
+#     reads in this lab.
+# The kernel's conntrack settings stay Debian's defaults (tcp_loose 1: a
+# node picks up a mid-stream TCP packet as a new flow, and NATs it anew).
+
+lab_ctd_state() { echo "$LAB_STATE/lb$1.role"; }
+lab_ctd_confpath() { echo "$LAB_STATE/conntrackd$1.conf"; }
+
+lab_ctd() {			# lab_ctd K ARGS...: conntrackd client of lbK
+	local k=$1
+	shift
+	ip netns exec "$(lab_node_ns "$k")" conntrackd -C \
+		"$(lab_ctd_confpath "$k")" "$@"
+}
+
+# lab_ctd_cache K internal|external: entries in lbK's conntrackd cache.
+lab_ctd_cache() {
+	lab_ctd "$1" -s cache 2>/dev/null |
+		awk -v c="cache:$2" '$1 == c && /active objects/ { print $NF; exit }'
+}
+
+# lab_ctd_conf K [FLOWS]: conntrackd.conf of lbK: FT-FW over UDP on eth2 to
+# the other node of the pair, TCP and UDP flows except the node's own
+# (its addresses ignored; the VIPs not: the DNAT flows are to them), sized
+# for FLOWS (default 65536), external cache unless LAB_CTD_EXTERNAL=0.
+lab_ctd_conf() {
+	local k=$1 o=$((3 - $1)) flows=${2:-65536}
+	cat <<EOF
+# Generated by deploy/lab/lib.sh for lab '$LAB_P': lb$k of the classic pair.
+Sync {
+	Mode FTFW {
+		ResendQueueSize $((flows > 131072 ? flows * 2 : 262144))
+$([ "${LAB_CTD_EXTERNAL:-1}" = 0 ] && printf '\t\tDisableExternalCache on')
+	}
+	UDP {
+		IPv4_address $(lab_node_sync "$k")
+		IPv4_Destination_Address $(lab_node_sync "$o")
+		Port 3780
+		Interface eth2
+		SndSocketBuffer 8388608
+		RcvSocketBuffer 8388608
+		Checksum on
+	}
+}
+General {
+	HashSize $((flows * 2))
+	HashLimit $((flows * 4))
+	LogFile $LAB_STATE/conntrackd$k.log
+	Syslog off
+	LockFile $LAB_STATE/conntrackd$k.lock
+	UNIX {
+		Path $LAB_STATE/conntrackd$k.ctl
+	}
+	NetlinkBufferSize 8388608
+	NetlinkBufferSizeMaxGrowth 67108864
+	Filter From Userspace {
+		Protocol Accept {
+			TCP
+			UDP
+		}
+		Address Ignore {
+			IPv4_address 127.0.0.1
+			IPv4_address $(lab_node_front "$k")
+			IPv4_address $(lab_node_back "$k")
+			IPv4_address $(lab_node_sync "$k")
+		}
+	}
+}
+EOF
+}
+
+# lab_ctd_start K [FLOWS]: lbK's conntrackd (config written), answering
+# within 10 s.
+lab_ctd_start() {
+	local k=$1
+	lab_ctd_conf "$k" "${2:-}" >"$(lab_ctd_confpath "$k")" || return 1
+	lab_spawn "ctd$k" "$(lab_node_ns "$k")" conntrackd \
+		-C "$(lab_ctd_confpath "$k")"
+	lab_wait_for 10 lab_ctd "$k" -s || {
+		lab_err "lb$k: conntrackd does not answer; its log:"
+		tail -n 10 "$LAB_STATE/ctd$k.log" "$LAB_STATE/conntrackd$k.log" \
+			>&2 2>/dev/null
+		return 1
+	}
+}
+
+lab_ctd_stop() { lab_kill "ctd$1" 5; }
+
+# The lab's services as nftables rules (the same VIPs, ports and weights
+# as lab_services_yaml; backends picked round robin).
+lab_classic_nft() {
+	local w=$((LAB_WRR_W1 + LAB_WRR_W2))
+	cat <<EOF
+table ip baton_classic {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		ip daddr $LAB_VIP_DNAT tcp dport 80 dnat ip to numgen inc mod 2 map { 0 : $LAB_B1 . 8080, 1 : $LAB_B2 . 8080 }
+		ip daddr $LAB_VIP_DNAT udp dport 53 dnat ip to numgen inc mod $w map { 0-$((LAB_WRR_W1 - 1)) : $LAB_B1 . 5353, $LAB_WRR_W1-$((w - 1)) : $LAB_B2 . 5353 }
+		ip daddr $LAB_VIP_FULLNAT tcp dport 80 dnat ip to numgen inc mod 2 map { 0 : $LAB_B1 . 8080, 1 : $LAB_B2 . 8080 }
+	}
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		ct original ip daddr $LAB_VIP_FULLNAT snat ip to $LAB_SNAT
+	}
+}
+EOF
+}
+
+# lab_classic_ka_conf K: keepalived.conf of lbK in the classic lab: the
+# VRRP settings baton-keepalived writes for the Baton lab (VRRPv3, adverts,
+# priorities, real-time scheduling and its limit), no track file, the
+# conntrackd notify scripts on the sync group.
+lab_classic_ka_conf() {
+	local k=$1 notify advert
+	notify="$LAB_REPO/deploy/lab/conntrackd-notify.sh $(lab_ctd_confpath "$k") $(lab_ctd_state "$k")"
+	advert=$(awk -v m="${LAB_ADVERT_MS:-100}" 'BEGIN { print m / 1000 }')
+	cat <<EOF
+# Generated by deploy/lab/lib.sh for lab '$LAB_P': lb$k of the classic pair.
+global_defs {
+	router_id classic-$k
+	vrrp_version 3
+	script_user root
+	enable_script_security
+	vrrp_garp_master_repeat 5
+	vrrp_garp_master_delay 5
+	max_auto_priority
+	min_auto_priority_delay 100000
+	vrrp_rlimit_rttime 1000000
+}
+
+vrrp_sync_group $LAB_HA_GROUP {
+	group {
+		front
+		back
+	}
+	notify_master "$notify primary"
+	notify_backup "$notify backup"
+	notify_fault "$notify fault"
+}
+
+vrrp_instance front {
+	state BACKUP
+	interface eth0
+	virtual_router_id $LAB_VRID_FRONT
+	priority $(lab_node_priority "$k")
+	advert_int $advert
+	virtual_ipaddress {
+		$LAB_VIP_DNAT/32 dev eth0
+		$LAB_VIP_FULLNAT/32 dev eth0
+	}
+}
+
+vrrp_instance back {
+	state BACKUP
+	interface eth1
+	virtual_router_id $LAB_VRID_BACK
+	priority $(lab_node_priority "$k")
+	advert_int $advert
+	virtual_ipaddress {
+		$LAB_LB_BACK/32 dev eth1
+		$LAB_SNAT/32 dev eth1
+	}
+}
+EOF
+}
+
+# lab_classic_up: on every node nftables, conntrackd and keepalived; then
+# the wait of lab_ha_up.
+lab_classic_up() {
+	local k
+	for ((k = 1; k <= LAB_NODES; k++)); do
+		lab_classic_nft | ip netns exec "$(lab_node_ns "$k")" nft -f - || {
+			lab_err "lb$k: nftables refused the rules"
+			return 1
+		}
+		lab_ctd_start "$k" || return 1
+		lab_classic_ka_conf "$k" >"$(lab_node_kaconf "$k")" &&
+			lab_ka_start "$k" || return 1
+	done
+	lab_ha_settle
 }
 
 # ---- ECMP lab: N active nodes behind a BGP router ----------------------------

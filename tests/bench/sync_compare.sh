@@ -176,60 +176,6 @@ baton_round() {
 
 # ---- conntrackd ---------------------------------------------------------------
 
-# ctd_conf K: conntrackd.conf for lbK, FT-FW over UDP on eth2 to the other
-# node, every TCP flow (the VIP is not ignored: DNAT entries are to it).
-ctd_conf() {
-	local k=$1 o=$((3 - $1))
-	cat <<EOF
-Sync {
-	Mode FTFW {
-		ResendQueueSize $((FLOWS > 131072 ? FLOWS * 2 : 262144))
-	}
-	UDP {
-		IPv4_address $(lab_node_sync "$k")
-		IPv4_Destination_Address $(lab_node_sync "$o")
-		Port 3780
-		Interface eth2
-		SndSocketBuffer 8388608
-		RcvSocketBuffer 8388608
-		Checksum on
-	}
-}
-General {
-	HashSize $((FLOWS * 2))
-	HashLimit $((FLOWS * 4))
-	LogFile $LAB_STATE/conntrackd$k.log
-	Syslog off
-	LockFile $LAB_STATE/conntrackd$k.lock
-	UNIX {
-		Path $LAB_STATE/conntrackd$k.ctl
-	}
-	NetlinkBufferSize 8388608
-	NetlinkBufferSizeMaxGrowth 67108864
-	Filter From Userspace {
-		Protocol Accept {
-			TCP
-		}
-		Address Ignore {
-			IPv4_address 127.0.0.1
-		}
-	}
-}
-EOF
-}
-
-ctd() {				# ctd K ARGS...: conntrackd client of lbK
-	local k=$1
-	shift
-	ip netns exec "$(lab_node_ns "$k")" conntrackd -C "$LAB_STATE/conntrackd$k.conf" "$@"
-}
-
-# ctd_cache K internal|external: entries in lbK's conntrackd cache.
-ctd_cache() {
-	ctd "$1" -s cache 2>/dev/null |
-		awk -v c="cache:$2" '$1 == c && /active objects/ { print $NF; exit }'
-}
-
 ctd_round() {
 	local r=$1 k t0 now n tb0 tb1 tc0 tc1 deadline made
 	sync_link_up --no-batond || { warn "round $r: lab up failed"; return 1; }
@@ -238,34 +184,33 @@ ctd_round() {
 	[ "$made" = "$FLOWS" ] ||
 		{ warn "round $r: nfct-fill made ${made:-no} entries"; lab_down; return 1; }
 	for k in 1 2; do
-		ctd_conf "$k" >"$LAB_STATE/conntrackd$k.conf"
-		lab_spawn "ctd$k" "$(lab_node_ns "$k")" conntrackd \
-			-C "$LAB_STATE/conntrackd$k.conf"
+		lab_ctd_start "$k" "$FLOWS" ||
+			{ warn "round $r: conntrackd did not start"; ctd_stop; lab_down; return 1; }
 	done
 	# lb1's conntrackd reads the kernel's table at its start (outside
 	# the clock; Baton's map needs no such step).
 	deadline=$(($(ms) + 120000))
-	while [ "$(ctd_cache 1 internal)" -lt "$FLOWS" ] 2>/dev/null ||
-		[ -z "$(ctd_cache 2 external)" ]; do
+	while [ "$(lab_ctd_cache 1 internal)" -lt "$FLOWS" ] 2>/dev/null ||
+		[ -z "$(lab_ctd_cache 2 external)" ]; do
 		[ "$(ms)" -lt "$deadline" ] || {
-			warn "round $r: lb1's conntrackd holds $(ctd_cache 1 internal) of $FLOWS"
+			warn "round $r: lb1's conntrackd holds $(lab_ctd_cache 1 internal) of $FLOWS"
 			ctd_logs; ctd_stop; lab_down; return 1
 		}
 		sleep 0.1
 	done
-	n=$(ctd_cache 2 external)
+	n=$(lab_ctd_cache 2 external)
 	[ "$n" = 0 ] || {
 		warn "round $r: lb2's external cache holds $n before the resync"
 		ctd_stop; lab_down; return 1
 	}
 	tb0=$(link_bytes)
 	t0=$(ms)
-	ctd 2 -n >/dev/null 2>&1 ||
+	lab_ctd 2 -n >/dev/null 2>&1 ||
 		{ warn "round $r: conntrackd -n failed"; ctd_stop; lab_down; return 1; }
 	deadline=$((t0 + 300000))
 	while :; do
 		now=$(ms)
-		n=$(ctd_cache 2 external)
+		n=$(lab_ctd_cache 2 external)
 		[ "${n:-0}" -ge "$FLOWS" ] && break
 		[ "$now" -lt "$deadline" ] || {
 			warn "round $r: lb2's external cache holds ${n:-?} of $FLOWS in 300 s"
@@ -276,7 +221,7 @@ ctd_round() {
 	sleep 0.2
 	tb1=$(link_bytes)
 	tc0=$(ms)
-	ctd 2 -c >/dev/null 2>&1 ||
+	lab_ctd 2 -c >/dev/null 2>&1 ||
 		{ warn "round $r: conntrackd -c failed"; ctd_stop; lab_down; return 1; }
 	tc1=$(ms)
 	n=$(ip netns exec "$(lab_node_ns 2)" conntrack -L -p tcp \
@@ -303,13 +248,13 @@ ctd_logs() {			# the conntrackds' own words, on a failure
 	for k in 1 2; do
 		tail -n 5 "$LAB_STATE/ctd$k.log" "$LAB_STATE/conntrackd$k.log" \
 			2>/dev/null | sed "s/^/   lb$k: /" >&2
-		ctd "$k" -s cache 2>&1 | sed "s/^/   lb$k: /" >&2
+		lab_ctd "$k" -s cache 2>&1 | sed "s/^/   lb$k: /" >&2
 	done
 }
 
 ctd_stop() {
-	lab_kill ctd1 5
-	lab_kill ctd2 5
+	lab_ctd_stop 1
+	lab_ctd_stop 2
 }
 
 # ---- rounds and summary -----------------------------------------------------------
@@ -361,7 +306,7 @@ bl=$(median baton link_bytes_per_flow) cl=$(median conntrackd link_bytes_per_flo
 	echo "map within them, conntrackd read the sender's table at its start."
 	echo "Link bytes: both nodes' on the sync link, offloads off."
 	echo
-	echo "kernel $(uname -r), $(conntrackd -v 2>&1 | head -n 1)," \
+	echo "kernel $(uname -r), $(conntrackd -v 2>&1 | head -n 1 | sed 's/\. Licensed.*//')," \
 		"nf_conntrack_buckets $(cat /proc/sys/net/netfilter/nf_conntrack_buckets 2>/dev/null)"
 } >"$OUT/summary.md"
 cat "$OUT/summary.md"
