@@ -743,7 +743,7 @@ static int cmd_status(struct batond *d, json_t *req, json_t **data,
 	baton_events_counts(d->ev, &evc);
 	*data = json_pack(
 		"{s:I, s:I, s:s, s:s, s:s, s:I, s:b, s:b, s:I, s:I, s:o,"
-		" s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I},"
+		" s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
 		" s:{s:I, s:I}}",
 		"node_id", (json_int_t)d->cfg.node_id,
 		"epoch", (json_int_t)d->epoch,
@@ -766,6 +766,8 @@ static int cmd_status(struct batond *d, json_t *req, json_t **data,
 		"closed", (json_int_t)evc.by_type[CT_EV_CLOSED],
 		"claimed", (json_int_t)evc.by_type[CT_EV_CLAIMED],
 		"revived", (json_int_t)evc.by_type[CT_EV_REVIVED],
+		"reads", (json_int_t)evc.reads,
+		"deferred_reads", (json_int_t)evc.deferred,
 		"reloads", "ok", (json_int_t)(d->reloads - d->reloads_failed),
 		"failed", (json_int_t)d->reloads_failed);
 	return *data ? 0 : -ENOMEM;

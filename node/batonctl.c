@@ -689,7 +689,9 @@ static void print_status(json_t *data)
 	printf(", %s state", fs(sub, "state", buf, sizeof(buf)));
 	printf(", %s closed", fs(sub, "closed", buf, sizeof(buf)));
 	printf(", %s claimed", fs(sub, "claimed", buf, sizeof(buf)));
-	printf(", %s revived\n", fs(sub, "revived", buf, sizeof(buf)));
+	printf(", %s revived", fs(sub, "revived", buf, sizeof(buf)));
+	printf("; %s reads", fs(sub, "reads", buf, sizeof(buf)));
+	printf(" (%s deferred)\n", fs(sub, "deferred_reads", buf, sizeof(buf)));
 	sub = json_object_get(data, "reloads");
 	printf("%-15s %s ok", "reloads", fs(sub, "ok", buf, sizeof(buf)));
 	printf(", %s failed\n\n", fs(sub, "failed", buf, sizeof(buf)));

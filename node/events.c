@@ -13,9 +13,12 @@
 
 struct baton_events {
 	uv_poll_t poll;
+	uv_timer_t timer;	/* a deferred read (coalescing) */
 	struct ring_buffer *rb;
 	baton_event_fn fn;
 	void *fn_arg;
+	uint64_t last_read_ns;	/* uv_hrtime() of the last read */
+	int open_handles;	/* poll, timer: freed when both closed */
 	struct baton_events_counts counts;
 };
 
@@ -64,18 +67,67 @@ static int on_sample(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+static void read_ring(struct baton_events *ev)
+{
+	int ret;
+
+	ev->counts.reads++;
+	ev->last_read_ns = uv_hrtime();
+	ret = ring_buffer__consume(ev->rb);
+	if (ret < 0)
+		log_warn(SUB, "consume: %s", strerror(-ret));
+}
+
+static void on_readable(uv_poll_t *h, int status, int events);
+
+static void on_deferred(uv_timer_t *t)
+{
+	struct baton_events *ev = t->data;
+	int ret;
+
+	read_ring(ev);
+	ret = uv_poll_start(&ev->poll, UV_READABLE, on_readable);
+	if (ret)
+		log_warn(SUB, "poll: %s", uv_strerror(ret));
+}
+
+/*
+ * The kernel wakes the reader for the first event after it has caught up,
+ * so a reader that drains the ring at once wakes for nearly every event:
+ * several context switches per connection at a high connection rate.
+ * Within BATON_EVENTS_COALESCE_MS of the last read, the read waits out the
+ * rest of that interval instead (the poll stopped: the ring stays readable)
+ * and the events of the meantime come in one read, without waking us. A
+ * sparse stream is read at once; a busy one costs at most one event's
+ * wait of that interval.
+ */
 static void on_readable(uv_poll_t *h, int status, int events)
 {
 	struct baton_events *ev = h->data;
+	uint64_t since, wait_ms;
 	int ret;
 
+	(void)events;
 	if (status < 0) {
 		log_warn(SUB, "poll: %s", uv_strerror(status));
 		return;
 	}
-	ret = ring_buffer__consume(ev->rb);
-	if (ret < 0)
-		log_warn(SUB, "consume: %s", strerror(-ret));
+	since = uv_hrtime() - ev->last_read_ns;
+	if (since >= BATON_EVENTS_COALESCE_MS * 1000000ull) {
+		read_ring(ev);
+		return;
+	}
+	wait_ms = BATON_EVENTS_COALESCE_MS - since / 1000000ull;
+	ret = uv_poll_stop(&ev->poll);
+	if (!ret)
+		ret = uv_timer_start(&ev->timer, on_deferred, wait_ms, 0);
+	if (ret) {
+		log_warn(SUB, "deferring a read: %s", uv_strerror(ret));
+		read_ring(ev);
+		uv_poll_start(&ev->poll, UV_READABLE, on_readable);
+		return;
+	}
+	ev->counts.deferred++;
 }
 
 struct baton_events *baton_events_init(uv_loop_t *loop, int ringbuf_fd)
@@ -99,7 +151,10 @@ struct baton_events *baton_events_init(uv_loop_t *loop, int ringbuf_fd)
 		errno = -ret;
 		return NULL;
 	}
+	uv_timer_init(loop, &ev->timer);	/* cannot fail */
 	ev->poll.data = ev;
+	ev->timer.data = ev;
+	ev->open_handles = 2;
 	return ev;
 }
 
@@ -113,12 +168,13 @@ void baton_events_set_handler(struct baton_events *ev, baton_event_fn fn,
 int baton_events_start(struct baton_events *ev)
 {
 	/* Events queued while no batond ran are drained first. */
-	ring_buffer__consume(ev->rb);
+	read_ring(ev);
 	return uv_poll_start(&ev->poll, UV_READABLE, on_readable);
 }
 
 void baton_events_stop(struct baton_events *ev)
 {
+	uv_timer_stop(&ev->timer);
 	uv_poll_stop(&ev->poll);
 }
 
@@ -126,6 +182,8 @@ static void events_closed(uv_handle_t *h)
 {
 	struct baton_events *ev = h->data;
 
+	if (--ev->open_handles > 0)
+		return;
 	ring_buffer__free(ev->rb);
 	free(ev);
 }
@@ -134,8 +192,9 @@ void baton_events_free(struct baton_events *ev)
 {
 	if (!ev)
 		return;
-	uv_poll_stop(&ev->poll);
+	baton_events_stop(ev);
 	uv_close((uv_handle_t *)&ev->poll, events_closed);
+	uv_close((uv_handle_t *)&ev->timer, events_closed);
 }
 
 void baton_events_counts(const struct baton_events *ev,

@@ -298,6 +298,11 @@ static void render_daemon(struct baton_prom *p, struct baton_text *t)
 		baton_text_printf(t, "baton_ct_events_total{type=\"%s\"} %"
 				  PRIu64 "\n", baton_event_type_name(i),
 				  evc.by_type[i]);
+	help(t, "baton_ct_event_reads_total", "counter",
+	     "reads of the event ring; deferred: waited to coalesce");
+	baton_text_printf(t, "baton_ct_event_reads_total{deferred=\"no\"} %"
+			  PRIu64 "\nbaton_ct_event_reads_total{deferred=\"yes\"} %"
+			  PRIu64 "\n", evc.reads - evc.deferred, evc.deferred);
 	baton_health_count(d->health, &probed, &down);
 	help(t, "baton_health_backends", "gauge", "backends probed, by state");
 	baton_text_printf(t, "baton_health_backends{state=\"up\"} %u\n"

@@ -174,6 +174,17 @@ drops=$(echo "$STATS" | jq -c '.drops | to_entries |
 	map(select(.value != 0)) | from_entries' 2>/dev/null)
 nt_assert_eq "$drops" "{}" "stats: packets dropped"
 
+# The flows above opened many at once: their events came within the
+# coalescing interval of each other, and batond read them in fewer reads
+# than there were events (node/events.c).
+EV=$(lab_ctl --json status 2>/dev/null | jq -c .events)
+nt_log "events: $EV"
+nt_assert_ge "$(echo "$EV" | jq '.deferred_reads')" 1 \
+	"events: reads deferred to coalesce a burst"
+nt_assert_le "$(echo "$EV" | jq '.reads')" \
+	"$(echo "$EV" | jq '.established + .state + .closed + .claimed +
+	.revived - 1')" "events: fewer reads than events"
+
 [ "$NT_FAILS" -gt 0 ] && diagnostics
 
 # ---- control: the same checks must catch a node without a datapath --------------
