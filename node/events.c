@@ -85,6 +85,8 @@ static void on_deferred(uv_timer_t *t)
 	struct baton_events *ev = t->data;
 	int ret;
 
+	/* Counted with its read: reads - deferred never steps back. */
+	ev->counts.deferred++;
 	read_ring(ev);
 	ret = uv_poll_start(&ev->poll, UV_READABLE, on_readable);
 	if (ret)
@@ -125,9 +127,7 @@ static void on_readable(uv_poll_t *h, int status, int events)
 		log_warn(SUB, "deferring a read: %s", uv_strerror(ret));
 		read_ring(ev);
 		uv_poll_start(&ev->poll, UV_READABLE, on_readable);
-		return;
 	}
-	ev->counts.deferred++;
 }
 
 struct baton_events *baton_events_init(uv_loop_t *loop, int ringbuf_fd)

@@ -7,16 +7,20 @@
 #   conntrackd-notify.sh CONF STATEFILE primary|backup|fault
 #
 #   primary  commit the external cache (the peer's flows) to the kernel's
-#            conntrack table, flush both caches, refill the internal one
-#            from the kernel and send it all to the peer
+#            conntrack table (not with DisableExternalCache: they are there
+#            already), flush both caches, refill the internal one from the
+#            kernel and send it all to the peer
 #   backup   shorten the kernel's timers (flows this node no longer
 #            carries), ask the peer for a full resync
 #   fault    shorten the kernel's timers
 #
 # STATEFILE gets "ROLE START_MS" when the script starts (the lab's takeover
 # stamp: keepalived runs it at the transition) and "ROLE START_MS DONE_MS"
-# when the commands are through; each command's failure goes to stderr
-# (keepalived's log). CONF is the node's conntrackd.conf.
+# when the commands are through, unless a later transition has stamped it
+# meanwhile (keepalived runs the scripts of successive transitions without
+# waiting for each other, as it does on any node: the commands may overlap,
+# the stamps never go back). A failed command goes to stderr (keepalived's
+# log). CONF is the node's conntrackd.conf.
 set -u
 
 conf=$1 state=$2 role=$3
@@ -24,6 +28,17 @@ now_ms() { date +%s%3N; }
 ctd() {
 	conntrackd -C "$conf" "$@" >/dev/null 2>&1 ||
 		echo "conntrackd-notify: conntrackd $* failed" >&2
+}
+# stamp LINE [IF_LINE]: STATEFILE := LINE (only if it still holds IF_LINE),
+# under a lock, replaced whole.
+stamp() {
+	(
+		flock 9 || exit 1
+		if [ $# -ge 2 ] && [ "$(cat "$state" 2>/dev/null)" != "$2" ]; then
+			exit 0
+		fi
+		echo "$1" >"$state.$$" && mv "$state.$$" "$state"
+	) 9>"$state.lock"
 }
 
 t0=$(now_ms)
@@ -34,14 +49,10 @@ fault) name=FAULT ;;
 *) echo "usage: conntrackd-notify.sh CONF STATEFILE primary|backup|fault" >&2
 	exit 2 ;;
 esac
-# keepalived may run two of us at once (FAULT, then BACKUP): each writes
-# its own temporary file and renames it into place.
-echo "$name $t0" >"$state.$$" && mv "$state.$$" "$state"
+stamp "$name $t0"
 
 case $role in
 primary)
-	# Without an external cache (DisableExternalCache on) the peer's
-	# flows are in the kernel already: nothing to commit.
 	if ! grep -q '^[[:space:]]*DisableExternalCache[[:space:]]*on' "$conf"
 	then
 		ctd -c
@@ -58,4 +69,4 @@ fault)
 	ctd -t
 	;;
 esac
-echo "$name $t0 $(now_ms)" >"$state.$$" && mv "$state.$$" "$state"
+stamp "$name $t0 $(now_ms)" "$name $t0"

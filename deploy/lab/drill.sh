@@ -118,7 +118,12 @@ RATE_FNAT=${DRILL_RATE_FNAT:-250}
 [ "$ECMP" = 1 ] && RATE_FNAT=0
 streams=(dnat fullnat dsr)
 [ "$ECMP" = 1 ] && streams=(dnat dsr)
-[ "$CLASSIC" = 1 ] || [ "${DRILL_DSR:-1}" = 0 ] && streams=(dnat fullnat)
+if [ "$CLASSIC" = 1 ] || [ "${DRILL_DSR:-1}" = 0 ]; then
+	for k in "${!streams[@]}"; do
+		[ "${streams[$k]}" = dsr ] && unset "streams[$k]"
+	done
+	streams=("${streams[@]}")
+fi
 HOLD=${DRILL_HOLD_MS:-300}
 DUR=${DRILL_DURATION:-7}
 AT=${DRILL_AT:-2.5}
@@ -205,10 +210,15 @@ ecmp_who() {
 
 wait_ready() {			# wait_ready K: lbK holds a complete copy
 	local i
-	# conntrackd tells no such thing: it answers, and it is a backup.
+	# conntrackd tells no such thing: it answers, and this node's and
+	# the master's notify scripts are through.
 	if [ "$CLASSIC" = 1 ]; then
-		lab_wait_for 10 lab_ctd "$1" -s && return 0
-		lab_err "lb$1: conntrackd does not answer"
+		lab_wait_for 10 lab_ctd "$1" -s && lab_wait_for 10 \
+			lab_ctd_settled "$1" && lab_wait_for 10 lab_ctd_settled \
+			"$master" && return 0
+		lab_err "lb$1: conntrackd does not answer, or a notify script" \
+			"runs on: $(cat "$(lab_ctd_state "$1")" \
+			"$(lab_ctd_state "$master")" 2>/dev/null | tr '\n' ' ')"
 		exit 1
 	fi
 	for ((i = 0; i < 100; i++)); do

@@ -85,6 +85,10 @@ if [ "$cmd" = up ]; then
 		echo "lab.sh: --classic needs --nodes 2 --ha" >&2
 		exit 2
 	fi
+	if [ "${LAB_CTD_EXTERNAL:-1}" = 0 ] && [ "${LAB_CLASSIC:-0}" != 1 ]; then
+		echo "lab.sh: --ctd-no-external needs --classic" >&2
+		exit 2
+	fi
 	if [ "${LAB_NODES:-1}" = 1 ] &&
 		[ "${LAB_TLS:-0}" = 1 -o "${LAB_SYNC:-1}" = 0 -o \
 		"${LAB_HA:-0}" = 1 ]; then

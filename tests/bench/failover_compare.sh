@@ -28,7 +28,8 @@
 # DIR (default <build>/bench-report/failover): per round and leg the
 # drills' reports and timelines (rR-LEG/PHASE.json, PHASE.png, PHASE.out),
 # results.tsv (round, leg, phase, metric, value), summary.md (totals over
-# rounds, pause medians) and failover.png (the chart). Needs root and the
+# rounds; pause p50 and takeover: median of the rounds; pause max: over
+# the rounds) and failover.png (the chart). Needs root and the
 # build (BATON_BUILD, default <repo>/build; built here if something is
 # missing), keepalived, conntrackd, nftables, gnuplot (deploy/setup.sh).
 set -u
@@ -188,8 +189,9 @@ pct() {				# pct LEG PHASE METRIC: survived, %
 {
 	echo "# Failover: Baton vs keepalived + nftables DNAT + conntrackd ($ROUNDS rounds)"
 	echo
-	echo "Totals over the rounds; pauses and takeover: median of the rounds"
-	echo "(a round's stream pause p50: the larger of DNAT's and fullNAT's)."
+	echo "Totals over the rounds. Stream pause p50 (a round's: the larger of"
+	echo "DNAT's and fullNAT's), takeover and notify script: median of the"
+	echo "rounds; pause max: over the rounds. Times from the event."
 	echo
 	echo "| leg | drill | TCP streams survived | UDP flows continued | connections established >= 10 ms before, survived | resets | stream pause p50 / max (ms) | UDP pause max (ms) | takeover (ms) | notify script through (ms) |"
 	echo "|---|---|---|---|---|---|---|---|---|---|"

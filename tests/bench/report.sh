@@ -92,7 +92,8 @@ ratio() {			# ratio A B: A / B, or -
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0)
 		print "-"; else printf "%.2f", a / b }'
 }
-# verdict RATIO OP LIMIT: "met" or "missed (by X)", or "not measured".
+# verdict RATIO OP LIMIT: "met", "missed: X% short" (>=) or "missed: X%
+# over" (<=), or "not measured". RATIO as printed (2 decimals).
 verdict() {
 	awk -v r="$1" -v op="$2" -v t="$3" 'BEGIN {
 		if (r == "-") { print "not measured"; exit }
@@ -108,15 +109,24 @@ micro() {
 			sub(/x$/, "", $i); print $i; exit } }' "$OUT/micro.txt" \
 		2>/dev/null | head -n 1
 }
-survived() {			# survived LEG: "ok/total (pct %)" of every flow
+# survived LEG: "OK ALL" over every flow of both drills and all rounds
+# (streams, UDP flows, connections established before), or "- -".
+survived() {
 	local ok=0 all=0 m v
 	for m in streams udp conns_before; do
-		v=$(fo "$1" "${m}_ok"); [ "$v" = - ] && { echo -; return; }
+		v=$(fo "$1" "${m}_ok"); [ "$v" = - ] && { echo "- -"; return; }
 		ok=$((ok + v))
 		all=$((all + $(fo "$1" "$m")))
 	done
-	awk -v a="$ok" -v b="$all" 'BEGIN { printf "%d/%d (%.1f%%)", a, b,
-		b ? 100 * a / b : 0 }'
+	echo "$ok $all"
+}
+survived_text() {		# survived_text LEG: "ok/all (pct %)"
+	survived "$1" | awk '$2 == "-" || $2 == 0 { print "-"; next }
+		{ printf "%d/%d (%.1f%%)\n", $1, $2, 100 * $1 / $2 }'
+}
+all_survived() {		# all_survived LEG: met, missed or not measured
+	survived "$1" | awk '$2 == "-" || $2 == 0 { print "not measured"; next }
+		{ if ($1 == $2) print "met"; else printf "missed: %d lost\n", $2 - $1 }'
 }
 
 r_conn=$(ratio "$(dp conn baton conn_per_s)" "$(dp conn nft conn_per_s)")
@@ -149,9 +159,9 @@ m_new=$(micro "new flow, DNAT SYN")
 	echo "| sync entries/s >= 10x conntrackd (into the peer's kernel) | ${r_sync}x | $(verdict "$r_sync" ">=" 10) |"
 	echo "| the same, against conntrackd's user-space cache | ${r_sync_cache}x | $(verdict "$r_sync_cache" ">=" 10) |"
 	echo "| sync bytes per entry <= 0.5x conntrackd | ${r_bytes}x | $(verdict "$r_bytes" "<=" 0.5) |"
-	echo "| failover: every Baton flow survives | $(survived baton) | $(fo baton streams_ok >/dev/null; awk -v s="$(survived baton)" 'BEGIN { print (s ~ /\(100\.0%\)/) ? "met" : (s == "-" ? "not measured" : "missed") }') |"
-	echo "| failover, conntrackd with its external cache (reported) | $(survived ctd-external) | |"
-	echo "| failover, conntrackd with DisableExternalCache (reported) | $(survived ctd-direct) | |"
+	echo "| failover: every Baton flow survives | $(survived_text baton) | $(all_survived baton) |"
+	echo "| failover, conntrackd with its external cache (reported) | $(survived_text ctd-external) | |"
+	echo "| failover, conntrackd with DisableExternalCache (reported) | $(survived_text ctd-direct) | |"
 	echo "| micro: established DNAT <= 3.5x the empty program | ${m_est:--}x | $(verdict "${m_est:--}" "<=" 3.5) |"
 	echo "| micro: new flow (SYN, slow path) <= 12x | ${m_new:--}x | $(verdict "${m_new:--}" "<=" 12) |"
 	echo
