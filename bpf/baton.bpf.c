@@ -133,6 +133,54 @@ static __always_inline int tc_fragment(const struct pkt_v4 *p)
 	return tc_pass();
 }
 
+/*
+ * A client's bare SYN on a closing or closed tuple opens a new connection
+ * (ct_tcp_next). It keeps the old one's backend, unless that backend takes
+ * no new flows any more (health check down, removed) or the service is
+ * gone: then the SYN is a new flow, and the slow path chooses for it.
+ */
+static __always_inline int ct_reopen_elsewhere(const struct pkt_v4 *p,
+					       const struct ct_v4_entry *e)
+{
+	struct lb_v4_table *tbl;
+	struct nat_v4_svc *svc;
+	struct nat_v4_key nk;
+	__u32 idx, id;
+
+	if (p->proto != IPPROTO_TCP || e->dir != CT_DIR_FWD ||
+	    e->state < CT_STATE_FIN_WAIT ||
+	    (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) != TCPF_SYN)
+		return 0;
+	nk.vip = e->vip;
+	nk.port = e->vport;
+	nk.proto = e->vproto;
+	nk.pad = 0;
+	svc = bpf_map_lookup_elem(&nat_v4_map, &nk);
+	if (!svc || svc->svc_id != e->svc_id)
+		return 1;
+	idx = baton_lb_index(svc->svc_id, svc->slot);
+	tbl = bpf_map_lookup_elem(&lb_v4_map, &idx);
+	if (!tbl)
+		return 1;
+	id = e->be_id;
+	if (id >= BATON_MAX_BACKENDS || id >= tbl->nbe)
+		return 1;
+	return !(tbl->be[id].flags & BE_F_ACTIVE);
+}
+
+/* Remove the pair of forward half e (under key) from the table and the
+ * backend's count, so that the packet can make a new one. */
+static __always_inline void ct_forget(const struct ct_v4_key *key,
+				      struct ct_v4_entry *e)
+{
+	struct ct_v4_key rk = e->peer;
+
+	ct_uncount(e);
+	if (rk.proto)
+		bpf_map_delete_elem(&ct_v4_map, &rk);
+	bpf_map_delete_elem(&ct_v4_map, key);
+}
+
 SEC("tc")
 int tc_packet_func(struct __sk_buff *skb)
 {
@@ -167,6 +215,10 @@ int tc_packet_func(struct __sk_buff *skb)
 
 	baton_pkt_key(&p, &key);
 	e = bpf_map_lookup_elem(&ct_v4_map, &key);
+	if (e && ct_reopen_elsewhere(&p, e)) {
+		ct_forget(&key, e);
+		return tc_tail_call(skb, BATON_PGM_SLOW);
+	}
 	if (e) {
 		__u64 now = bpf_ktime_get_coarse_ns();
 

@@ -2025,6 +2025,88 @@ static bool test_reset_backend_flow_is_closed_and_reported(void)
 	return set_be_reset(fl.svc, fl.be_id, 0) && set_cfg_flags(0) && ok;
 }
 
+/* set_be_active SVC BE ON: as batond's rebuild after a health verdict -
+ * off: the backend without BE_F_ACTIVE and its Maglev slots given to the
+ * other backend; on: the table as it was set up. */
+static struct lb_v4_table saved_table;
+
+static bool set_be_active(uint16_t svc, uint16_t be_id, bool on)
+{
+	struct lb_v4_table *t = fx.tables[svc];
+	__u32 idx = baton_lb_index(svc, 0);
+
+	if (on) {
+		*t = saved_table;
+	} else {
+		saved_table = *t;
+		t->be[be_id].flags &= ~BE_F_ACTIVE;
+		for (uint32_t i = 0; i < t->sched_len; i++)
+			if (t->sched[i] == be_id)
+				t->sched[i] = be_id ? 0 : 1;
+	}
+	return ASSERT_OK(bpf_map_update_elem(fx.lb_fd, &idx, t, 0) ? -errno : 0,
+			 "write lb_v4_map");
+}
+
+/*
+ * A new connection on the tuple of a closed one whose backend has since
+ * gone down (the client reused its port): a new flow, to a backend that
+ * takes new flows - not the old entry's, which refused it (a CI failure of
+ * test_health). While the backend is up the reuse keeps it (the lifecycle
+ * tests' "new SYN reusing the tuple").
+ */
+static bool test_reused_tuple_of_a_down_backend_is_a_new_flow(void)
+{
+	struct nat_flow fl = nat_flow(SVC_TCP, 46000, -1);
+	struct nat_flow ot = nat_flow(SVC_TCP, 46000, fl.be_id ? 0 : 1);
+	struct hop tb = h_to_be(fl.be.ip), fb = h_from_be(fl.be.ip);
+	struct row closed[] = {
+	    {"client SYN", .in = tcp(H_CLIENT, fl.cl, fl.vip, SYN, 1, 0, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(tb, fl.src, fl.be, SYN, 1, 0, 0), .stats = S_NEW,
+	     .state = CT_STATE_SYN_SENT},
+	    {"backend SYN-ACK", .via = BACK,
+	     .in = tcp(fb, fl.be, fl.cl, SYN | ACK, 1, 2, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(H_TO_CLIENT, fl.vip, fl.cl, SYN | ACK, 1, 2, 0),
+	     .stats = S_HIT, .state = CT_STATE_SYN_RECV,
+	     .event = CT_EV_STATE},
+	    {"backend RST: CLOSED", .via = BACK,
+	     .in = tcp(fb, fl.be, fl.cl, RST | ACK, 0, 2, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(H_TO_CLIENT, fl.vip, fl.cl, RST | ACK, 0, 2, 0),
+	     .stats = S_HIT, .state = CT_STATE_CLOSED,
+	     .event = CT_EV_CLOSED},
+	};
+	struct row reused[] = {
+	    {"new SYN on the tuple, its backend down: the other backend",
+	     .in = tcp(H_CLIENT, fl.cl, fl.vip, SYN, 5000, 0, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(h_to_be(ot.be.ip), ot.src, ot.be, SYN, 5000, 0, 0),
+	     .stats = S_NEW, .state = CT_STATE_SYN_SENT},
+	    {"its SYN-ACK from there", .via = BACK,
+	     .in = tcp(h_from_be(ot.be.ip), ot.be, ot.cl, SYN | ACK, 9, 5001,
+		       0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(H_TO_CLIENT, ot.vip, ot.cl, SYN | ACK, 9, 5001, 0),
+	     .stats = S_HIT, .state = CT_STATE_SYN_RECV,
+	     .event = CT_EV_STATE},
+	};
+	struct ct_v4_key rk_old = {.saddr = htonl(fl.be.ip),
+				   .daddr = htonl(fl.cl.ip),
+				   .sport = htons(fl.be.port),
+				   .dport = htons(fl.cl.port),
+				   .proto = IPPROTO_TCP};
+	struct ct_v4_entry e;
+	bool ok;
+
+	ok = RUN_ROWS(closed) && set_be_active(fl.svc, fl.be_id, false) &&
+	     RUN_ROWS(reused) &&
+	     ASSERT_EQ(bpf_map_lookup_elem(fx.ct_fd, &rk_old, &e) ? errno : 0,
+		       ENOENT, "the old pair's reply half is gone");
+	return set_be_active(fl.svc, fl.be_id, true) && ok;
+}
+
 /* Packet surgery for malformed inputs. */
 static struct pkt truncate_l4(struct pkt p, size_t l4_bytes, size_t frame)
 {
@@ -2681,6 +2763,7 @@ static const struct test tests[] = {
     T(test_asym_replies_do_not_take_a_flow_over),
     T(test_idle_flow_is_announced_again),
     T(test_reset_backend_flow_is_closed_and_reported),
+    T(test_reused_tuple_of_a_down_backend_is_a_new_flow),
     T(test_malformed_packets_are_dropped_with_reason),
     T(test_ip_options_are_skipped_and_kept),
     T(test_fragments_to_a_vip),
