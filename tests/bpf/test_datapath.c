@@ -1927,6 +1927,27 @@ static bool test_idle_flow_is_announced_again(void)
 	return set_revive(300, 110) && RUN_ROWS(tcp_rows) && ok;
 }
 
+/* r[0], r[1]: a NAT flow's client SYN and its backend's SYN-ACK. */
+static void handshake_rows(const struct nat_flow *f, struct row *r)
+{
+	struct nat_flow fl = *f;
+	struct hop tb = h_to_be(fl.be.ip), fb = h_from_be(fl.be.ip);
+	struct row hs[] = {
+	    {"client SYN", .in = tcp(H_CLIENT, fl.cl, fl.vip, SYN, 1, 0, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(tb, fl.src, fl.be, SYN, 1, 0, 0), .stats = S_NEW,
+	     .state = CT_STATE_SYN_SENT},
+	    {"backend SYN-ACK", .via = BACK,
+	     .in = tcp(fb, fl.be, fl.cl, SYN | ACK, 1, 2, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(H_TO_CLIENT, fl.vip, fl.cl, SYN | ACK, 1, 2, 0),
+	     .stats = S_HIT, .state = CT_STATE_SYN_RECV,
+	     .event = CT_EV_STATE},
+	};
+
+	memcpy(r, hs, sizeof(hs));
+}
+
 /* The last row's CT_EV_RESET carries the segment: seq 2, ack 2, 10 bytes,
  * PSH|ACK; the event before it closed the pair. */
 static bool reset_event_has_the_segment(const struct row *r)
@@ -1958,19 +1979,9 @@ static bool test_reset_backend_flow_is_closed_and_reported(void)
 {
 	struct nat_flow fl = nat_flow(SVC_TCP, 45000, -1);
 	struct nat_flow ot = nat_flow(SVC_TCP, 45001, -1);
-	struct hop tb = h_to_be(fl.be.ip), fb = h_from_be(fl.be.ip);
+	struct hop tb = h_to_be(fl.be.ip);
 	struct row est[] = {
-	    {"client SYN", .in = tcp(H_CLIENT, fl.cl, fl.vip, SYN, 1, 0, 0),
-	     .verdict = TC_ACT_REDIRECT,
-	     .out = tcp(tb, fl.src, fl.be, SYN, 1, 0, 0), .stats = S_NEW,
-	     .state = CT_STATE_SYN_SENT},
-	    {"backend SYN-ACK", .via = BACK,
-	     .in = tcp(fb, fl.be, fl.cl, SYN | ACK, 1, 2, 0),
-	     .verdict = TC_ACT_REDIRECT,
-	     .out = tcp(H_TO_CLIENT, fl.vip, fl.cl, SYN | ACK, 1, 2, 0),
-	     .stats = S_HIT, .state = CT_STATE_SYN_RECV,
-	     .event = CT_EV_STATE},
-	    {"client ACK", .in = tcp(H_CLIENT, fl.cl, fl.vip, ACK, 2, 2, 0),
+	    [2] = {"client ACK", .in = tcp(H_CLIENT, fl.cl, fl.vip, ACK, 2, 2, 0),
 	     .verdict = TC_ACT_REDIRECT,
 	     .out = tcp(tb, fl.src, fl.be, ACK, 2, 2, 0), .stats = S_HIT,
 	     .state = CT_STATE_ESTABLISHED, .event = CT_EV_ESTABLISHED},
@@ -2002,6 +2013,7 @@ static bool test_reset_backend_flow_is_closed_and_reported(void)
 	};
 	bool ok;
 
+	handshake_rows(&fl, est);
 	/* The other flow: a client port Maglev sends to the other backend. */
 	for (uint16_t port = 45002; ot.be_id == fl.be_id && port < 45100;
 	     port++)
@@ -2059,19 +2071,9 @@ static bool test_reused_tuple_of_a_down_backend_is_a_new_flow(void)
 {
 	struct nat_flow fl = nat_flow(SVC_TCP, 46000, -1);
 	struct nat_flow ot = nat_flow(SVC_TCP, 46000, fl.be_id ? 0 : 1);
-	struct hop tb = h_to_be(fl.be.ip), fb = h_from_be(fl.be.ip);
+	struct hop fb = h_from_be(fl.be.ip);
 	struct row closed[] = {
-	    {"client SYN", .in = tcp(H_CLIENT, fl.cl, fl.vip, SYN, 1, 0, 0),
-	     .verdict = TC_ACT_REDIRECT,
-	     .out = tcp(tb, fl.src, fl.be, SYN, 1, 0, 0), .stats = S_NEW,
-	     .state = CT_STATE_SYN_SENT},
-	    {"backend SYN-ACK", .via = BACK,
-	     .in = tcp(fb, fl.be, fl.cl, SYN | ACK, 1, 2, 0),
-	     .verdict = TC_ACT_REDIRECT,
-	     .out = tcp(H_TO_CLIENT, fl.vip, fl.cl, SYN | ACK, 1, 2, 0),
-	     .stats = S_HIT, .state = CT_STATE_SYN_RECV,
-	     .event = CT_EV_STATE},
-	    {"backend RST: CLOSED", .via = BACK,
+	    [2] = {"backend RST: CLOSED", .via = BACK,
 	     .in = tcp(fb, fl.be, fl.cl, RST | ACK, 0, 2, 0),
 	     .verdict = TC_ACT_REDIRECT,
 	     .out = tcp(H_TO_CLIENT, fl.vip, fl.cl, RST | ACK, 0, 2, 0),
@@ -2100,6 +2102,7 @@ static bool test_reused_tuple_of_a_down_backend_is_a_new_flow(void)
 	struct ct_v4_entry e;
 	bool ok;
 
+	handshake_rows(&fl, closed);
 	ok = RUN_ROWS(closed) && set_be_active(fl.svc, fl.be_id, false) &&
 	     RUN_ROWS(reused) &&
 	     ASSERT_EQ(bpf_map_lookup_elem(fx.ct_fd, &rk_old, &e) ? errno : 0,
