@@ -136,12 +136,15 @@ static __always_inline int tc_fragment(const struct pkt_v4 *p)
 /*
  * A client's bare SYN on a closing or closed tuple opens a new connection
  * (ct_tcp_next). It keeps the old one's backend, unless that backend takes
- * no new flows any more (health check down, removed) or the service is
- * gone: then the SYN is a new flow, and the slow path chooses for it.
+ * no new flows any more (health check down, weight 0, removed - its id may
+ * name another backend by now) or the service is gone: then the SYN is a
+ * new flow, and the slow path chooses for it. Only a packet the slow path
+ * accepts as a first packet (SYN alone) does that.
  */
 static __always_inline int ct_reopen_elsewhere(const struct pkt_v4 *p,
 					       const struct ct_v4_entry *e)
 {
+	struct lb_v4_backend *be;
 	struct lb_v4_table *tbl;
 	struct nat_v4_svc *svc;
 	struct nat_v4_key nk;
@@ -149,7 +152,8 @@ static __always_inline int ct_reopen_elsewhere(const struct pkt_v4 *p,
 
 	if (p->proto != IPPROTO_TCP || e->dir != CT_DIR_FWD ||
 	    e->state < CT_STATE_FIN_WAIT ||
-	    (p->tcp_flags & (TCPF_SYN | TCPF_ACK)) != TCPF_SYN)
+	    (p->tcp_flags & (TCPF_SYN | TCPF_ACK | TCPF_RST | TCPF_FIN)) !=
+		    TCPF_SYN)
 		return 0;
 	nk.vip = e->vip;
 	nk.port = e->vport;
@@ -165,16 +169,26 @@ static __always_inline int ct_reopen_elsewhere(const struct pkt_v4 *p,
 	id = e->be_id;
 	if (id >= BATON_MAX_BACKENDS || id >= tbl->nbe)
 		return 1;
-	return !(tbl->be[id].flags & BE_F_ACTIVE);
+	be = &tbl->be[id];
+	if (!(be->flags & BE_F_ACTIVE) || !be->weight)
+		return 1;
+	if (e->mode == BATON_MODE_DSR)
+		return be->addr != e->nexthop;
+	return be->addr != e->nat_daddr || be->port != e->nat_dport;
 }
 
 /* Remove the pair of forward half e (under key) from the table and the
- * backend's count, so that the packet can make a new one. */
+ * backend's count, so that the packet can make a new one. The first CPU
+ * to mark the entry does it: another one's SYN on the same tuple must not
+ * delete the flow the first one's slow path may have made by then (it
+ * finds that flow there and follows it). */
 static __always_inline void ct_forget(const struct ct_v4_key *key,
 				      struct ct_v4_entry *e)
 {
 	struct ct_v4_key rk = e->peer;
 
+	if (__sync_fetch_and_or(&e->flags, CT_F_FORGOTTEN) & CT_F_FORGOTTEN)
+		return;
 	ct_uncount(e);
 	if (rk.proto)
 		bpf_map_delete_elem(&ct_v4_map, &rk);

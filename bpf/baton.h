@@ -94,6 +94,8 @@ enum ct_dir {
 #define CT_F_FIN_FWD	0x4	/* FIN seen client -> server */
 #define CT_F_FIN_REV	0x8	/* FIN seen server -> client */
 #define CT_F_FIN_FIRST_REV 0x10	/* the first FIN came server -> client */
+#define CT_F_FORGOTTEN	0x20	/* being deleted for a new flow on its tuple
+				 * (ct_forget): another CPU leaves it alone */
 
 /*
  * Drop reasons, counted per CPU in drop_stats (index = reason). Every packet

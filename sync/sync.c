@@ -826,6 +826,25 @@ static bool refresh_step(struct baton_sync *s)
  *    the sender, whose copy of it has aged out first, chose the port
  *    again, and the closed pair goes so that the live flow has a copy.
  */
+static bool rev_allowed(struct peer *p, const struct ct_v4_key *fk,
+			const struct ct_v4_key *rk, bool has_rev);
+
+/* The reply half at k, if it is still fk's: the pair at fk had that reply
+ * tuple before (its owner made the flow again, on another backend); left
+ * there, it would hold the tuple and point at the new flow. */
+static void drop_old_rev(struct peer *p, const struct ct_v4_key *k,
+			 const struct ct_v4_key *fk)
+{
+	struct ct_v4_entry old;
+
+	if (!k->proto || !memcmp(k, fk, sizeof(*fk)) ||
+	    bpf_map_lookup_elem(p->s->ct_fd, k, &old) ||
+	    old.dir != CT_DIR_REV || memcmp(&old.peer, fk, sizeof(*fk)))
+		return;
+	FLOW_DEBUG(fk, "from peer %u: its old reply half removed", p->id);
+	bpf_map_delete_elem(p->s->ct_fd, k);
+}
+
 static bool install_allowed(struct peer *p, const struct ct_v4_key *fk,
 			    const struct ct_v4_entry *fwd,
 			    const struct ct_v4_key *rk, bool has_rev)
@@ -839,16 +858,35 @@ static bool install_allowed(struct peer *p, const struct ct_v4_key *fk,
 		/* The same flow: its reverse key is ours to replace. */
 		if (!memcmp(&cur.peer, rk, sizeof(*rk)))
 			return true;
+		if (!rev_allowed(p, fk, rk, has_rev))
+			return false;
+		drop_old_rev(p, &cur.peer, fk);
+		return true;
 	}
+	return rev_allowed(p, fk, rk, has_rev);
+}
+
+/* The reply tuple rk is free for fk, or held by a flow that is over. */
+static bool rev_allowed(struct peer *p, const struct ct_v4_key *fk,
+			const struct ct_v4_key *rk, bool has_rev)
+{
+	struct ct_v4_entry cur;
+
 	if (has_rev && !bpf_map_lookup_elem(p->s->ct_fd, rk, &cur) &&
 	    memcmp(&cur.peer, fk, sizeof(*fk))) {
 		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
 
 		if (cur.state == CT_STATE_TIME_WAIT ||
 		    cur.state == CT_STATE_CLOSED) {
+			struct ct_v4_entry f;
+
 			FLOW_DEBUG(rk, "from peer %u: a closed flow's reply "
 				   "tuple, reused: closed pair removed", p->id);
-			bpf_map_delete_elem(p->s->ct_fd, &cur.peer);
+			/* Its forward half only if that is still its pair's
+			 * (not a flow made again on the tuple since). */
+			if (!bpf_map_lookup_elem(p->s->ct_fd, &cur.peer, &f) &&
+			    !memcmp(&f.peer, rk, sizeof(*rk)))
+				bpf_map_delete_elem(p->s->ct_fd, &cur.peer);
 			bpf_map_delete_elem(p->s->ct_fd, rk);
 			return true;
 		}

@@ -2041,6 +2041,7 @@ static bool test_reset_backend_flow_is_closed_and_reported(void)
  * off: the backend without BE_F_ACTIVE and its Maglev slots given to the
  * other backend; on: the table as it was set up. */
 static struct lb_v4_table saved_table;
+static bool table_saved;
 
 static bool set_be_active(uint16_t svc, uint16_t be_id, bool on)
 {
@@ -2048,9 +2049,13 @@ static bool set_be_active(uint16_t svc, uint16_t be_id, bool on)
 	__u32 idx = baton_lb_index(svc, 0);
 
 	if (on) {
+		if (!table_saved)
+			return true;	/* never taken off */
 		*t = saved_table;
+		table_saved = false;
 	} else {
 		saved_table = *t;
+		table_saved = true;
 		t->be[be_id].flags &= ~BE_F_ACTIVE;
 		for (uint32_t i = 0; i < t->sched_len; i++)
 			if (t->sched[i] == be_id)
@@ -2060,33 +2065,51 @@ static bool set_be_active(uint16_t svc, uint16_t be_id, bool on)
 			 "write lb_v4_map");
 }
 
-/*
- * A new connection on the tuple of a closed one whose backend has since
- * gone down (the client reused its port): a new flow, to a backend that
- * takes new flows - not the old entry's, which refused it (a CI failure of
- * test_health). While the backend is up the reuse keeps it (the lifecycle
- * tests' "new SYN reusing the tuple").
- */
-static bool test_reused_tuple_of_a_down_backend_is_a_new_flow(void)
+/* The flows of a service's backend still counted active (be_stats). */
+static uint64_t be_active_flows(uint16_t svc, uint16_t be_id)
 {
-	struct nat_flow fl = nat_flow(SVC_TCP, 46000, -1);
-	struct nat_flow ot = nat_flow(SVC_TCP, 46000, fl.be_id ? 0 : 1);
-	struct hop fb = h_from_be(fl.be.ip);
-	struct row closed[] = {
-	    [2] = {"backend RST: CLOSED", .via = BACK,
+	__u32 idx = baton_be_index(svc, be_id);
+	struct be_stats bs = {0};
+
+	bpf_map_lookup_elem(fx.be_stats_fd, &idx, &bs);
+	return bs.active;
+}
+
+/*
+ * A new connection on the tuple of a closed (RST) or closing (client FIN,
+ * still counted) one whose backend has since gone down - the client
+ * reused its port: a new flow, to a backend that takes new flows, not the
+ * old entry's, which refused it (a CI failure of test_health); the old
+ * pair is gone and off its backend's count. While the backend is up the
+ * reuse keeps it (the lifecycle tests' "new SYN reusing the tuple").
+ */
+static bool reuse_after_down(const char *name, uint16_t port, bool closed)
+{
+	struct nat_flow fl = nat_flow(SVC_TCP, port, -1);
+	struct nat_flow ot = nat_flow(SVC_TCP, port, fl.be_id ? 0 : 1);
+	struct hop tb = h_to_be(fl.be.ip), fb = h_from_be(fl.be.ip);
+	struct row end[] = {
+	    {"backend RST: CLOSED", .via = BACK,
 	     .in = tcp(fb, fl.be, fl.cl, RST | ACK, 0, 2, 0),
 	     .verdict = TC_ACT_REDIRECT,
 	     .out = tcp(H_TO_CLIENT, fl.vip, fl.cl, RST | ACK, 0, 2, 0),
 	     .stats = S_HIT, .state = CT_STATE_CLOSED,
 	     .event = CT_EV_CLOSED},
+	    {"client FIN: FIN_WAIT, still counted",
+	     .in = tcp(H_CLIENT, fl.cl, fl.vip, FIN | ACK, 2, 2, 0),
+	     .verdict = TC_ACT_REDIRECT,
+	     .out = tcp(tb, fl.src, fl.be, FIN | ACK, 2, 2, 0),
+	     .stats = S_HIT, .state = CT_STATE_FIN_WAIT,
+	     .event = CT_EV_STATE},
 	};
+	struct row flow[3] = {[2] = end[closed ? 0 : 1]};
 	struct row reused[] = {
 	    {"new SYN on the tuple, its backend down: the other backend",
 	     .in = tcp(H_CLIENT, fl.cl, fl.vip, SYN, 5000, 0, 0),
 	     .verdict = TC_ACT_REDIRECT,
 	     .out = tcp(h_to_be(ot.be.ip), ot.src, ot.be, SYN, 5000, 0, 0),
 	     .stats = S_NEW, .state = CT_STATE_SYN_SENT},
-	    {"its SYN-ACK from there", .via = BACK,
+	    {"a SYN-ACK from there", .via = BACK,
 	     .in = tcp(h_from_be(ot.be.ip), ot.be, ot.cl, SYN | ACK, 9, 5001,
 		       0),
 	     .verdict = TC_ACT_REDIRECT,
@@ -2099,15 +2122,27 @@ static bool test_reused_tuple_of_a_down_backend_is_a_new_flow(void)
 				   .sport = htons(fl.be.port),
 				   .dport = htons(fl.cl.port),
 				   .proto = IPPROTO_TCP};
+	uint64_t a0 = be_active_flows(fl.svc, fl.be_id);
 	struct ct_v4_entry e;
 	bool ok;
 
-	handshake_rows(&fl, closed);
-	ok = RUN_ROWS(closed) && set_be_active(fl.svc, fl.be_id, false) &&
-	     RUN_ROWS(reused) &&
+	handshake_rows(&fl, flow);
+	ok = run_rows(name, flow, ARRAY_SIZE(flow)) &&
+	     ASSERT_EQ(be_active_flows(fl.svc, fl.be_id), a0 + !closed,
+		       "the old flow on its backend's count") &&
+	     set_be_active(fl.svc, fl.be_id, false) &&
+	     run_rows(name, reused, ARRAY_SIZE(reused)) &&
 	     ASSERT_EQ(bpf_map_lookup_elem(fx.ct_fd, &rk_old, &e) ? errno : 0,
-		       ENOENT, "the old pair's reply half is gone");
+		       ENOENT, "the old pair's reply half is gone") &&
+	     ASSERT_EQ(be_active_flows(fl.svc, fl.be_id), a0,
+		       "the old flow off its backend's count");
 	return set_be_active(fl.svc, fl.be_id, true) && ok;
+}
+
+static bool test_reused_tuple_of_a_down_backend_is_a_new_flow(void)
+{
+	return reuse_after_down("closed (RST)", 46000, true) &&
+	       reuse_after_down("closing (client FIN)", 46100, false);
 }
 
 /* Packet surgery for malformed inputs. */
