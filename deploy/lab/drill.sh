@@ -780,5 +780,17 @@ if [ "$FAIL" != 0 ]; then
 	done >"$out/$phase-links.txt"
 	say "   (failed: tables, status and logs of every node in $out/$phase-lb*)"
 	explain_losses
+	# ECMP: whose the long-lived flows were in the table the moved count
+	# read (a count of 0 with an empty or partial table is no move).
+	if [ "$ECMP" = 1 ]; then
+		f=$out/$phase-after.ct.json
+		[ "$phase" = poweroff ] && f=$out/$phase-before.ct.json
+		echo "   moved count read $(basename "$f"): $(jq -c --arg a \
+			"$LAB_VIP_DNAT" --arg b "$LAB_VIP_DSR" '[.[] | select(
+			.dir == "fwd" and (.dst == $a or .dst == $b))] |
+			{entries: length, by_owner: (group_by(.owner) |
+			map({key: (.[0].owner | tostring), value: length}) |
+			from_entries)}' "$f" 2>&1 | head -c 300)"
+	fi
 fi
 exit $FAIL
