@@ -35,6 +35,7 @@
 set -u
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$repo/tests/bench/lib.sh"
 export BATON_BUILD=${BATON_BUILD:-$repo/build}
 ROUNDS=3
 OUT=
@@ -168,12 +169,7 @@ sum() {				# sum LEG PHASE METRIC: over rounds
 }
 median() {			# median LEG PHASE METRIC: over rounds
 	awk -F'\t' -v l="$1" -v p="$2" -v m="$3" '$2 == l && $3 == p &&
-		$4 == m { v[n++] = $5 }
-		END { if (!n) { print "-"; exit }
-			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++)
-				if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-			print (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2 }' \
-		"$OUT/results.tsv"
+		$4 == m { print $5 }' "$OUT/results.tsv" | bench_median
 }
 maxof() {
 	awk -F'\t' -v l="$1" -v p="$2" -v m="$3" '$2 == l && $3 == p &&

@@ -48,32 +48,19 @@ static void usage(void)
 			"[--backend IP:PORT]... [--start I] [--timeout S]\n");
 }
 
-static int parse_u32(const char *s, uint32_t max, uint32_t *out)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v > max)
-		return -1;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 static int parse_backend(const char *s, struct backend *b)
 {
 	char host[INET_ADDRSTRLEN];
 	const char *colon = strrchr(s, ':');
 	struct in_addr a;
-	uint32_t port;
+	uint64_t port;
 
 	if (!colon || (size_t)(colon - s) >= sizeof(host))
 		return -1;
 	memcpy(host, s, (size_t)(colon - s));
 	host[colon - s] = '\0';
 	if (inet_pton(AF_INET, host, &a) != 1 ||
-	    parse_u32(colon + 1, 65535, &port) || !port)
+	    fill_parse_u64(colon + 1, 65535, &port) || !port)
 		return -1;
 	b->addr = a.s_addr;
 	b->port = htons((uint16_t)port);
@@ -127,7 +114,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct backend be[MAX_BACKENDS];
-	uint32_t n, start = 0, timeout = 3600, port = 80, nbe = 0, done = 0;
+	uint64_t n, start = 0, timeout = 3600, port = 80;
+	uint32_t nbe = 0, done = 0;
 	struct in_addr vip = { .s_addr = htonl(0x0a000064u) };
 	struct nfct_handle *h;
 	struct nf_conntrack *ct;
@@ -141,7 +129,7 @@ int main(int argc, char **argv)
 				goto bad;
 			break;
 		case 'p':
-			if (parse_u32(optarg, 65535, &port) || !port)
+			if (fill_parse_u64(optarg, 65535, &port) || !port)
 				goto bad;
 			break;
 		case 'b':
@@ -150,20 +138,22 @@ int main(int argc, char **argv)
 			nbe++;
 			break;
 		case 's':
-			if (parse_u32(optarg, UINT32_MAX, &start))
+			if (fill_parse_u64(optarg, UINT32_MAX, &start))
 				goto bad;
 			break;
 		case 't':
-			if (parse_u32(optarg, 86400 * 365, &timeout) || !timeout)
+			if (fill_parse_u64(optarg, 86400 * 365, &timeout) ||
+			    !timeout)
 				goto bad;
 			break;
 		default:
 			goto bad;
 		}
 	}
-	if (optind != argc - 1 || parse_u32(argv[optind], 16000000, &n) || !n)
+	if (optind != argc - 1 || fill_parse_u64(argv[optind], 16000000, &n) ||
+	    !n)
 		goto bad;
-	if ((uint64_t)start + n > FILL_MAX_FLOWS) {
+	if (start + n > FILL_MAX_FLOWS) {
 		fprintf(stderr, "nfct-fill: --start + N past the client range\n");
 		return 2;
 	}
@@ -184,9 +174,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	t0 = now_s();
-	for (uint32_t i = start; i < start + n; i++) {
+	for (uint32_t i = (uint32_t)start; i < start + n; i++) {
 		make_entry(ct, i, vip.s_addr, htons((uint16_t)port),
-			   &be[i % nbe], timeout);
+			   &be[i % nbe], (uint32_t)timeout);
 		if (nfct_query(h, NFCT_Q_CREATE, ct) < 0) {
 			fprintf(stderr, "nfct-fill: entry %u: %s%s\n", i,
 				strerror(errno),

@@ -39,6 +39,7 @@ done
 OUT=${OUT:-$BATON_BUILD/bench-report}
 mkdir -p "$OUT" || exit 1
 here=$repo/tests/bench
+. "$here/lib.sh"
 FAILED=()
 
 part() {			# part NAME CMD...: run one part, log kept
@@ -67,20 +68,16 @@ cp "$OUT/micro.log" "$OUT/micro.txt" 2>/dev/null
 
 # ---- figures ------------------------------------------------------------------
 
-median() {			# the median of the numbers on stdin, or -
-	sort -g | awk '{ v[n++] = $1 } END { if (!n) { print "-"; exit }
-		print (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2 }'
-}
 # dp TEST LEG METRIC: compare.sh's median over rounds.
 dp() {
 	awk -F'\t' -v t="$1" -v l="$2" -v m="$3" 'NR > 1 && $1 == "datapath" &&
 		$3 == t && $4 == l && $5 == m { print $6 }' \
-		"$OUT/datapath/results.tsv" 2>/dev/null | median
+		"$OUT/datapath/results.tsv" 2>/dev/null | bench_median
 }
 # sy LEG METRIC: sync_compare.sh's median over rounds.
 sy() {
 	awk -F'\t' -v l="$1" -v m="$2" '$2 == l && $3 == m { print $4 }' \
-		"$OUT/sync/results.tsv" 2>/dev/null | median
+		"$OUT/sync/results.tsv" 2>/dev/null | bench_median
 }
 # fo LEG METRIC: failover_compare.sh's total over rounds and both drills.
 fo() {

@@ -83,6 +83,7 @@ mkdir -p "$OUT" || exit 1
 : >"$OUT/results.tsv"
 
 . "$repo/deploy/lab/lib.sh"
+. "$repo/tests/bench/lib.sh"
 LAB_NODES=2
 LAB_CT_MAX=$((2 * FLOWS + 100000))
 LAB_SYNC_REFRESH_S=3600
@@ -272,12 +273,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 median() {			# median LEG METRIC
-	awk -F'\t' -v l="$1" -v m="$2" '$2 == l && $3 == m { v[n++] = $4 }
-		END { if (!n) { print "-"; exit }
-			for (i = 0; i < n; i++) for (j = i + 1; j < n; j++)
-				if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
-			print (n % 2) ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2 }' \
-		"$OUT/results.tsv"
+	awk -F'\t' -v l="$1" -v m="$2" '$2 == l && $3 == m { print $4 }' \
+		"$OUT/results.tsv" | bench_median
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2fx", a / b }'; }
 

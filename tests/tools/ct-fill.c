@@ -184,19 +184,6 @@ static void usage(FILE *f)
 		   "[--owner ID] [--start I] [--batch B]\n");
 }
 
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || v > max || *s == '-')
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -225,19 +212,19 @@ int main(int argc, char **argv)
 				goto bad;
 			break;
 		case 'p':
-			if (parse_u64(optarg, 65535, &port) || !port)
+			if (fill_parse_u64(optarg, 65535, &port) || !port)
 				goto bad;
 			break;
 		case 'o':
-			if (parse_u64(optarg, UINT32_MAX, &owner) || !owner)
+			if (fill_parse_u64(optarg, UINT32_MAX, &owner) || !owner)
 				goto bad;
 			break;
 		case 's':
-			if (parse_u64(optarg, 1ull << 40, &start))
+			if (fill_parse_u64(optarg, 1ull << 40, &start))
 				goto bad;
 			break;
 		case 'b':
-			if (parse_u64(optarg, 1u << 20, &batch) || batch < 2)
+			if (fill_parse_u64(optarg, 1u << 20, &batch) || batch < 2)
 				goto bad;
 			break;
 		case 'h':
@@ -247,7 +234,7 @@ int main(int argc, char **argv)
 			goto bad;
 		}
 	}
-	if (argc - optind != 2 || parse_u64(argv[optind + 1], 1ull << 32, &n))
+	if (argc - optind != 2 || fill_parse_u64(argv[optind + 1], 1ull << 32, &n))
 		goto bad;
 	if (start + n > FILL_MAX_FLOWS) {
 		fprintf(stderr, "ct-fill: more flows than client tuples\n");

@@ -9,7 +9,9 @@
 #ifndef BATON_TESTS_FILLTUPLE_H
 #define BATON_TESTS_FILLTUPLE_H
 
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define FILL_CLIENT_BASE	0x0a400000u	/* 10.64.0.0 */
 #define FILL_PORTS_PER_IP	60000u
@@ -26,6 +28,21 @@ static inline uint32_t fill_client_addr(uint64_t i)
 static inline uint16_t fill_client_port(uint64_t i)
 {
 	return (uint16_t)(FILL_PORT_MIN + i % FILL_PORTS_PER_IP);
+}
+
+/* A fill tool's number argument (decimal, or 0x hex): 0, or -1 if it is
+ * not one or above max. */
+static inline int fill_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || v > max || *s == '-')
+		return -1;
+	*out = v;
+	return 0;
 }
 
 #endif /* BATON_TESTS_FILLTUPLE_H */
