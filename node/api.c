@@ -717,8 +717,7 @@ static int cmd_status(struct batond *d, json_t *req, json_t **data,
 		      char *err, size_t errlen)
 {
 	struct baton_events_counts evc;
-	struct baton_ct_stats gct;
-	uint64_t passes, last_us;
+	struct baton_ct_gc_totals gct;
 	json_t *ifs = json_array();
 
 	for (size_t i = 0; i < d->cfg.nifaces; i++) {
@@ -739,11 +738,11 @@ static int cmd_status(struct batond *d, json_t *req, json_t **data,
 				: st.xdp_prog_id ? "foreign" : "detached",
 			"xdp_prog_id", (json_int_t)st.xdp_prog_id));
 	}
-	baton_ct_gc_totals(d->gc, &gct, &passes, &last_us);
+	baton_ct_gc_totals(d->gc, &gct);
 	baton_events_counts(d->ev, &evc);
 	*data = json_pack(
 		"{s:I, s:I, s:s, s:s, s:s, s:I, s:b, s:b, s:I, s:I, s:o,"
-		" s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
+		" s:{s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I},"
 		" s:{s:I, s:I}}",
 		"node_id", (json_int_t)d->cfg.node_id,
 		"epoch", (json_int_t)d->epoch,
@@ -757,10 +756,14 @@ static int cmd_status(struct batond *d, json_t *req, json_t **data,
 		"ct_max", (json_int_t)d->ld.ct_max,
 		"services", (json_int_t)d->cfg.nservices,
 		"interfaces", ifs,
-		"gc", "passes", (json_int_t)passes,
-		"scanned", (json_int_t)gct.scanned,
-		"expired", (json_int_t)gct.expired,
-		"last_pass_us", (json_int_t)last_us,
+		"gc", "passes", (json_int_t)gct.passes,
+		"scanned", (json_int_t)gct.total.scanned,
+		"expired", (json_int_t)gct.total.expired,
+		"expired_half_open", (json_int_t)gct.total.half_open,
+		"pressure_passes", (json_int_t)gct.pressure_passes,
+		"last_pass_entries", (json_int_t)gct.last_scanned,
+		"pressure", gct.pressure,
+		"last_pass_us", (json_int_t)gct.last_pass_us,
 		"events", "established", (json_int_t)evc.by_type[CT_EV_ESTABLISHED],
 		"state", (json_int_t)evc.by_type[CT_EV_STATE],
 		"closed", (json_int_t)evc.by_type[CT_EV_CLOSED],

@@ -681,8 +681,13 @@ static void print_status(json_t *data)
 	printf("%-15s %s passes", "gc", fs(sub, "passes", buf, sizeof(buf)));
 	printf(", %s scanned", fs(sub, "scanned", buf, sizeof(buf)));
 	printf(", %s expired", fs(sub, "expired", buf, sizeof(buf)));
-	printf(", last pass %s us\n", fs(sub, "last_pass_us", buf,
+	printf(" (%s half-open)", fs(sub, "expired_half_open", buf,
+				     sizeof(buf)));
+	printf(", %s under pressure", fs(sub, "pressure_passes", buf,
 					 sizeof(buf)));
+	printf(", last pass %s us", fs(sub, "last_pass_us", buf, sizeof(buf)));
+	printf("%s\n", json_is_true(json_object_get(sub, "pressure")) ?
+	       " (UNDER PRESSURE)" : "");
 	sub = json_object_get(data, "events");
 	printf("%-15s %s established", "events",
 	       fs(sub, "established", buf, sizeof(buf)));

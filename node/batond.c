@@ -648,6 +648,7 @@ static int loop_start(struct batond *d, char *err, size_t errlen)
 		return ret;
 	}
 	baton_ct_gc_configure(d->gc, &d->cfg);
+	baton_ct_gc_watch(d->gc, d->ld.drop_stats_fd, d->ld.ct_max);
 	/* Sync (if any) and resets follow the datapath's events and what
 	 * the GC and batonctl ct flush delete. */
 	baton_events_set_handler(d->ev, on_ct_event, d);

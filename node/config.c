@@ -99,7 +99,7 @@
 static const char *const timeout_keys[] = {
 	"tcp_syn_sent", "tcp_syn_recv", "tcp_established", "tcp_fin_wait",
 	"tcp_close_wait", "tcp_time_wait", "tcp_closed",
-	"udp", "udp_established", "icmp",
+	"udp", "udp_established", "icmp", "half_open_pressure",
 };
 
 static const size_t timeout_offs[] = {
@@ -113,6 +113,7 @@ static const size_t timeout_offs[] = {
 	offsetof(struct baton_config, udp_timeout_s),
 	offsetof(struct baton_config, udp_est_timeout_s),
 	offsetof(struct baton_config, icmp_timeout_s),
+	offsetof(struct baton_config, half_open_pressure_s),
 };
 
 #define N_TIMEOUTS (sizeof(timeout_keys) / sizeof(timeout_keys[0]))
@@ -539,6 +540,8 @@ void baton_config_defaults(struct baton_config *cfg)
 	cfg->udp_timeout_s = 30;
 	cfg->udp_est_timeout_s = 120;
 	cfg->icmp_timeout_s = 30;
+	cfg->pressure_pct = 90;
+	cfg->half_open_pressure_s = 2;
 	cfg->hash_seed = 0x5eed;
 	cfg->sync.batch_ms = 2;
 	cfg->sync.refresh_s = 10;
@@ -727,6 +730,12 @@ static int validate_globals(const struct baton_config *cfg, char *err,
 		bprintf(err, errlen, "%s: conntrack.gc_interval_ms: expected a "
 			"number in %u..%u, got '%" PRIu32 "'", f, GC_MS_MIN,
 			GC_MS_MAX, cfg->gc_interval_ms);
+		return -EINVAL;
+	}
+	if (cfg->pressure_pct > 100) {
+		bprintf(err, errlen, "%s: conntrack.pressure_pct: expected a "
+			"number in 0..100, got '%" PRIu32 "'", f,
+			cfg->pressure_pct);
 		return -EINVAL;
 	}
 	for (i = 0; i < N_TIMEOUTS; i++) {
@@ -2068,10 +2077,11 @@ static int parse_ifaces(struct parser *p, yaml_node_t *n, int parent_line)
 	return 0;
 }
 
-enum { C_MAX_ENTRIES, C_GC, C_TIMEOUTS, C_MAX };
+enum { C_MAX_ENTRIES, C_GC, C_PRESSURE, C_TIMEOUTS, C_MAX };
 static const char *const ct_keys[C_MAX] = {
 	[C_MAX_ENTRIES] = "max_entries",
 	[C_GC] = "gc_interval_ms",
+	[C_PRESSURE] = "pressure_pct",
 	[C_TIMEOUTS] = "timeouts",
 };
 
@@ -2090,6 +2100,9 @@ static int parse_conntrack(struct parser *p, yaml_node_t *n)
 	if (!ret && v[C_GC])
 		ret = get_u32(p, v[C_GC], "conntrack.gc_interval_ms",
 			      GC_MS_MIN, GC_MS_MAX, &cfg->gc_interval_ms);
+	if (!ret && v[C_PRESSURE])
+		ret = get_u32(p, v[C_PRESSURE], "conntrack.pressure_pct", 0,
+			      100, &cfg->pressure_pct);
 	if (!ret)
 		ret = map_fields(p, v[C_TIMEOUTS], "conntrack.timeouts",
 				 timeout_keys, N_TIMEOUTS, t);

@@ -263,6 +263,12 @@ struct baton_config {
 	uint32_t udp_timeout_s;		/* UDP NEW */
 	uint32_t udp_est_timeout_s;	/* UDP ESTABLISHED */
 	uint32_t icmp_timeout_s;
+	/* The GC is under pressure when the table holds pressure_pct % of
+	 * max_entries or refused a new flow since its last pass (0: never);
+	 * then an entry not past its handshake (TCP before ESTABLISHED, UDP
+	 * and ICMP with no reply) is kept at most half_open_pressure_s. */
+	uint32_t pressure_pct;
+	uint32_t half_open_pressure_s;
 
 	uint32_t hash_seed;
 

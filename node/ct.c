@@ -10,6 +10,7 @@
 
 #include "ct.h"
 #include "log.h"
+#include "stats.h"
 
 #define SUB "ct"
 #define CT_CHUNK_DEFAULT 4096
@@ -20,6 +21,9 @@
  * expired pair adds two deletes (~3.5 us). */
 #define GC_SLICE_BUDGET 4096
 #define GC_SLICE_GAP_MS 4
+/* Under pressure the next pass follows the last this soon: a flood fills
+ * the table in well under a second. */
+#define GC_PRESSURE_GAP_MS 100
 
 uint64_t baton_ct_now_ns(void)
 {
@@ -62,6 +66,7 @@ struct baton_ct_scan {
 	uint32_t chunk;
 	bool started;		/* cursor valid */
 	bool done;		/* last batch returned ENOENT */
+	bool pressure;		/* half-open entries age by the cap */
 	__u64 cursor[2];	/* hash batch token (a bucket index) */
 	__u64 next_cursor[2];
 	struct ct_v4_key *keys;
@@ -97,6 +102,11 @@ void baton_ct_scan_free(struct baton_ct_scan *sc)
 	free(sc->keys);
 	free(sc->vals);
 	free(sc);
+}
+
+void baton_ct_scan_pressure(struct baton_ct_scan *sc, bool pressure)
+{
+	sc->pressure = pressure;
 }
 
 void baton_ct_scan_rewind(struct baton_ct_scan *sc)
@@ -176,8 +186,8 @@ static void age_one(struct baton_ct_scan *sc, const struct baton_ct_timeouts *t,
 	uint64_t last = e->last_seen_ns;
 
 	/* Cheap test first: most entries are fresh by their own stamp. */
-	if (idle_ns(now, e->last_seen_ns) <= baton_ct_timeout_ns(t, k->proto,
-								 e->state))
+	if (idle_ns(now, e->last_seen_ns) <=
+	    baton_ct_gc_timeout_ns(t, k->proto, e->state, sc->pressure))
 		return;
 	if (e->peer.proto) {
 		have_peer = !bpf_map_lookup_elem(sc->map_fd, &e->peer, &peer);
@@ -188,7 +198,8 @@ static void age_one(struct baton_ct_scan *sc, const struct baton_ct_timeouts *t,
 				fwd = &peer;
 		}
 	}
-	if (idle_ns(now, last) <= baton_ct_timeout_ns(t, k->proto, fwd->state))
+	if (idle_ns(now, last) <=
+	    baton_ct_gc_timeout_ns(t, k->proto, fwd->state, sc->pressure))
 		return;
 	/* The batch may be a while old: a packet since then revived the
 	 * flow (and announced it to the peers); it must not be deleted under
@@ -201,6 +212,8 @@ static void age_one(struct baton_ct_scan *sc, const struct baton_ct_timeouts *t,
 	if (have_peer)
 		delete_entry(sc, &e->peer, &peer, st);
 	st->expired++;
+	if (baton_ct_half_open(k->proto, fwd->state))
+		st->half_open++;
 }
 
 int baton_ct_scan_step(struct baton_ct_scan *sc,
@@ -354,15 +367,50 @@ struct baton_ct_gc {
 	struct baton_ct_scan *scan;
 	struct baton_ct_timeouts t;
 	uint32_t interval_ms;
+	uint32_t pressure_pct;
+	int drop_fd;		/* drop counters, or -1 */
+	uint32_t ct_max;
+	uint64_t ct_full_seen;	/* DROP_CT_FULL at the last pass's start */
+	uint64_t left;		/* entries the last pass left in the table */
 	bool in_pass;
+	bool pressure;
 	uint64_t pass_start_ns;
 	struct baton_ct_stats pass;
 	struct baton_ct_stats total;
 	uint64_t passes;
+	uint64_t pressure_passes;
 	uint64_t last_pass_us;
+	uint64_t last_scanned;
 };
 
 static void gc_tick(uv_timer_t *timer);
+
+/*
+ * Pressure, decided at a pass's start: the datapath refused a new flow
+ * since the last pass began (the table was full), or the last pass left
+ * the table pressure_pct full; once under pressure, also while the last
+ * pass still found half-open entries to expire (what a flood left is
+ * gone first). A flood of new flows (SYNs from spoofed sources, say) then
+ * stays in the table seconds instead of tcp_syn_sent, and the table has
+ * room for new flows again soon after it stops. Established flows are
+ * never touched by it.
+ */
+static bool gc_pressure(struct baton_ct_gc *gc)
+{
+	uint64_t drops[DROP_CT_FULL + 1];
+	bool refused = false;
+
+	if (!gc->pressure_pct)
+		return false;
+	if (gc->drop_fd >= 0 &&
+	    !baton_stats_sum(gc->drop_fd, drops, DROP_CT_FULL + 1)) {
+		refused = drops[DROP_CT_FULL] > gc->ct_full_seen;
+		gc->ct_full_seen = drops[DROP_CT_FULL];
+	}
+	return refused || (gc->ct_max && gc->left * 100 >=
+			   (uint64_t)gc->pressure_pct * gc->ct_max) ||
+	       (gc->pressure && gc->pass.half_open);
+}
 
 /*
  * One slice of a pass (about 2 ms), then GC_SLICE_GAP_MS of rest before
@@ -377,10 +425,22 @@ static void gc_slice(struct baton_ct_gc *gc)
 	int ret;
 
 	if (!gc->in_pass) {
+		bool was = gc->pressure;
+
 		gc->in_pass = true;
 		gc->pass_start_ns = baton_ct_now_ns();
+		gc->pressure = gc_pressure(gc);	/* by the last pass */
 		memset(&gc->pass, 0, sizeof(gc->pass));
 		baton_ct_scan_rewind(gc->scan);
+		baton_ct_scan_pressure(gc->scan, gc->pressure);
+		if (gc->pressure != was)
+			log_warn(SUB, gc->pressure ?
+				 "gc: conntrack table under pressure (%llu of "
+				 "%u entries at the last pass, or new flows "
+				 "refused): half-open entries expire after %u s" :
+				 "gc: pressure over (%llu of %u entries)",
+				 (unsigned long long)gc->left, gc->ct_max,
+				 gc->t.half_open_pressure_s);
 	}
 	ret = baton_ct_scan_step(gc->scan, &gc->t, baton_ct_now_ns(),
 				 GC_SLICE_BUDGET, &gc->pass);
@@ -392,11 +452,19 @@ static void gc_slice(struct baton_ct_gc *gc)
 		log_warn(SUB, "gc scan of ct_v4_map: %s", strerror(-ret));
 	gc->in_pass = false;
 	gc->passes++;
+	if (gc->pressure)
+		gc->pressure_passes++;
 	gc->last_pass_us = (baton_ct_now_ns() - gc->pass_start_ns) / 1000;
+	gc->last_scanned = gc->pass.scanned;
+	/* A failed pass saw only part of the table: keep the last count. */
+	if (ret > 0)
+		gc->left = gc->pass.scanned > gc->pass.deleted ?
+			   gc->pass.scanned - gc->pass.deleted : 0;
 	gc->total.scanned += gc->pass.scanned;
 	gc->total.expired += gc->pass.expired;
 	gc->total.deleted += gc->pass.deleted;
 	gc->total.uncounted += gc->pass.uncounted;
+	gc->total.half_open += gc->pass.half_open;
 	log_debug(SUB, "gc: scanned %llu, expired %llu pairs (%llu entries, "
 		  "%llu uncounted) in %llu us",
 		  (unsigned long long)gc->pass.scanned,
@@ -404,7 +472,9 @@ static void gc_slice(struct baton_ct_gc *gc)
 		  (unsigned long long)gc->pass.deleted,
 		  (unsigned long long)gc->pass.uncounted,
 		  (unsigned long long)gc->last_pass_us);
-	uv_timer_start(&gc->timer, gc_tick, gc->interval_ms, 0);
+	uv_timer_start(&gc->timer, gc_tick, gc->pressure &&
+		       gc->interval_ms > GC_PRESSURE_GAP_MS ?
+		       GC_PRESSURE_GAP_MS : gc->interval_ms, 0);
 }
 
 static void gc_tick(uv_timer_t *timer)
@@ -426,6 +496,7 @@ struct baton_ct_gc *baton_ct_gc_init(uv_loop_t *loop, int map_fd,
 		return NULL;
 	}
 	gc->interval_ms = 1000;
+	gc->drop_fd = -1;
 	uv_timer_init(loop, &gc->timer);
 	gc->timer.data = gc;
 	return gc;
@@ -437,6 +508,7 @@ void baton_ct_gc_configure(struct baton_ct_gc *gc,
 	uint32_t ms = cfg->gc_interval_ms ? cfg->gc_interval_ms : 1000;
 
 	baton_ct_timeouts_from_config(&gc->t, cfg);
+	gc->pressure_pct = cfg->pressure_pct;
 	/* A new interval counts from now, not after the old one ran out;
 	 * a pass under way finishes first and then uses it. */
 	if (ms != gc->interval_ms && !gc->in_pass &&
@@ -450,6 +522,13 @@ void baton_ct_gc_on_delete(struct baton_ct_gc *gc, baton_ct_deleted_fn fn,
 {
 	gc->scan->on_delete = fn;
 	gc->scan->on_delete_arg = arg;
+}
+
+void baton_ct_gc_watch(struct baton_ct_gc *gc, int drop_stats_fd,
+		       uint32_t ct_max)
+{
+	gc->drop_fd = drop_stats_fd;
+	gc->ct_max = ct_max;
 }
 
 int baton_ct_gc_start(struct baton_ct_gc *gc)
@@ -480,10 +559,12 @@ void baton_ct_gc_free(struct baton_ct_gc *gc)
 }
 
 void baton_ct_gc_totals(const struct baton_ct_gc *gc,
-			struct baton_ct_stats *total, uint64_t *passes,
-			uint64_t *last_pass_us)
+			struct baton_ct_gc_totals *out)
 {
-	*total = gc->total;
-	*passes = gc->passes;
-	*last_pass_us = gc->last_pass_us;
+	out->total = gc->total;
+	out->passes = gc->passes;
+	out->pressure_passes = gc->pressure_passes;
+	out->last_pass_us = gc->last_pass_us;
+	out->last_scanned = gc->last_scanned;
+	out->pressure = gc->pressure;
 }

@@ -32,6 +32,7 @@ struct baton_ct_stats {
 	uint64_t expired;	/* pairs (or lone halves) removed */
 	uint64_t deleted;	/* map entries removed */
 	uint64_t uncounted;	/* be_stats active decrements */
+	uint64_t half_open;	/* of expired: never past the handshake */
 };
 
 /* CLOCK_MONOTONIC in ns, the datapath's clock. */
@@ -50,6 +51,9 @@ void baton_ct_scan_free(struct baton_ct_scan *sc);
 void baton_ct_scan_rewind(struct baton_ct_scan *sc);
 /* Age at most ~budget entries (whole chunks). 1: the pass is complete (next
  * call starts over), 0: more to do, -errno. Stats are added to *st. */
+/* Under pressure (or not): from the next entry on, half-open entries age
+ * by baton_ct_gc_timeout_ns's cap. */
+void baton_ct_scan_pressure(struct baton_ct_scan *sc, bool pressure);
 int baton_ct_scan_step(struct baton_ct_scan *sc,
 		       const struct baton_ct_timeouts *t, uint64_t now_ns,
 		       uint32_t budget, struct baton_ct_stats *st);
@@ -108,13 +112,25 @@ void baton_ct_gc_configure(struct baton_ct_gc *gc,
 			   const struct baton_config *cfg);
 void baton_ct_gc_on_delete(struct baton_ct_gc *gc, baton_ct_deleted_fn fn,
 			   void *arg);
+/* Where the GC sees pressure: the datapath's drop counters (a ct_full
+ * drop since the last pass) and the table's size; drop_stats_fd < 0: by
+ * the fill alone. */
+void baton_ct_gc_watch(struct baton_ct_gc *gc, int drop_stats_fd,
+		       uint32_t ct_max);
 int baton_ct_gc_start(struct baton_ct_gc *gc);
 void baton_ct_gc_stop(struct baton_ct_gc *gc);
 /* Stops and closes; memory is freed in the close callback. NULL ok. */
 void baton_ct_gc_free(struct baton_ct_gc *gc);
 /* Totals since start and the last complete pass. */
+struct baton_ct_gc_totals {
+	struct baton_ct_stats total;
+	uint64_t passes;
+	uint64_t pressure_passes;	/* passes made under pressure */
+	uint64_t last_pass_us;
+	uint64_t last_scanned;		/* entries in the last pass */
+	bool pressure;			/* the current (or last) pass */
+};
 void baton_ct_gc_totals(const struct baton_ct_gc *gc,
-			struct baton_ct_stats *total, uint64_t *passes,
-			uint64_t *last_pass_us);
+			struct baton_ct_gc_totals *out);
 
 #endif /* BATON_CT_H */

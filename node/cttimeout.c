@@ -14,6 +14,7 @@ void baton_ct_timeouts_from_config(struct baton_ct_timeouts *t,
 	t->udp_s = cfg->udp_timeout_s;
 	t->udp_est_s = cfg->udp_est_timeout_s;
 	t->icmp_s = cfg->icmp_timeout_s;
+	t->half_open_pressure_s = cfg->half_open_pressure_s;
 }
 
 uint64_t baton_ct_timeout_ns(const struct baton_ct_timeouts *t, uint8_t proto,
@@ -42,6 +43,24 @@ uint64_t baton_ct_timeout_ns(const struct baton_ct_timeouts *t, uint8_t proto,
 		break;
 	}
 	return (uint64_t)s * NS_PER_S;
+}
+
+bool baton_ct_half_open(uint8_t proto, uint8_t state)
+{
+	if (proto == IPPROTO_TCP)
+		return state < CT_STATE_ESTABLISHED;
+	return state <= CT_STATE_NEW;
+}
+
+uint64_t baton_ct_gc_timeout_ns(const struct baton_ct_timeouts *t,
+				uint8_t proto, uint8_t state, bool pressure)
+{
+	uint64_t ns = baton_ct_timeout_ns(t, proto, state);
+	uint64_t cap = (uint64_t)t->half_open_pressure_s * NS_PER_S;
+
+	if (pressure && cap && ns > cap && baton_ct_half_open(proto, state))
+		return cap;
+	return ns;
 }
 
 /* The refresh reaches a peer later than refresh_s after a packet by the

@@ -7,6 +7,7 @@
 #ifndef BATON_CTTIMEOUT_H
 #define BATON_CTTIMEOUT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "baton.h"
@@ -17,12 +18,20 @@ struct baton_ct_timeouts {
 	uint32_t udp_s;		/* NEW */
 	uint32_t udp_est_s;	/* any other state */
 	uint32_t icmp_s;
+	uint32_t half_open_pressure_s;	/* a half-open entry under pressure */
 };
 
 void baton_ct_timeouts_from_config(struct baton_ct_timeouts *t,
 				   const struct baton_config *cfg);
 uint64_t baton_ct_timeout_ns(const struct baton_ct_timeouts *t, uint8_t proto,
 			     uint8_t state);
+/* Not past its handshake: TCP before ESTABLISHED, anything else with no
+ * reply seen yet (NEW). What a flood of new flows leaves behind. */
+bool baton_ct_half_open(uint8_t proto, uint8_t state);
+/* The timeout the GC applies: under pressure a half-open entry's is at
+ * most half_open_pressure_s. */
+uint64_t baton_ct_gc_timeout_ns(const struct baton_ct_timeouts *t,
+				uint8_t proto, uint8_t state, bool pressure);
 /*
  * ct_v4_revive from cfg: a flow idle for more than its timeout less
  * sync.refresh_s and a 2 s margin is announced again by its next packet -

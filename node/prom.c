@@ -268,8 +268,7 @@ static void render_daemon(struct baton_prom *p, struct baton_text *t)
 	struct batond *d = p->d;
 	struct baton_events_counts evc;
 	struct baton_reset_counts rc;
-	struct baton_ct_stats gct;
-	uint64_t passes, last_us;
+	struct baton_ct_gc_totals gct;
 	uint32_t probed, down;
 
 	help(t, "baton_info", "gauge", "this batond");
@@ -283,15 +282,24 @@ static void render_daemon(struct baton_prom *p, struct baton_text *t)
 			  "\nbaton_reloads_total{result=\"failed\"} %" PRIu64
 			  "\n", d->reloads - d->reloads_failed,
 			  d->reloads_failed);
-	baton_ct_gc_totals(d->gc, &gct, &passes, &last_us);
+	baton_ct_gc_totals(d->gc, &gct);
 	help(t, "baton_ct_gc_passes_total", "counter", "conntrack GC passes");
-	baton_text_printf(t, "baton_ct_gc_passes_total %" PRIu64 "\n", passes);
-	help(t, "baton_ct_gc_expired_total", "counter", "flows expired");
-	baton_text_printf(t, "baton_ct_gc_expired_total %" PRIu64 "\n",
-			  gct.expired);
+	baton_text_printf(t, "baton_ct_gc_passes_total{pressure=\"no\"} %"
+			  PRIu64 "\nbaton_ct_gc_passes_total{pressure=\"yes\"} %"
+			  PRIu64 "\n", gct.passes - gct.pressure_passes,
+			  gct.pressure_passes);
+	help(t, "baton_ct_gc_expired_total", "counter",
+	     "flows expired (half_open: never past the handshake)");
+	baton_text_printf(t, "baton_ct_gc_expired_total{half_open=\"no\"} %"
+			  PRIu64 "\nbaton_ct_gc_expired_total{half_open=\"yes\"} "
+			  "%" PRIu64 "\n", gct.total.expired - gct.total.half_open,
+			  gct.total.half_open);
+	help(t, "baton_ct_gc_pressure", "gauge",
+	     "1 while the table is under pressure (half-open entries age fast)");
+	baton_text_printf(t, "baton_ct_gc_pressure %d\n", gct.pressure ? 1 : 0);
 	help(t, "baton_ct_gc_last_pass_seconds", "gauge", "the last pass");
 	baton_text_printf(t, "baton_ct_gc_last_pass_seconds %.6f\n",
-			  last_us / 1e6);
+			  gct.last_pass_us / 1e6);
 	baton_events_counts(d->ev, &evc);
 	help(t, "baton_ct_events_total", "counter", "datapath events read");
 	for (unsigned int i = 1; i < CT_EV_MAX; i++)

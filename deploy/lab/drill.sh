@@ -11,6 +11,21 @@
 #                                  VIP back (preempt), report
 #   drill.sh kill [--out DIR]      traffic; kill -9 batond on the master,
 #                                  restart it; report (no VRRP move)
+#   drill.sh flood [--out DIR]     traffic; a SYN flood from spoofed
+#                                  sources (198.18.0.0/15) at the master's
+#                                  DNAT VIP, as fast as the client can
+#                                  (DRILL_FLOOD_RATE/s if set), for
+#                                  DRILL_FLOOD_S (4) s; no VRRP move. Also
+#                                  on the single-node lab. Checks besides
+#                                  the usual: the flood was counted
+#                                  (new flows, ct_full drops), the master
+#                                  stayed, and every connection started
+#                                  3 s after the flood ended succeeded
+#                                  (the table recovered: conntrack
+#                                  pressure). DRILL_FLOOD_FLUSH=1 flushes
+#                                  the master's table mid-flood, as a
+#                                  table that evicts established flows
+#                                  for new ones would: the control run.
 #
 # On the single-node lab (lab.sh up), its batond is restarted instead:
 #   drill.sh restart [--out DIR]   traffic; stop batond (SIGTERM), start
@@ -62,12 +77,12 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 
 usage() {
-	sed -n '6,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '6,54p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 phase=${1:-}
 [ $# -gt 0 ] && shift
-case $phase in poweroff | failback | kill | restart | return | join) ;;
+case $phase in poweroff | failback | kill | restart | return | join | flood) ;;
 *) usage >&2; exit 2 ;; esac
 out=
 node=
@@ -86,8 +101,9 @@ CLASSIC=${LAB_CLASSIC:-0}
 SINGLE=0
 [ "$ECMP" != 1 ] && [ "$LAB_NODES" -lt 2 ] && SINGLE=1
 if [ "$SINGLE" = 1 ]; then
-	case $phase in kill | restart) ;;
-	*) lab_err "the single-node lab drills kill and restart"; exit 2 ;;
+	case $phase in kill | restart | flood) ;;
+	*) lab_err "the single-node lab drills kill, restart and flood"
+		exit 2 ;;
 	esac
 elif [ "$phase" = restart ]; then
 	# On an HA lab a stop (keep_datapath false there) moves the VIPs:
@@ -96,6 +112,9 @@ elif [ "$phase" = restart ]; then
 	exit 2
 elif [ "$CLASSIC" = 1 ] && [ "$phase" = kill ]; then
 	lab_err "the classic lab has no batond to kill"
+	exit 2
+elif [ "$CLASSIC" = 1 ] && [ "$phase" = flood ]; then
+	lab_err "the flood is drilled on Baton's labs"
 	exit 2
 elif [ "$ECMP" = 1 ]; then
 	case $phase in poweroff | return | join) ;;
@@ -127,6 +146,16 @@ fi
 HOLD=${DRILL_HOLD_MS:-300}
 DUR=${DRILL_DURATION:-7}
 AT=${DRILL_AT:-2.5}
+# The flood: 4 s from 2 s in, then 4 s to recover.
+FLOOD_S=${DRILL_FLOOD_S:-4}
+FLOOD_NET=198.18.0.0/15
+if [ "$phase" = flood ]; then
+	DUR=${DRILL_DURATION:-10}
+	AT=${DRILL_AT:-2}
+fi
+# Connections started this long after the flood ended must all succeed:
+# the pressure's half-open timeout (2 s) and a GC pass.
+RECOVER_MS=3000
 WINDOW_MS=10
 
 say() { [ "${DRILL_QUIET:-0}" = 1 ] || echo "$*"; }
@@ -240,7 +269,7 @@ ha_who() {
 	done
 	[ -n "$master" ] || { lab_err "no node holds the VIPs"; exit 1; }
 	case $phase in
-	poweroff | kill)
+	poweroff | kill | flood)
 		node=$master	# the node the event happens to
 		;;
 	failback)
@@ -305,6 +334,21 @@ start_client() {		# start_client NAME ARGS...
 }
 
 rm -f "$out/$phase"-*
+# The flood's sources: the LB nodes route them to the switch, which drops
+# them (the backends' SYN-ACKs to them go out and vanish, as on the
+# Internet).
+if [ "$phase" = flood ]; then
+	for ((k = 1; k <= LAB_NODES; k++)); do
+		if [ "$SINGLE" = 1 ]; then ns=$LAB_NS_LB; else ns=$(lab_node_ns "$k"); fi
+		ip -n "$ns" route replace "$FLOOD_NET" via 10.0.0.254 ||
+			{ lab_err "flood route on $ns"; exit 1; }
+	done
+	ip -n "$LAB_NS_SW" route replace blackhole "$FLOOD_NET" ||
+		{ lab_err "flood route on the switch"; exit 1; }
+	node_ctl "$node" --json stats >"$out/$phase-stats-before.json" &&
+		node_ctl "$node" --json status >"$out/$phase-status-before.json" ||
+		{ lab_err "$(node_name "$node") does not answer"; exit 1; }
+fi
 say "== drill $phase: $(node_name "$node") ($phase)$([ "$SINGLE" = 1 ] ||
 	echo ", lb$other"); traffic for $DUR s," \
 	"event at $AT s"
@@ -339,7 +383,9 @@ start_client rate --tcp "$LAB_VIP_DNAT:80" --rate "$RATE" --duration "$DUR" \
 
 cleanup_clients() {
 	local p
-	for p in "${pids[@]}" ${monitor:-}; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}" ${monitor:-} ${flood_pid:-}; do
+		kill "$p" 2>/dev/null
+	done
 }
 trap 'cleanup_clients; exit 130' INT TERM HUP
 
@@ -394,6 +440,24 @@ kill | restart)
 		{ lab_err "batond restart failed"; exit 1; }
 	new=$node
 	;;
+flood)
+	frate=()
+	[ -n "${DRILL_FLOOD_RATE:-}" ] && frate=(--rate "$DRILL_FLOOD_RATE")
+	ip netns exec "$LAB_NS_C" "$LAB_LOAD" synflood \
+		--to "$LAB_VIP_DNAT:80" --from "$FLOOD_NET" \
+		--duration "$FLOOD_S" "${frate[@]}" >"$out/$phase-flood.json" \
+		2>"$out/$phase-flood.err" &
+	flood_pid=$!
+	if [ "${DRILL_FLOOD_FLUSH:-0}" = 1 ]; then
+		sleep "$(awk -v s="$FLOOD_S" 'BEGIN { print s / 2 }')"
+		node_ctl "$node" ct flush >/dev/null
+	fi
+	wait "$flood_pid" || { lab_err "the flood failed:" \
+		"$(cat "$out/$phase-flood.err")"; exit 1; }
+	flood_pid=
+	t_flood_end=$(now_ms)
+	new=$node
+	;;
 esac
 
 # ECMP: the reroute, when the router's route for the DNAT VIP lost lbK
@@ -429,6 +493,9 @@ fi
 # commands are through).
 RESTART=0
 case $phase in kill | restart) RESTART=1 ;; esac
+# The VIPs stay where they are.
+STAY=$RESTART
+[ "$phase" = flood ] && STAY=1
 commit_ms=null
 if [ "$CLASSIC" = 1 ]; then
 	limit=$((t_event + 20000))
@@ -441,7 +508,7 @@ if [ "$CLASSIC" = 1 ]; then
 		fi
 		sleep 0.02
 	done
-elif [ "$ECMP" != 1 ] && [ "$RESTART" = 0 ]; then
+elif [ "$ECMP" != 1 ] && [ "$STAY" = 0 ]; then
 	limit=$((t_event + 20000))
 	while [ "$(now_ms)" -lt "$limit" ]; do
 		j=$(lab_node_ctl "$new" --json ha status 2>/dev/null)
@@ -467,7 +534,7 @@ for p in "${pids[@]}"; do
 done
 [ -n "${monitor:-}" ] && kill "$monitor" 2>/dev/null
 trap - INT TERM HUP
-[ "$ECMP" != 1 ] && [ "$RESTART" = 0 ] && lab_ha_follow_master
+[ "$ECMP" != 1 ] && [ "$STAY" = 0 ] && lab_ha_follow_master
 # ECMP return/join: who carries which flow now (lbK's own table).
 [ "$ECMP" = 1 ] && [ "$phase" != poweroff ] &&
 	lab_node_ctl "$node" --json ct list >"$out/$phase-after.ct.json"
@@ -550,12 +617,54 @@ fi
 
 kinds=("${streams[@]}" udp rate)
 [ "$RATE_FNAT" -gt 0 ] && kinds+=(rate-fnat)
+
+# The flood: what was sent, what the node counted of it (new flows, and
+# the drops of new flows the full table refused), the GC's pressure, the
+# new connections started during it and those started RECOVER_MS after
+# it (every one must succeed), and whether the master stayed.
+flood=null
+if [ "$phase" = flood ]; then
+	node_ctl "$node" --json stats >"$out/$phase-stats-after.json"
+	node_ctl "$node" --json status >"$out/$phase-status-after.json"
+	node_ctl "$node" --json ct count >"$out/$phase-ct-count.json"
+	stayed=true
+	if [ "$SINGLE" = 0 ]; then
+		m=$(lab_ha_master) && [ "$m" = "$node" ] || stayed=false
+	fi
+	conns=$(cat "$out/$phase-rate.flows" "$out/$phase-rate-fnat.flows" \
+		2>/dev/null | awk -v a="$t_event" -v b="$t_flood_end" \
+		-v r="$RECOVER_MS" '!/^#/ && NF >= 8 {
+		if ($4 >= a && $4 < b) { d++; if ($3 == "ok") dok++ }
+		if ($4 >= b + r) { n++; if ($3 == "ok") ok++ } }
+		END { printf "{\"during\":{\"total\":%d,\"ok\":%d},", d, dok
+		printf "\"recovered\":{\"total\":%d,\"ok\":%d}}", n, ok }')
+	flood=$(jq -c -n --slurpfile f "$out/$phase-flood.json" \
+		--slurpfile s0 "$out/$phase-stats-before.json" \
+		--slurpfile s1 "$out/$phase-stats-after.json" \
+		--slurpfile g0 "$out/$phase-status-before.json" \
+		--slurpfile g1 "$out/$phase-status-after.json" \
+		--slurpfile c "$out/$phase-ct-count.json" \
+		--argjson conns "$conns" --argjson stayed "$stayed" \
+		--argjson fend "$t_flood_end" '{sent: $f[0].sent,
+		sent_per_s: $f[0].sent_per_s, seconds: $f[0].seconds,
+		end_ms: $fend,
+		new_flows: ($s1[0].counters.new_flow - $s0[0].counters.new_flow),
+		ct_full: ($s1[0].drops.ct_full - $s0[0].drops.ct_full),
+		pressure_passes: ($g1[0].gc.pressure_passes -
+			$g0[0].gc.pressure_passes),
+		expired_half_open: ($g1[0].gc.expired_half_open -
+			$g0[0].gc.expired_half_open),
+		table_after: $c[0].entries, table_max: $c[0].max,
+		master_stayed: $stayed} + $conns') ||
+		{ lab_err "cannot read the flood's figures"; exit 1; }
+fi
 report=$out/$phase.json
 {
 	printf '{"phase":"%s","node":%s,"other":%s,"event_ms":%s,' "$phase" \
 		"$node" "$other" "$t_event"
 	printf '"takeover_ms":%s,"commit_ms":%s,"reroute_ms":%s,"moved":%s,' \
 		"$takeover_ms" "$commit_ms" "$reroute_ms" "$moved"
+	printf '"flood":%s,' "$flood"
 	printf '"reference_ms":%s,"flows":{' "$t_ref"
 	sep=
 	for kind in "${kinds[@]}"; do
@@ -596,6 +705,8 @@ if [ "$ECMP" = 1 ]; then
 	say "   router $what ${reroute_ms} ms after the $phase; long-lived" \
 		"flows $([ "$phase" = poweroff ] && echo "on lb$node before:" ||
 		echo "moved to lb$node:") $moved"
+elif [ "$phase" = flood ]; then
+	say "   $(jq -r --arg n "$(node_name "$node")" --argjson r "$RECOVER_MS" '.flood | "flood: \(.sent) SYNs in \(.seconds) s (\(.sent_per_s)/s); \($n) counted \(.new_flows) new flows and \(.ct_full) refused (ct_full), \((.new_flows + .ct_full) * 1000 / .sent | floor / 10)% of the SYNs sent; GC under pressure \(.pressure_passes) passes, \(.expired_half_open) half-open flows expired; table \(.table_after)/\(.table_max) at the end; new connections during the flood \(.during.ok)/\(.during.total), from \($r / 1000) s after it \(.recovered.ok)/\(.recovered.total)"' "$report")"
 elif [ "$RESTART" = 1 ]; then
 	say "   batond on $(node_name "$node") $([ "$phase" = kill ] &&
 		echo "killed (-9)" || echo "stopped (SIGTERM)") and restarted" \
@@ -635,7 +746,15 @@ if [ "$ECMP" = 1 ]; then
 	check "the router $what" ".reroute_ms != null"
 	check "the $phase moved long-lived flows (lb$node's: $moved)" \
 		".moved > 0"
-elif [ "$RESTART" = 0 ]; then
+elif [ "$phase" = flood ]; then
+	check "the flood was counted (new flows and ct_full drops > 0)" \
+		".flood.new_flows > 0 and .flood.ct_full > 0"
+	check "every connection started $((RECOVER_MS / 1000)) s after the flood succeeded" \
+		".flood.recovered.total > 0 and
+		 .flood.recovered.ok == .flood.recovered.total"
+	[ "$SINGLE" = 0 ] && check "$(node_name "$node") stayed master" \
+		".flood.master_stayed"
+elif [ "$STAY" = 0 ]; then
 	check "lb$new took the VIPs" ".takeover_ms != null"
 fi
 ka_deaths_after=$(ka_deaths)

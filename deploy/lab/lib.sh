@@ -67,6 +67,7 @@ lab_init() {
 	LAB_CONFIG=$LAB_STATE/baton.yaml
 	LAB_BUILD=${LAB_BUILD:-${BATON_BUILD:-$LAB_REPO/build}}
 	LAB_TRAFFIC=$LAB_BUILD/tests/tools/baton-traffic
+	LAB_LOAD=$LAB_BUILD/tests/bench/baton-load	# drill.sh flood
 	LAB_BATOND=$LAB_BUILD/node/batond
 	LAB_BATONCTL=$LAB_BUILD/node/batonctl
 	LAB_KACONF=$LAB_BUILD/ha/baton-keepalived
@@ -298,7 +299,8 @@ interfaces:
 conntrack:
   max_entries: ${LAB_CT_MAX:-65536}
   gc_interval_ms: ${LAB_GC_MS:-1000}
-$(lab_node_timeouts_yaml "$1")
+${LAB_PRESSURE_PCT:+  pressure_pct: $LAB_PRESSURE_PCT
+}$(lab_node_timeouts_yaml "$1")
 lb:
   hash_seed: 0x5eed
 
@@ -665,7 +667,8 @@ lab_traffic() {
 # that node), LAB_NODE_CERT[K]=node|rogue|none (its certificate: the lab
 # CA's, the rogue CA's, or none at all: plain tcp:// to everyone);
 # LAB_CT_MAX (ct_v4_map size, default 65536), LAB_GC_MS (conntrack
-# gc_interval_ms, default 1000), LAB_CT_TIMEOUTS and per node
+# gc_interval_ms, default 1000), LAB_PRESSURE_PCT (conntrack pressure_pct,
+# written only if set), LAB_CT_TIMEOUTS and per node
 # LAB_NODE_CT_TIMEOUTS[K] ("tcp_time_wait: 4, tcp_closed: 2"),
 # LAB_SYNC_BATCH_MS, LAB_SYNC_REFRESH_S, LAB_SYNC_QUEUE (sync: keys, written
 # only if set). lab_node_write_config K rewrites a node's config from them

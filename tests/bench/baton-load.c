@@ -11,6 +11,7 @@
  *                    [--req B] [--resp B] [--timeout-ms T]
  *   baton-load bulk  --to IP:PORT --duration S [--streams N]
  *   baton-load flood --to IP:PORT --duration S [--flows N] [--frame B]
+ *   baton-load synflood --to IP:PORT --from NET/LEN --duration S [--rate R]
  *
  * The TCP protocol (serve's side): a connection's first byte says what it
  * is. 'Q': a request of B bytes ending in '\n'; the server answers with
@@ -35,11 +36,17 @@
  * arrives once the small receive buffer is full is dropped and counted by
  * the kernel (no ICMP), so the sink costs the backend no user-space work.
  * What was delivered is read from the backends' interface counters.
+ * synflood: TCP SYNs from random sources of NET/LEN (random source ports,
+ * sequence numbers and IP ids; correct checksums), each most likely a new
+ * flow, through a raw socket with sendmmsg, 64 per call, as fast as it
+ * can or R per second; nothing answers them (the spoofed sources are not
+ * this host's). For the hardening drills (deploy/lab/drill.sh flood).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
 #include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,6 +64,7 @@
 #define LOAD_MAX_CONNS 65536	/* fds the server tracks, slots of crr */
 #define LOAD_BULK_BUF (256 * 1024)
 #define LOAD_FLOOD_BATCH 32
+#define LOAD_SYN_BATCH 64
 #define LOAD_MSG_MAX 65536	/* --resp */
 #define LOAD_REQ_MAX 4096	/* --req: one send on a fresh socket */
 
@@ -78,6 +86,8 @@ static void usage(FILE *f)
 	      "       baton-load bulk  --to IP:PORT --duration S [--streams N]\n"
 	      "       baton-load flood --to IP:PORT --duration S [--flows N] "
 	      "[--frame B]\n"
+	      "       baton-load synflood --to IP:PORT --from NET/LEN "
+	      "--duration S [--rate R]\n"
 	      "prints one JSON line; see the comment at the top of "
 	      "tests/bench/baton-load.c\n", f);
 }
@@ -87,9 +97,33 @@ struct opts {
 	int have_to;
 	uint64_t duration_s, parallel, rate, req, resp, timeout_ms;
 	uint64_t streams, flows, frame;
+	uint32_t from_net, from_mask;	/* synflood sources (host order) */
+	int have_from;
 	uint16_t tcp[LOAD_MAX_PORTS], udp[LOAD_MAX_PORTS];
 	int ntcp, nudp;
 };
+
+/* "A.B.C.D/LEN" (LEN 8..32) into a network and its mask, host order. */
+static int parse_net(const char *s, uint32_t *net, uint32_t *mask)
+{
+	char buf[32], *slash;
+	struct in_addr a;
+	uint64_t len;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	if (inet_pton(AF_INET, buf, &a) != 1 ||
+	    tr_parse_u64(slash + 1, 8, 32, &len))
+		return -1;
+	*mask = len == 32 ? 0xffffffffu : ~(0xffffffffu >> len);
+	*net = ntohl(a.s_addr) & *mask;
+	return 0;
+}
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -150,6 +184,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		} else if (!strcmp(k, "--flows")) {
 			if (tr_parse_u64(val, 1, 4096, &o->flows))
 				goto bad;
+		} else if (!strcmp(k, "--from")) {
+			if (parse_net(val, &o->from_net, &o->from_mask))
+				goto bad;
+			o->have_from = 1;
 		} else if (!strcmp(k, "--frame")) {
 			if (tr_parse_u64(val, 42 + 1, 1514, &o->frame))
 				goto bad;
@@ -777,6 +815,151 @@ static int flood_main(const struct opts *o)
 	return sent ? 0 : 1;
 }
 
+/* ---- synflood ------------------------------------------------------------- */
+
+struct syn_pkt {
+	struct iphdr ip;
+	struct tcphdr tcp;
+	uint8_t opt[4];		/* MSS 1460 */
+} __attribute__((packed));
+
+static uint64_t xorshift64(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint32_t csum_add(uint32_t sum, const void *p, size_t len)
+{
+	const uint16_t *w = p;
+
+	for (; len > 1; len -= 2)
+		sum += *w++;
+	return sum;
+}
+
+static void syn_fill(struct syn_pkt *p, const struct opts *o, uint64_t *rnd)
+{
+	uint64_t r = xorshift64(rnd);
+	uint32_t src = o->from_net | ((uint32_t)r & ~o->from_mask), sum;
+	struct {
+		uint32_t saddr, daddr;
+		uint8_t zero, proto;
+		uint16_t len;
+	} __attribute__((packed)) ph;
+
+	memset(p, 0, sizeof(*p));
+	p->ip.version = 4;
+	p->ip.ihl = 5;
+	p->ip.ttl = 64;
+	p->ip.protocol = IPPROTO_TCP;
+	p->ip.tot_len = htons(sizeof(*p));
+	p->ip.id = (uint16_t)(r >> 32);
+	p->ip.saddr = htonl(src);
+	p->ip.daddr = o->to.sin_addr.s_addr;
+	p->ip.check = csum_fold(csum_add(0, &p->ip, sizeof(p->ip)));
+	/* Source ports from 1024 up, as a client's would be. */
+	p->tcp.source = htons((uint16_t)(1024 + (r >> 48) % 64512));
+	p->tcp.dest = o->to.sin_port;
+	p->tcp.seq = htonl((uint32_t)xorshift64(rnd));
+	p->tcp.doff = (sizeof(p->tcp) + sizeof(p->opt)) / 4;
+	p->tcp.syn = 1;
+	p->tcp.window = htons(64240);
+	p->opt[0] = 2;		/* MSS */
+	p->opt[1] = 4;
+	p->opt[2] = 1460 >> 8;
+	p->opt[3] = 1460 & 0xff;
+	ph.saddr = p->ip.saddr;
+	ph.daddr = p->ip.daddr;
+	ph.zero = 0;
+	ph.proto = IPPROTO_TCP;
+	ph.len = htons(sizeof(p->tcp) + sizeof(p->opt));
+	sum = csum_add(0, &ph, sizeof(ph));
+	sum = csum_add(sum, &p->tcp, sizeof(p->tcp) + sizeof(p->opt));
+	p->tcp.check = csum_fold(sum);
+}
+
+static int synflood_main(const struct opts *o)
+{
+	static struct syn_pkt pkts[LOAD_SYN_BATCH];
+	struct mmsghdr msgs[LOAD_SYN_BATCH];
+	struct iovec iov[LOAD_SYN_BATCH];
+	uint64_t sent = 0, errors = 0, rnd;
+	int64_t t0, end, now;
+	int fd, first_errno = 0;
+
+	fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (fd < 0) {
+		fprintf(stderr, "baton-load synflood: raw socket: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	rnd = (uint64_t)now_us() * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+	if (!rnd)
+		rnd = 1;
+	memset(msgs, 0, sizeof(msgs));
+	for (int i = 0; i < LOAD_SYN_BATCH; i++) {
+		iov[i].iov_base = &pkts[i];
+		iov[i].iov_len = sizeof(pkts[i]);
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = (void *)&o->to;
+		msgs[i].msg_hdr.msg_namelen = sizeof(o->to);
+	}
+	t0 = now_us();
+	end = t0 + (int64_t)o->duration_s * 1000000;
+	now = t0;
+	while (!tr_stop && now < end) {
+		int r;
+
+		/* --rate: a batch is due when the rate allows it. */
+		if (o->rate) {
+			int64_t due = t0 + (int64_t)((sent + errors) *
+						     1000000 / o->rate);
+
+			if (due > now) {
+				int64_t d = due - now;
+
+				if (d > end - now)
+					d = end - now;
+				usleep((useconds_t)d);
+				now = now_us();
+				continue;
+			}
+		}
+		for (int i = 0; i < LOAD_SYN_BATCH; i++)
+			syn_fill(&pkts[i], o, &rnd);
+		r = sendmmsg(fd, msgs, LOAD_SYN_BATCH, 0);
+		if (r < 0) {
+			/* A full queue (ENOBUFS) is the flood's own limit. */
+			if (!first_errno)
+				first_errno = errno;
+			errors += LOAD_SYN_BATCH;
+		} else {
+			sent += (uint64_t)r;
+		}
+		now = now_us();
+	}
+	close(fd);
+	printf("{\"mode\":\"synflood\",\"sent\":%llu,\"send_errors\":%llu,"
+	       "\"first_error\":\"%s\",\"seconds\":%.3f,"
+	       "\"sent_per_s\":%.0f}\n",
+	       (unsigned long long)sent, (unsigned long long)errors,
+	       first_errno ? strerror(first_errno) : "",
+	       (double)(now - t0) / 1e6,
+	       now > t0 ? (double)sent * 1e6 / (double)(now - t0) : 0.0);
+	return sent ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
@@ -796,8 +979,12 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "serve"))
 		need_to = 0;
 	else if (strcmp(mode, "crr") && strcmp(mode, "bulk") &&
-		 strcmp(mode, "flood"))
+		 strcmp(mode, "flood") && strcmp(mode, "synflood"))
 		goto bad;
+	if (!strcmp(mode, "synflood") && !o.have_from) {
+		fprintf(stderr, "baton-load synflood: --from is required\n");
+		goto bad;
+	}
 	if (need_to && (!o.have_to || !o.duration_s)) {
 		fprintf(stderr, "baton-load %s: --to and --duration are "
 				"required\n", mode);
@@ -809,6 +996,8 @@ int main(int argc, char **argv)
 		return crr_main(&o);
 	if (!strcmp(mode, "bulk"))
 		return bulk_main(&o);
+	if (!strcmp(mode, "synflood"))
+		return synflood_main(&o);
 	return flood_main(&o);
 bad:
 	usage(stderr);

@@ -348,6 +348,23 @@ static void test_config_defaults_match_the_documented_ones(void **state)
 }
 
 /* Empty sections mean "nothing here", not a type error. */
+static void test_config_pressure_settings(void **state)
+{
+	struct baton_config cfg;
+
+	(void)state;
+	assert_int_equal(parse(HDR "conntrack:\n", &cfg), 0);
+	assert_int_equal(cfg.pressure_pct, 90);
+	assert_int_equal(cfg.half_open_pressure_s, 2);
+	baton_config_free(&cfg);
+	assert_int_equal(parse(HDR "conntrack:\n  pressure_pct: 0\n"
+			       "  timeouts:\n    half_open_pressure: 5\n",
+			       &cfg), 0);
+	assert_int_equal(cfg.pressure_pct, 0);
+	assert_int_equal(cfg.half_open_pressure_s, 5);
+	baton_config_free(&cfg);
+}
+
 static void test_config_empty_sections_are_defaults(void **state)
 {
 	struct baton_config cfg;
@@ -384,6 +401,8 @@ static void test_config_shipped_example_loads(void **state)
 	assert_int_equal(cfg.udp_timeout_s, d.udp_timeout_s);
 	assert_int_equal(cfg.udp_est_timeout_s, d.udp_est_timeout_s);
 	assert_int_equal(cfg.icmp_timeout_s, d.icmp_timeout_s);
+	assert_int_equal(cfg.half_open_pressure_s, d.half_open_pressure_s);
+	assert_int_equal(cfg.pressure_pct, d.pressure_pct);
 	assert_int_equal(cfg.ct_max, d.ct_max);
 	assert_int_equal(cfg.gc_interval_ms, d.gc_interval_ms);
 	assert_int_equal(cfg.hash_seed, d.hash_seed);
@@ -520,6 +539,13 @@ static const struct bad bad_configs[] = {
 	{ "gc interval", HDR "conntrack:\n  gc_interval_ms: 9\n",
 	  "baton.yaml:6: conntrack.gc_interval_ms: ",
 	  "expected a number in 10..60000, got '9'" },
+	{ "pressure over 100", HDR "conntrack:\n  pressure_pct: 101\n",
+	  "baton.yaml:6: conntrack.pressure_pct: ",
+	  "expected a number in 0..100, got '101'" },
+	{ "half-open pressure 0", HDR "conntrack:\n  timeouts:\n"
+	  "    half_open_pressure: 0\n",
+	  "baton.yaml:7: conntrack.timeouts.half_open_pressure: ",
+	  "expected a number in 1..864000, got '0'" },
 	{ "timeout 0", HDR "conntrack:\n  timeouts:\n    udp: 0\n",
 	  "baton.yaml:7: conntrack.timeouts.udp: ",
 	  "expected a number in 1..864000, got '0'" },
@@ -2404,6 +2430,7 @@ static void test_config_names_round_trip(void **state)
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_config_full_file_fills_every_field),
 	cmocka_unit_test(test_config_defaults_match_the_documented_ones),
+	cmocka_unit_test(test_config_pressure_settings),
 	cmocka_unit_test(test_config_empty_sections_are_defaults),
 	cmocka_unit_test(test_config_shipped_example_loads),
 	cmocka_unit_test(test_config_load_reads_a_real_file_and_names_it),

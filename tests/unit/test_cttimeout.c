@@ -82,7 +82,45 @@ static void test_revive_off_without_peers(void **state)
 	assert_memory_equal(&r, &zero, sizeof(r));
 }
 
+/* Under pressure a half-open entry (TCP before ESTABLISHED, UDP/ICMP with no
+ * reply) keeps at most half_open_pressure_s; nothing else changes, and
+ * without pressure nothing does. */
+static void test_pressure_caps_only_half_open_entries(void **state)
+{
+	struct baton_config c;
+	struct baton_ct_timeouts t;
+
+	(void)state;
+	defaults_with_peers(&c, 0);
+	baton_ct_timeouts_from_config(&t, &c);
+	assert_int_equal(t.half_open_pressure_s, 2);
+	for (uint8_t st = CT_STATE_NONE; st < CT_STATE_MAX; st++) {
+		uint64_t normal = baton_ct_timeout_ns(&t, IPPROTO_TCP, st);
+
+		assert_int_equal(baton_ct_gc_timeout_ns(&t, IPPROTO_TCP, st,
+							false), normal);
+		assert_int_equal(baton_ct_gc_timeout_ns(&t, IPPROTO_TCP, st,
+							true),
+				 st < CT_STATE_ESTABLISHED ? 2 * NS : normal);
+	}
+	assert_int_equal(baton_ct_gc_timeout_ns(&t, IPPROTO_UDP, CT_STATE_NEW,
+						true), 2 * NS);
+	assert_int_equal(baton_ct_gc_timeout_ns(&t, IPPROTO_UDP,
+						CT_STATE_ESTABLISHED, true),
+			 120 * NS);
+	assert_int_equal(baton_ct_gc_timeout_ns(&t, IPPROTO_ICMP, CT_STATE_NEW,
+						true), 2 * NS);
+	assert_int_equal(baton_ct_gc_timeout_ns(&t, IPPROTO_ICMP,
+						CT_STATE_ESTABLISHED, true),
+			 30 * NS);
+	/* A cap longer than the normal timeout changes nothing. */
+	t.tcp_s[CT_STATE_SYN_SENT] = 1;
+	assert_int_equal(baton_ct_gc_timeout_ns(&t, IPPROTO_TCP,
+						CT_STATE_SYN_SENT, true), NS);
+}
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_pressure_caps_only_half_open_entries),
 	cmocka_unit_test(test_timeouts_by_protocol_and_state),
 	cmocka_unit_test(test_revive_is_timeout_less_refresh_within_bounds),
 	cmocka_unit_test(test_revive_off_without_peers),
