@@ -26,6 +26,19 @@
 #                                  the master's table mid-flood, as a
 #                                  table that evicts established flows
 #                                  for new ones would: the control run.
+#   drill.sh partition [--out DIR] traffic; the standby's sync link cut
+#                                  (nftables, both ways) for
+#                                  DRILL_PARTITION_S (10) s while new
+#                                  connections open and close on the
+#                                  master and, half-way, new streams and
+#                                  UDP flows start (*-part); then healed:
+#                                  the standby must be an exact copy again
+#                                  within 15 s; then the master is powered
+#                                  off and every flow, those opened during
+#                                  the partition too, must survive.
+#                                  DRILL_PARTITION_HEAL=0 powers it off at
+#                                  the end of the partition, not healed:
+#                                  the control run.
 #
 # On the single-node lab (lab.sh up), its batond is restarted instead:
 #   drill.sh restart [--out DIR]   traffic; stop batond (SIGTERM), start
@@ -77,12 +90,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 
 usage() {
-	sed -n '6,54p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '6,67p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 phase=${1:-}
 [ $# -gt 0 ] && shift
-case $phase in poweroff | failback | kill | restart | return | join | flood) ;;
+case $phase in poweroff | failback | kill | restart | return | join | flood | \
+	partition) ;;
 *) usage >&2; exit 2 ;; esac
 out=
 node=
@@ -115,6 +129,9 @@ elif [ "$CLASSIC" = 1 ] && [ "$phase" = kill ]; then
 	exit 2
 elif [ "$CLASSIC" = 1 ] && [ "$phase" = flood ]; then
 	lab_err "the flood is drilled on Baton's labs"
+	exit 2
+elif [ "$phase" = partition ] && { [ "$CLASSIC" = 1 ] || [ "$ECMP" = 1 ]; }; then
+	lab_err "the partition is drilled on Baton's HA pair"
 	exit 2
 elif [ "$ECMP" = 1 ]; then
 	case $phase in poweroff | return | join) ;;
@@ -152,6 +169,19 @@ FLOOD_NET=198.18.0.0/15
 if [ "$phase" = flood ]; then
 	DUR=${DRILL_DURATION:-10}
 	AT=${DRILL_AT:-2}
+fi
+# The partition: 10 s from 2 s in, up to 15 s to converge, the power-off,
+# 4 s more. New connections only until the partition ends, so that the
+# tables hold still for the exact-copy check.
+PART_S=${DRILL_PARTITION_S:-10}
+HEAL=${DRILL_PARTITION_HEAL:-1}
+CONVERGE_S=15
+RATE_DUR=$DUR
+if [ "$phase" = partition ]; then
+	AT=${DRILL_AT:-2}
+	RATE_DUR=$(awk -v a="$AT" -v p="$PART_S" 'BEGIN { printf "%d", a + p + 0.999 }')
+	DUR=${DRILL_DURATION:-$((RATE_DUR + CONVERGE_S + 6))}
+	streams+=(dnat-part fullnat-part)
 fi
 # Connections started this long after the flood ended must all succeed:
 # the pressure's half-open timeout (2 s) and a GC pass.
@@ -269,7 +299,7 @@ ha_who() {
 	done
 	[ -n "$master" ] || { lab_err "no node holds the VIPs"; exit 1; }
 	case $phase in
-	poweroff | kill | flood)
+	poweroff | kill | flood | partition)
 		node=$master	# the node the event happens to
 		;;
 	failback)
@@ -295,7 +325,7 @@ ha_who() {
 
 	# Before a power-off the standby must be ready (a complete copy) -
 	# else the drill measures a lab that was not given the time to settle.
-	[ "$phase" = poweroff ] && wait_ready "$other"
+	case $phase in poweroff | partition) wait_ready "$other" ;; esac
 }
 
 if [ "$ECMP" = 1 ]; then
@@ -362,24 +392,38 @@ if [ "$ECMP" = 1 ]; then
 fi
 vip_of() {
 	case $1 in
-	fullnat | rate-fnat) echo "$LAB_VIP_FULLNAT" ;;
+	fullnat | rate-fnat | fullnat-part) echo "$LAB_VIP_FULLNAT" ;;
 	dsr) echo "$LAB_VIP_DSR" ;;
 	*) echo "$LAB_VIP_DNAT" ;;
 	esac
 }
+# start_long KIND... [--duration S]: long-lived TCP streams of each KIND,
+# or UDP flows (udp*), for S (DUR) seconds.
+start_long() {
+	local kind d=$DUR
+	[ "${*: -2:1}" = --duration ] && { d=${*: -1}; set -- "${@:1:$#-2}"; }
+	for kind in "$@"; do
+		if [[ $kind == udp* ]]; then
+			start_client "$kind" --udp "$LAB_VIP_DNAT:53" \
+				--streams "$UDP" --duration "$d" \
+				--interval-ms 20 --timeline-flows "$out/$phase-$kind.tl"
+		else
+			start_client "$kind" --tcp "$(vip_of "$kind"):80" \
+				--streams "$STREAMS" --duration "$d" \
+				--interval-ms 20 --chunk 512 \
+				--timeline-flows "$out/$phase-$kind.tl"
+		fi
+	done
+}
 t_start=$(now_ms)
-for kind in "${streams[@]}"; do
-	start_client "$kind" --tcp "$(vip_of "$kind"):80" --streams "$STREAMS" \
-		--duration "$DUR" --interval-ms 20 --chunk 512 \
-		--timeline-flows "$out/$phase-$kind.tl"
+for kind in "${streams[@]}" udp; do
+	[[ $kind == *-part ]] || start_long "$kind"
 done
-start_client udp --udp "$LAB_VIP_DNAT:53" --streams "$UDP" \
-	--duration "$DUR" --interval-ms 20 --timeline-flows "$out/$phase-udp.tl"
-start_client rate --tcp "$LAB_VIP_DNAT:80" --rate "$RATE" --duration "$DUR" \
-	--hold-ms "$HOLD"
+start_client rate --tcp "$LAB_VIP_DNAT:80" --rate "$RATE" \
+	--duration "$RATE_DUR" --hold-ms "$HOLD"
 [ "$RATE_FNAT" -gt 0 ] &&
 	start_client rate-fnat --tcp "$LAB_VIP_FULLNAT:80" --rate "$RATE_FNAT" \
-		--duration "$DUR" --hold-ms "$HOLD"
+		--duration "$RATE_DUR" --hold-ms "$HOLD"
 
 cleanup_clients() {
 	local p
@@ -388,6 +432,8 @@ cleanup_clients() {
 	done
 }
 trap 'cleanup_clients; exit 130' INT TERM HUP
+# A drill that gives up (lab_err; exit) leaves no client behind.
+trap cleanup_clients EXIT
 
 sleep "$AT"
 
@@ -439,6 +485,51 @@ kill | restart)
 	node_restart "$node" "$sig" ||
 		{ lab_err "batond restart failed"; exit 1; }
 	new=$node
+	;;
+partition)
+	# The standby's sync link cut both ways; half-way, flows only the
+	# master knows of start; healed (or not: the control), the standby
+	# must catch up; then the power-off.
+	t_part=$t_event
+	lab_loss "$other" 100 || { lab_err "nftables loss rules"; exit 1; }
+	sleep "$(awk -v p="$PART_S" 'BEGIN { print p / 2 }')"
+	left=$(( DUR - ($(now_ms) - t_start) / 1000 ))
+	start_long dnat-part fullnat-part udp-part --duration "$left"
+	sleep "$(awk -v p="$PART_S" 'BEGIN { print p / 2 }')"
+	part_dropped=$(lab_loss_dropped "$other")
+	t_heal=null converge_ms=null resync_ms=null copy=false
+	# resyncs_recv: complete resyncs lbOTHER received from lbNODE.
+	resyncs() {
+		lab_node_ctl "$other" --json sync status | jq --argjson n \
+			"$node" '.peers[] | select(.id == $n) | .resyncs_recv'
+	}
+	if [ "$HEAL" = 1 ]; then
+		rr0=$(resyncs)
+		lab_loss "$other" 0
+		t_heal=$(now_ms)
+		limit=$((t_heal + CONVERGE_S * 1000))
+		# The heal's resync through (cheap to poll), then the
+		# tables compared until they agree.
+		while [ "$(now_ms)" -lt "$limit" ]; do
+			[ "$(resyncs)" -gt "$rr0" ] 2>/dev/null &&
+				{ resync_ms=$(($(now_ms) - t_heal)); break; }
+			sleep 0.05
+		done
+		while [ "$(now_ms)" -lt "$limit" ]; do
+			if lab_copy_check "$node" "$other"; then
+				converge_ms=$(($(now_ms) - t_heal))
+				copy=true
+				break
+			fi
+			sleep 0.1
+		done
+		[ "$copy" = true ] || say "   no exact copy ${CONVERGE_S} s" \
+			"after the heal: $(echo "$LAB_COPY_OUT" | tail -n 1)"
+	fi
+	t_event=$(now_ms)
+	lab_power_off "$node" || { lab_err "power-off failed"; exit 1; }
+	[ "$HEAL" = 1 ] || lab_loss "$other" 0
+	new=$other
 	;;
 flood)
 	frate=()
@@ -533,7 +624,7 @@ for p in "${pids[@]}"; do
 	wait "$p" || rc_clients=1
 done
 [ -n "${monitor:-}" ] && kill "$monitor" 2>/dev/null
-trap - INT TERM HUP
+trap - INT TERM HUP EXIT
 [ "$ECMP" != 1 ] && [ "$STAY" = 0 ] && lab_ha_follow_master
 # ECMP return/join: who carries which flow now (lbK's own table).
 [ "$ECMP" = 1 ] && [ "$phase" != poweroff ] &&
@@ -616,6 +707,7 @@ if [ "$ECMP" = 1 ]; then
 fi
 
 kinds=("${streams[@]}" udp rate)
+[ "$phase" = partition ] && kinds=("${streams[@]}" udp udp-part rate)
 [ "$RATE_FNAT" -gt 0 ] && kinds+=(rate-fnat)
 
 # The flood: what was sent, what the node counted of it (new flows, and
@@ -665,6 +757,13 @@ report=$out/$phase.json
 	printf '"takeover_ms":%s,"commit_ms":%s,"reroute_ms":%s,"moved":%s,' \
 		"$takeover_ms" "$commit_ms" "$reroute_ms" "$moved"
 	printf '"flood":%s,' "$flood"
+	if [ "$phase" = partition ]; then
+		printf '"partition":{"start_ms":%s,"seconds":%s,"dropped":%s,' \
+			"$t_part" "$PART_S" "${part_dropped:-0}"
+		printf '"heal_ms":%s,"resync_ms":%s,"converge_ms":%s,' \
+			"$t_heal" "$resync_ms" "$converge_ms"
+		printf '"exact_copy":%s},' "$copy"
+	fi
 	printf '"reference_ms":%s,"flows":{' "$t_ref"
 	sep=
 	for kind in "${kinds[@]}"; do
@@ -712,6 +811,8 @@ elif [ "$RESTART" = 1 ]; then
 		echo "killed (-9)" || echo "stopped (SIGTERM)") and restarted" \
 		"$([ "$SINGLE" = 1 ] || echo "; keepalived left alone")"
 else
+	[ "$phase" = partition ] && say "   $(jq -r --arg o "lb$other" '.partition |
+		"partition: \($o)'"'"'s sync link cut \(.seconds) s (\(.dropped) packets dropped); \(if .heal_ms == null then "not healed" else "healed: \($o) had a full resync after \(.resync_ms) ms, was an exact copy (checked) after \(.converge_ms) ms" end); then the power-off"' "$report")"
 	say "   VRRP takeover: lb$new MASTER ${takeover_ms} ms after the" \
 		"$phase$([ "$CLASSIC" = 1 ] && echo "; its conntrackd commands" \
 		"through at ${commit_ms} ms")"
@@ -722,15 +823,28 @@ for kind in "${streams[@]}"; do
 	check "$kind: every TCP stream survived, every byte verified" \
 		".flows.\"$kind\".total == $STREAMS and .flows.\"$kind\".failed == 0"
 done
-check "udp: every UDP flow continued on its backend" \
-	".flows.udp.total == $UDP and .flows.udp.failed == 0"
+for kind in udp udp-part; do
+	[ "$kind" = udp-part ] && [ "$phase" != partition ] && continue
+	check "$kind: every UDP flow continued on its backend" \
+		".flows.\"$kind\".total == $UDP and .flows.\"$kind\".failed == 0"
+done
 for kind in rate rate-fnat; do
 	[ "$kind" = rate-fnat ] && [ "$RATE_FNAT" -le 0 ] && continue
+	if [ "$phase" = partition ]; then
+		# They ran before the power-off: through the partition.
+		check "$kind: every connection through the partition succeeded" \
+			".flows.\"$kind\".total > 0 and .flows.\"$kind\".failed == 0"
+		continue
+	fi
 	check "$kind: every connection established >= ${WINDOW_MS} ms before survived" \
 		".flows.\"$kind\".established_before.total > 0 and
 		 .flows.\"$kind\".established_before.ok ==
 		 .flows.\"$kind\".established_before.total"
 done
+if [ "$phase" = partition ] && [ "$HEAL" = 1 ]; then
+	check "lb$other an exact copy of lb$node within ${CONVERGE_S} s of the heal" \
+		".partition.exact_copy"
+fi
 if [ -n "${DRILL_BACKENDS:-}" ]; then
 	# A handshake in flight through the node that fell can meet the new
 	# backend set on its retry while the old backend answers its first

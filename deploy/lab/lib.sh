@@ -929,23 +929,49 @@ lab_activate() {
 	echo "$k" >"$LAB_STATE/active"
 }
 
+# lab_copy_check A B: is lbB's table an exact copy of lbA's own flows
+# (tests/tools/ct-compare)? 0 yes, 1 no, 2 could not tell; ct-compare's
+# output in LAB_COPY_OUT. A is read before and after B, and B passes
+# against either read: a flow A opened or closed while B was read is no
+# difference.
+lab_copy_check() {
+	local a=$1 b=$2 dir rc cmpr=$LAB_REPO/tests/tools/ct-compare
+	dir=$(mktemp -d /tmp/lab-copy.XXXXXX) || return 2
+	lab_node_ctl "$a" --json ct list >"$dir/a1.json" 2>&1 &
+	lab_node_ctl "$b" --json ct list >"$dir/b.json" 2>&1
+	wait $!
+	lab_node_ctl "$a" --json ct list >"$dir/a2.json" 2>&1
+	LAB_COPY_OUT=$("$cmpr" --owner "$a" "$dir/a2.json" "$dir/b.json" 2>&1)
+	rc=$?
+	if [ "$rc" = 1 ] && ! cmp -s "$dir/a1.json" "$dir/a2.json" &&
+		"$cmpr" --owner "$a" "$dir/a1.json" "$dir/b.json" \
+			>/dev/null 2>&1; then
+		LAB_COPY_OUT=$("$cmpr" --owner "$a" "$dir/a1.json" \
+			"$dir/b.json" 2>&1)
+		rc=0
+	fi
+	rm -rf "$dir"
+	return $rc
+}
+
 # lab_loss K PERCENT: drop PERCENT % of lbK's sync traffic (eth2), both
-# directions, with nftables (no netem: no kernel modules needed);
-# lab_loss K 0 removes it.
+# directions, with nftables (no netem: no kernel modules needed); 100 is
+# a partition; lab_loss K 0 removes it.
 lab_loss() {
-	local ns
+	local ns sel=
 	ns=$(lab_node_ns "$1")
 	ip netns exec "$ns" nft delete table inet baton_lab_loss 2>/dev/null
 	[ "$2" -gt 0 ] || return 0
+	[ "$2" -lt 100 ] && sel="numgen random mod 100 < $2"
 	ip netns exec "$ns" nft -f - <<EOF
 table inet baton_lab_loss {
 	chain in {
 		type filter hook input priority 0; policy accept;
-		iifname "eth2" numgen random mod 100 < $2 counter drop
+		iifname "eth2" $sel counter drop
 	}
 	chain out {
 		type filter hook output priority 0; policy accept;
-		oifname "eth2" numgen random mod 100 < $2 counter drop
+		oifname "eth2" $sel counter drop
 	}
 }
 EOF

@@ -358,23 +358,10 @@ NT_COPY_MS=
 # B is an exact copy if it equals A as it was at either read. The report
 # in $NT_COPY_OUT is against A's second read.
 nt_copy_check() {
-	local a=$1 b=$2 dir rc
-	dir=$(mktemp -d /tmp/nt-copy.XXXXXX) || return 2
-	lab_node_ctl "$a" --json ct list >"$dir/a1.json" 2>&1 &
-	lab_node_ctl "$b" --json ct list >"$dir/b.json" 2>&1
-	wait $!
-	lab_node_ctl "$a" --json ct list >"$dir/a2.json" 2>&1
-	NT_COPY_OUT=$("$NT_CT_COMPARE" --owner "$a" "$dir/a2.json" \
-		"$dir/b.json" 2>&1)
+	local rc
+	lab_copy_check "$1" "$2"
 	rc=$?
-	if [ "$rc" = 1 ] && ! cmp -s "$dir/a1.json" "$dir/a2.json" &&
-		"$NT_CT_COMPARE" --owner "$a" "$dir/a1.json" "$dir/b.json" \
-			>/dev/null 2>&1; then
-		NT_COPY_OUT=$("$NT_CT_COMPARE" --owner "$a" "$dir/a1.json" \
-			"$dir/b.json" 2>&1)
-		rc=0
-	fi
-	rm -rf "$dir"
+	NT_COPY_OUT=$LAB_COPY_OUT
 	return $rc
 }
 
