@@ -541,7 +541,7 @@ void baton_config_defaults(struct baton_config *cfg)
 	cfg->udp_est_timeout_s = 120;
 	cfg->icmp_timeout_s = 30;
 	cfg->pressure_pct = 90;
-	cfg->half_open_pressure_s = 2;
+	cfg->half_open_pressure_s = 5;
 	cfg->hash_seed = 0x5eed;
 	cfg->sync.batch_ms = 2;
 	cfg->sync.refresh_s = 10;

@@ -183,11 +183,14 @@ static void age_one(struct baton_ct_scan *sc, const struct baton_ct_timeouts *t,
 	const struct ct_v4_entry *fwd = e;
 	struct ct_v4_entry peer, cur;
 	bool have_peer = false;
+	/* A peer's copy is removed by its owner's delete, or ages as usual
+	 * (the owner may be keeping a handshake its ACK was lost for). */
+	bool cap = sc->pressure && !(e->flags & CT_F_REMOTE);
 	uint64_t last = e->last_seen_ns;
 
 	/* Cheap test first: most entries are fresh by their own stamp. */
 	if (idle_ns(now, e->last_seen_ns) <=
-	    baton_ct_gc_timeout_ns(t, k->proto, e->state, sc->pressure))
+	    baton_ct_gc_timeout_ns(t, k->proto, e->state, cap))
 		return;
 	if (e->peer.proto) {
 		have_peer = !bpf_map_lookup_elem(sc->map_fd, &e->peer, &peer);
@@ -199,7 +202,7 @@ static void age_one(struct baton_ct_scan *sc, const struct baton_ct_timeouts *t,
 		}
 	}
 	if (idle_ns(now, last) <=
-	    baton_ct_gc_timeout_ns(t, k->proto, fwd->state, sc->pressure))
+	    baton_ct_gc_timeout_ns(t, k->proto, fwd->state, cap))
 		return;
 	/* The batch may be a while old: a packet since then revived the
 	 * flow (and announced it to the peers); it must not be deleted under
@@ -214,6 +217,9 @@ static void age_one(struct baton_ct_scan *sc, const struct baton_ct_timeouts *t,
 	st->expired++;
 	if (baton_ct_half_open(k->proto, fwd->state))
 		st->half_open++;
+	if (cap && idle_ns(now, last) <=
+	    baton_ct_timeout_ns(t, k->proto, fwd->state))
+		st->capped++;
 }
 
 int baton_ct_scan_step(struct baton_ct_scan *sc,
@@ -374,6 +380,7 @@ struct baton_ct_gc {
 	uint64_t left;		/* entries the last pass left in the table */
 	bool in_pass;
 	bool pressure;
+	bool fast;		/* under pressure by a flood: short gaps */
 	uint64_t pass_start_ns;
 	struct baton_ct_stats pass;
 	struct baton_ct_stats total;
@@ -385,31 +392,50 @@ struct baton_ct_gc {
 
 static void gc_tick(uv_timer_t *timer);
 
+/* The rest between two passes. */
+static uint32_t gc_gap_ms(const struct baton_ct_gc *gc)
+{
+	return gc->pressure && gc->fast && gc->interval_ms > GC_PRESSURE_GAP_MS
+		       ? GC_PRESSURE_GAP_MS : gc->interval_ms;
+}
+
+/* ct_full drops so far (the pinned counters outlive batond), or 0. */
+static uint64_t ct_full_drops(const struct baton_ct_gc *gc)
+{
+	uint64_t drops[DROP_CT_FULL + 1];
+
+	if (gc->drop_fd < 0 ||
+	    baton_stats_sum(gc->drop_fd, drops, DROP_CT_FULL + 1))
+		return gc->ct_full_seen;
+	return drops[DROP_CT_FULL];
+}
+
 /*
  * Pressure, decided at a pass's start: the datapath refused a new flow
  * since the last pass began (the table was full), or the last pass left
  * the table pressure_pct full; once under pressure, also while the last
- * pass still found half-open entries to expire (what a flood left is
- * gone first). A flood of new flows (SYNs from spoofed sources, say) then
- * stays in the table seconds instead of tcp_syn_sent, and the table has
- * room for new flows again soon after it stops. Established flows are
- * never touched by it.
+ * pass still expired, by the cap alone, half-open entries worth 1% of the
+ * table (what a flood left is gone first; a trickle of one-way flows
+ * keeps no pressure on). A flood of new flows (SYNs from
+ * spoofed sources, say) then stays in the table seconds instead of
+ * tcp_syn_sent, and the table has room for new flows again soon after it
+ * stops. Established flows are never touched by it. *fast: the flood is
+ * on (refusals, or the cap still finding garbage): the next pass soon.
  */
-static bool gc_pressure(struct baton_ct_gc *gc)
+static bool gc_pressure(struct baton_ct_gc *gc, bool *fast)
 {
-	uint64_t drops[DROP_CT_FULL + 1];
-	bool refused = false;
+	uint64_t full = ct_full_drops(gc);
+	bool refused = full > gc->ct_full_seen;
+	bool lingering = gc->pressure && gc->ct_max &&
+			 gc->pass.capped * 100 >= gc->ct_max;
 
+	gc->ct_full_seen = full;
+	*fast = false;
 	if (!gc->pressure_pct)
 		return false;
-	if (gc->drop_fd >= 0 &&
-	    !baton_stats_sum(gc->drop_fd, drops, DROP_CT_FULL + 1)) {
-		refused = drops[DROP_CT_FULL] > gc->ct_full_seen;
-		gc->ct_full_seen = drops[DROP_CT_FULL];
-	}
-	return refused || (gc->ct_max && gc->left * 100 >=
-			   (uint64_t)gc->pressure_pct * gc->ct_max) ||
-	       (gc->pressure && gc->pass.half_open);
+	*fast = refused || lingering;
+	return *fast || (gc->ct_max && gc->left * 100 >=
+			 (uint64_t)gc->pressure_pct * gc->ct_max);
 }
 
 /*
@@ -429,7 +455,7 @@ static void gc_slice(struct baton_ct_gc *gc)
 
 		gc->in_pass = true;
 		gc->pass_start_ns = baton_ct_now_ns();
-		gc->pressure = gc_pressure(gc);	/* by the last pass */
+		gc->pressure = gc_pressure(gc, &gc->fast); /* by the last pass */
 		memset(&gc->pass, 0, sizeof(gc->pass));
 		baton_ct_scan_rewind(gc->scan);
 		baton_ct_scan_pressure(gc->scan, gc->pressure);
@@ -456,15 +482,18 @@ static void gc_slice(struct baton_ct_gc *gc)
 		gc->pressure_passes++;
 	gc->last_pass_us = (baton_ct_now_ns() - gc->pass_start_ns) / 1000;
 	gc->last_scanned = gc->pass.scanned;
-	/* A failed pass saw only part of the table: keep the last count. */
+	/* A failed pass saw only part of the table: keep the last count.
+	 * An expired pair was scanned once (its other half went before its
+	 * batch was read, or was deleted already). */
 	if (ret > 0)
-		gc->left = gc->pass.scanned > gc->pass.deleted ?
-			   gc->pass.scanned - gc->pass.deleted : 0;
+		gc->left = gc->pass.scanned > gc->pass.expired ?
+			   gc->pass.scanned - gc->pass.expired : 0;
 	gc->total.scanned += gc->pass.scanned;
 	gc->total.expired += gc->pass.expired;
 	gc->total.deleted += gc->pass.deleted;
 	gc->total.uncounted += gc->pass.uncounted;
 	gc->total.half_open += gc->pass.half_open;
+	gc->total.capped += gc->pass.capped;
 	log_debug(SUB, "gc: scanned %llu, expired %llu pairs (%llu entries, "
 		  "%llu uncounted) in %llu us",
 		  (unsigned long long)gc->pass.scanned,
@@ -472,9 +501,7 @@ static void gc_slice(struct baton_ct_gc *gc)
 		  (unsigned long long)gc->pass.deleted,
 		  (unsigned long long)gc->pass.uncounted,
 		  (unsigned long long)gc->last_pass_us);
-	uv_timer_start(&gc->timer, gc_tick, gc->pressure &&
-		       gc->interval_ms > GC_PRESSURE_GAP_MS ?
-		       GC_PRESSURE_GAP_MS : gc->interval_ms, 0);
+	uv_timer_start(&gc->timer, gc_tick, gc_gap_ms(gc), 0);
 }
 
 static void gc_tick(uv_timer_t *timer)
@@ -512,8 +539,10 @@ void baton_ct_gc_configure(struct baton_ct_gc *gc,
 	/* A new interval counts from now, not after the old one ran out;
 	 * a pass under way finishes first and then uses it. */
 	if (ms != gc->interval_ms && !gc->in_pass &&
-	    uv_is_active((uv_handle_t *)&gc->timer))
-		uv_timer_start(&gc->timer, gc_tick, ms, 0);
+	    uv_is_active((uv_handle_t *)&gc->timer)) {
+		gc->interval_ms = ms;
+		uv_timer_start(&gc->timer, gc_tick, gc_gap_ms(gc), 0);
+	}
 	gc->interval_ms = ms;
 }
 
@@ -529,6 +558,9 @@ void baton_ct_gc_watch(struct baton_ct_gc *gc, int drop_stats_fd,
 {
 	gc->drop_fd = drop_stats_fd;
 	gc->ct_max = ct_max;
+	/* Refusals before this batond (pinned counters) are no pressure. */
+	gc->ct_full_seen = 0;
+	gc->ct_full_seen = ct_full_drops(gc);
 }
 
 int baton_ct_gc_start(struct baton_ct_gc *gc)

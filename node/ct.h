@@ -33,6 +33,7 @@ struct baton_ct_stats {
 	uint64_t deleted;	/* map entries removed */
 	uint64_t uncounted;	/* be_stats active decrements */
 	uint64_t half_open;	/* of expired: never past the handshake */
+	uint64_t capped;	/* of those: by the pressure cap alone */
 };
 
 /* CLOCK_MONOTONIC in ns, the datapath's clock. */
@@ -49,11 +50,12 @@ struct baton_ct_scan *baton_ct_scan_init(int map_fd, struct be_stats *be_stats,
 void baton_ct_scan_free(struct baton_ct_scan *sc);
 /* Restart from the beginning of the table. */
 void baton_ct_scan_rewind(struct baton_ct_scan *sc);
+/* Under pressure (or not): from the next entry on, this node's own
+ * half-open entries age by baton_ct_gc_timeout_ns's cap (a peer's copies
+ * go when their owner deletes them). */
+void baton_ct_scan_pressure(struct baton_ct_scan *sc, bool pressure);
 /* Age at most ~budget entries (whole chunks). 1: the pass is complete (next
  * call starts over), 0: more to do, -errno. Stats are added to *st. */
-/* Under pressure (or not): from the next entry on, half-open entries age
- * by baton_ct_gc_timeout_ns's cap. */
-void baton_ct_scan_pressure(struct baton_ct_scan *sc, bool pressure);
 int baton_ct_scan_step(struct baton_ct_scan *sc,
 		       const struct baton_ct_timeouts *t, uint64_t now_ns,
 		       uint32_t budget, struct baton_ct_stats *st);

@@ -284,16 +284,19 @@ static void render_daemon(struct baton_prom *p, struct baton_text *t)
 			  d->reloads_failed);
 	baton_ct_gc_totals(d->gc, &gct);
 	help(t, "baton_ct_gc_passes_total", "counter", "conntrack GC passes");
-	baton_text_printf(t, "baton_ct_gc_passes_total{pressure=\"no\"} %"
-			  PRIu64 "\nbaton_ct_gc_passes_total{pressure=\"yes\"} %"
-			  PRIu64 "\n", gct.passes - gct.pressure_passes,
+	baton_text_printf(t, "baton_ct_gc_passes_total %" PRIu64 "\n",
+			  gct.passes);
+	help(t, "baton_ct_gc_pressure_passes_total", "counter",
+	     "conntrack GC passes under pressure");
+	baton_text_printf(t, "baton_ct_gc_pressure_passes_total %" PRIu64 "\n",
 			  gct.pressure_passes);
-	help(t, "baton_ct_gc_expired_total", "counter",
-	     "flows expired (half_open: never past the handshake)");
-	baton_text_printf(t, "baton_ct_gc_expired_total{half_open=\"no\"} %"
-			  PRIu64 "\nbaton_ct_gc_expired_total{half_open=\"yes\"} "
-			  "%" PRIu64 "\n", gct.total.expired - gct.total.half_open,
-			  gct.total.half_open);
+	help(t, "baton_ct_gc_expired_total", "counter", "flows expired");
+	baton_text_printf(t, "baton_ct_gc_expired_total %" PRIu64 "\n",
+			  gct.total.expired);
+	help(t, "baton_ct_gc_expired_half_open_total", "counter",
+	     "flows expired before their handshake completed");
+	baton_text_printf(t, "baton_ct_gc_expired_half_open_total %" PRIu64
+			  "\n", gct.total.half_open);
 	help(t, "baton_ct_gc_pressure", "gauge",
 	     "1 while the table is under pressure (half-open entries age fast)");
 	baton_text_printf(t, "baton_ct_gc_pressure %d\n", gct.pressure ? 1 : 0);

@@ -347,7 +347,7 @@ static void test_config_defaults_match_the_documented_ones(void **state)
 	baton_config_free(&cfg);
 }
 
-/* Empty sections mean "nothing here", not a type error. */
+/* conntrack pressure: the defaults, and both keys read. */
 static void test_config_pressure_settings(void **state)
 {
 	struct baton_config cfg;
@@ -355,16 +355,17 @@ static void test_config_pressure_settings(void **state)
 	(void)state;
 	assert_int_equal(parse(HDR "conntrack:\n", &cfg), 0);
 	assert_int_equal(cfg.pressure_pct, 90);
-	assert_int_equal(cfg.half_open_pressure_s, 2);
+	assert_int_equal(cfg.half_open_pressure_s, 5);
 	baton_config_free(&cfg);
 	assert_int_equal(parse(HDR "conntrack:\n  pressure_pct: 0\n"
-			       "  timeouts:\n    half_open_pressure: 5\n",
+			       "  timeouts:\n    half_open_pressure: 3\n",
 			       &cfg), 0);
 	assert_int_equal(cfg.pressure_pct, 0);
-	assert_int_equal(cfg.half_open_pressure_s, 5);
+	assert_int_equal(cfg.half_open_pressure_s, 3);
 	baton_config_free(&cfg);
 }
 
+/* Empty sections mean "nothing here", not a type error. */
 static void test_config_empty_sections_are_defaults(void **state)
 {
 	struct baton_config cfg;

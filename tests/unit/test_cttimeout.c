@@ -93,7 +93,7 @@ static void test_pressure_caps_only_half_open_entries(void **state)
 	(void)state;
 	defaults_with_peers(&c, 0);
 	baton_ct_timeouts_from_config(&t, &c);
-	assert_int_equal(t.half_open_pressure_s, 2);
+	assert_int_equal(t.half_open_pressure_s, 5);
 	for (uint8_t st = CT_STATE_NONE; st < CT_STATE_MAX; st++) {
 		uint64_t normal = baton_ct_timeout_ns(&t, IPPROTO_TCP, st);
 
@@ -101,15 +101,15 @@ static void test_pressure_caps_only_half_open_entries(void **state)
 							false), normal);
 		assert_int_equal(baton_ct_gc_timeout_ns(&t, IPPROTO_TCP, st,
 							true),
-				 st < CT_STATE_ESTABLISHED ? 2 * NS : normal);
+				 st < CT_STATE_ESTABLISHED ? 5 * NS : normal);
 	}
 	assert_int_equal(baton_ct_gc_timeout_ns(&t, IPPROTO_UDP, CT_STATE_NEW,
-						true), 2 * NS);
+						true), 5 * NS);
 	assert_int_equal(baton_ct_gc_timeout_ns(&t, IPPROTO_UDP,
 						CT_STATE_ESTABLISHED, true),
 			 120 * NS);
 	assert_int_equal(baton_ct_gc_timeout_ns(&t, IPPROTO_ICMP, CT_STATE_NEW,
-						true), 2 * NS);
+						true), 5 * NS);
 	assert_int_equal(baton_ct_gc_timeout_ns(&t, IPPROTO_ICMP,
 						CT_STATE_ESTABLISHED, true),
 			 30 * NS);
