@@ -533,17 +533,15 @@ void baton_ct_gc_configure(struct baton_ct_gc *gc,
 			   const struct baton_config *cfg)
 {
 	uint32_t ms = cfg->gc_interval_ms ? cfg->gc_interval_ms : 1000;
+	bool changed = ms != gc->interval_ms;
 
 	baton_ct_timeouts_from_config(&gc->t, cfg);
 	gc->pressure_pct = cfg->pressure_pct;
+	gc->interval_ms = ms;
 	/* A new interval counts from now, not after the old one ran out;
 	 * a pass under way finishes first and then uses it. */
-	if (ms != gc->interval_ms && !gc->in_pass &&
-	    uv_is_active((uv_handle_t *)&gc->timer)) {
-		gc->interval_ms = ms;
+	if (changed && !gc->in_pass && uv_is_active((uv_handle_t *)&gc->timer))
 		uv_timer_start(&gc->timer, gc_tick, gc_gap_ms(gc), 0);
-	}
-	gc->interval_ms = ms;
 }
 
 void baton_ct_gc_on_delete(struct baton_ct_gc *gc, baton_ct_deleted_fn fn,

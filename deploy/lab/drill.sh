@@ -402,11 +402,11 @@ vip_of() {
 	*) echo "$LAB_VIP_DNAT" ;;
 	esac
 }
-# start_long KIND... [--duration S]: long-lived TCP streams of each KIND,
-# or UDP flows (udp*), for S (DUR) seconds.
+# start_long S KIND...: long-lived TCP streams of each KIND, or UDP flows
+# (udp*), for S seconds.
 start_long() {
-	local kind d=$DUR
-	[ "${*: -2:1}" = --duration ] && { d=${*: -1}; set -- "${@:1:$#-2}"; }
+	local kind d=$1
+	shift
 	for kind in "$@"; do
 		if [[ $kind == udp* ]]; then
 			start_client "$kind" --udp "$LAB_VIP_DNAT:53" \
@@ -422,7 +422,7 @@ start_long() {
 }
 t_start=$(now_ms)
 for kind in "${streams[@]}" udp; do
-	[[ $kind == *-part ]] || start_long "$kind"
+	[[ $kind == *-part ]] || start_long "$DUR" "$kind"
 done
 start_client rate --tcp "$LAB_VIP_DNAT:80" --rate "$RATE" \
 	--duration "$RATE_DUR" --hold-ms "$HOLD"
@@ -499,7 +499,7 @@ partition)
 	lab_loss "$other" 100 || { lab_err "nftables loss rules"; exit 1; }
 	sleep "$(awk -v p="$PART_S" 'BEGIN { print p / 2 }')"
 	left=$(( DUR - ($(now_ms) - t_start) / 1000 ))
-	start_long dnat-part fullnat-part udp-part --duration "$left"
+	start_long "$left" dnat-part fullnat-part udp-part
 	sleep "$(awk -v p="$PART_S" 'BEGIN { print p / 2 }')"
 	part_dropped=$(lab_loss_dropped "$other")
 	t_heal=null converge_ms=null resync_ms=null copy=false
