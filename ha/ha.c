@@ -408,6 +408,9 @@ void baton_ha_sync_hook(void *arg, uint32_t peer_id,
 	case BATON_SYNC_PEER_DISCONNECTED:
 		ev.type = BATON_HA_EV_PEER_DOWN;
 		break;
+	case BATON_SYNC_PEER_HAS_OURS:
+		ev.type = BATON_HA_EV_PEER_HAS_OURS;
+		break;
 	default:
 		return;
 	}
@@ -722,6 +725,9 @@ struct baton_ha *baton_ha_start(uv_loop_t *loop, const struct baton_config *cfg,
 	h->resumed = c->resume_master && datapath_reused &&
 		     was_incumbent_master(h);
 	rc.resume_master = h->resumed;
+	/* ECMP: every node serves, nothing to outrank (and announcing
+	 * wants READY). */
+	rc.split_priority = h->ecmp || c->split_priority;
 	if (baton_ha_role_init(&h->role, &rc, now_ms())) {
 		snprintf(err, errlen, "ha: bad configuration for the role "
 			 "machine");
@@ -777,7 +783,7 @@ static const char *effective_role(const struct baton_ha *h)
 
 	switch (r->state) {
 	case BATON_HA_MASTER:
-		if (r->track_set && r->track != BATON_HA_TRACK_READY)
+		if (r->track_set && r->track < BATON_HA_TRACK_READY)
 			return "master_demoting";
 		return "master";
 	case BATON_HA_BACKUP:
@@ -836,6 +842,12 @@ json_t *baton_ha_status(const struct baton_ha *h)
 				    json_integer(h->track_file_value) :
 				    json_null());
 	json_object_set_new(o, "track_pending", json_boolean(h->track_dirty));
+	/* The latest takeover outranking an old master (ha/role.h). */
+	json_object_set_new(o, "split_brain", json_string(r->no_boost ?
+				    "priority" : "takeover"));
+	json_object_set_new(o, "took_over", json_boolean(
+				    baton_ha_role_took_over(r, now_ms())));
+	json_object_set_new(o, "took_over_boost", json_boolean(r->boosted));
 	json_object_set_new(o, "grace_ms", r->grace_ms == BATON_HA_GRACE_FOREVER ?
 				    json_string("forever") :
 				    json_integer((json_int_t)r->grace_ms));
@@ -876,8 +888,9 @@ json_t *baton_ha_status(const struct baton_ha *h)
 	}
 	json_object_set_new(o, "counters", json_pack(
 		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-		"s:I, s:I}",
+		"s:I, s:I, s:I}",
 		"role_changes", (json_int_t)r->role_changes,
+		"takeovers", (json_int_t)r->takeovers,
 		"faults", (json_int_t)r->faults,
 		"resync_requests", (json_int_t)h->resync_requests,
 		"track_writes", (json_int_t)r->track_writes,

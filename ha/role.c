@@ -91,6 +91,7 @@ int baton_ha_role_init(struct baton_ha_role *r,
 	memcpy(r->name, cfg->name, len);
 	r->name_len = (uint16_t)len;
 	r->grace_ms = cfg->grace_ms;
+	r->no_boost = cfg->split_priority;
 	r->start_ms = now_ms;
 	r->now_ms = now_ms;
 	r->datapath = -1;
@@ -151,6 +152,32 @@ static uint8_t compute_wait(const struct baton_ha_role *r, uint32_t *peer)
 	}
 	*peer = 0;
 	return BATON_HA_WAIT_NONE;
+}
+
+/* A takeover in its boost: a peer lost since (see role.h). */
+static bool takeover_boost(const struct baton_ha_role *r)
+{
+	if (r->no_boost || !r->took_over || r->state != BATON_HA_MASTER)
+		return false;
+	for (unsigned int i = 0; i < r->npeers; i++)
+		if (r->peers[i].lost)
+			return true;
+	return false;
+}
+
+/* A takeover no peer was lost around, by `now`, is confirmed. Only an
+ * event can change that, so no timer: each step confirms first, with the
+ * event's time, and then applies it. */
+static void takeover_confirm(struct baton_ha_role *r, uint64_t now)
+{
+	if (!baton_ha_role_took_over(r, now))
+		r->took_over = false;
+}
+
+bool baton_ha_role_took_over(const struct baton_ha_role *r, uint64_t now)
+{
+	return r->took_over && (takeover_boost(r) ||
+		now < r->takeover_ms + BATON_HA_TAKEOVER_CONFIRM_MS);
 }
 
 /* Append to act->log, "; "-separated; cut, never overflow. */
@@ -228,6 +255,8 @@ static void evaluate(struct baton_ha_role *r, struct baton_ha_actions *act)
 	else if (r->ready)
 		r->incumbent = true;
 
+	r->boosted = takeover_boost(r);
+
 	if (r->ready != was_ready ||
 	    (!r->ready && (r->wait != was_wait || r->wait_peer != was_peer)))
 		log_wait(r, act);
@@ -236,19 +265,26 @@ static void evaluate(struct baton_ha_role *r, struct baton_ha_actions *act)
 		hold = r->incumbent && r->state == BATON_HA_MASTER;
 		if (r->datapath == 0)
 			track = BATON_HA_TRACK_FAULT;
+		else if ((r->ready || hold) && r->boosted)
+			track = BATON_HA_TRACK_TOOK_OVER;
 		else if (r->ready || hold)
 			track = BATON_HA_TRACK_READY;
 		else
 			track = BATON_HA_TRACK_DEMOTE;
 		if (!r->track_set || track != r->track) {
+			const char *why = "";
+
+			if (track == BATON_HA_TRACK_TOOK_OVER)
+				why = " (took over, a peer lost since: "
+				      "outranks an old master until it "
+				      "resyncs)";
+			else if (hold && !r->ready)
+				why = " (incumbent master)";
 			if (r->track_set)
 				log_add(act, "track %d -> %d%s", r->track,
-					track, hold && !r->ready ?
-					" (incumbent master)" : "");
+					track, why);
 			else
-				log_add(act, "track %d%s", track,
-					hold && !r->ready ?
-					" (incumbent master)" : "");
+				log_add(act, "track %d%s", track, why);
 			r->track_set = true;
 			r->track = track;
 			r->track_writes++;
@@ -261,6 +297,7 @@ static void evaluate(struct baton_ha_role *r, struct baton_ha_actions *act)
 		for (unsigned int i = 0; i < r->npeers; i++)
 			if (r->peers[i].state == BATON_HA_PEER_UNSEEN)
 				deadline = grace_end(r);
+
 	if (deadline != r->timer_ms) {
 		r->timer_ms = deadline;
 		act->flags |= BATON_HA_ACT_TIMER;
@@ -277,7 +314,7 @@ static const uint8_t role_of[BATON_NOTIFY_STATE_MAX] = {
 };
 
 static int on_notify(struct baton_ha_role *r, const struct baton_notify *n,
-		     struct baton_ha_actions *act)
+		     uint64_t now, struct baton_ha_actions *act)
 {
 	uint8_t to;
 
@@ -328,6 +365,15 @@ static int on_notify(struct baton_ha_role *r, const struct baton_notify *n,
 		act->flags |= BATON_HA_ACT_RESYNC;
 		log_add(act, "asking the peers for a resync");
 	}
+	/* A takeover: the peers that are not with us now are lost. */
+	r->took_over = to == BATON_HA_MASTER;
+	if (r->took_over) {
+		r->takeovers++;
+		r->takeover_ms = now;
+	}
+	for (unsigned int i = 0; i < r->npeers; i++)
+		r->peers[i].lost = r->took_over &&
+			r->peers[i].state != BATON_HA_PEER_COMPLETE;
 	r->state = to;
 	return 0;
 }
@@ -345,6 +391,7 @@ static int on_peer(struct baton_ha_role *r, const struct baton_ha_event *ev)
 	case BATON_HA_EV_PEER_RESYNC:
 		/* Reachable, and what we hold of it is behind. */
 		p->state = BATON_HA_PEER_PENDING;
+		p->lost |= r->took_over;
 		break;
 	case BATON_HA_EV_PEER_COMPLETE:
 		/* A stale copy is only made whole by a resync that began
@@ -355,9 +402,13 @@ static int on_peer(struct baton_ha_role *r, const struct baton_ha_event *ev)
 		p->state = BATON_HA_PEER_COMPLETE;
 		p->ever_complete = true;
 		break;
+	case BATON_HA_EV_PEER_HAS_OURS:
+		p->lost = false;
+		break;
 	case BATON_HA_EV_PEER_DOWN:
 		p->state = p->ever_complete ? BATON_HA_PEER_GONE :
 					      BATON_HA_PEER_UNSEEN;
+		p->lost |= r->took_over;
 		break;
 	}
 	return 0;
@@ -366,15 +417,18 @@ static int on_peer(struct baton_ha_role *r, const struct baton_ha_event *ev)
 int baton_ha_role_step(struct baton_ha_role *r, const struct baton_ha_event *ev,
 		       struct baton_ha_actions *act)
 {
+	uint64_t now;
 	int ret = 0;
 
 	memset(act, 0, sizeof(*act));
 	if (!ev || !ev->type || ev->type >= BATON_HA_EV_MAX)
 		return -EINVAL;
+	now = ev->now_ms > r->now_ms ? ev->now_ms : r->now_ms;
+	takeover_confirm(r, now);
 
 	switch (ev->type) {
 	case BATON_HA_EV_NOTIFY:
-		ret = on_notify(r, ev->notify, act);
+		ret = on_notify(r, ev->notify, now, act);
 		break;
 	case BATON_HA_EV_DATAPATH:
 		r->datapath = ev->attached ? 1 : 0;
@@ -387,8 +441,7 @@ int baton_ha_role_step(struct baton_ha_role *r, const struct baton_ha_event *ev,
 	}
 	if (ret)
 		return ret;
-	if (ev->now_ms > r->now_ms)
-		r->now_ms = ev->now_ms;
+	r->now_ms = now;
 	evaluate(r, act);
 	return 0;
 }

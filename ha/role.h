@@ -50,6 +50,26 @@
  * an empty conntrack table). `resume_master` lets batond restart on a
  * serving master without a failover (see struct baton_ha_config).
  *
+ * Takeover: a node that keepalived makes MASTER serves flows from then
+ * on that a peer out of reach does not have. Should that peer come back
+ * still MASTER - a split brain: the VRRP adverts were cut, not the node
+ * - keepalived's priorities alone would hand the VIPs to the node with
+ * the higher configured priority, and it answers with gratuitous ARPs at
+ * once, before any resync: every flow made on the other side during the
+ * split would meet a node without it. So the latest takeover wins: from
+ * its takeover, while a peer is lost (disconnected, or its stream broken
+ * and not yet complete again), the node that took over writes
+ * BATON_HA_TRACK_TOOK_OVER and outranks every other node; the old
+ * master yields to it at the heal and resyncs, and the boost ends once
+ * every lost peer has acknowledged a complete resync of this node's
+ * flows (PEER_HAS_OURS; then the configured priorities apply again: a
+ * preempting node now holds them all). A takeover
+ * whose peers all stay connected and complete for
+ * BATON_HA_TAKEOVER_CONFIRM_MS is confirmed: they received its flows
+ * as they were made, no boost from then on (a later loss is the other
+ * node's takeover to win). A peer lost before that window ends counts,
+ * since sync notices a cut link only when its acknowledgements stop.
+ *
  * The track file (keepalived.conf(5) "Track files"): keepalived reads an
  * integer, multiplies it by the track_file weight, and with weight 1
  * (the default, and what deploy/ configures on the vrrp_sync_group)
@@ -58,6 +78,8 @@
  *   - a result below -253 puts the instance (or every instance of the
  *     sync group) in FAULT.
  * The machine writes one of
+ *   BATON_HA_TRACK_TOOK_OVER 253  priority 254 (clamped): the latest
+ *                                 takeover, a peer lost since (above);
  *   BATON_HA_TRACK_READY    0     no change;
  *   BATON_HA_TRACK_DEMOTE  -253   priority 1: loses every election to a
  *                                 ready node of priority >= 2, a MASTER
@@ -75,8 +97,9 @@
  *                                   keepalived's init_file or the last
  *                                   batond wrote)
  *           datapath detached    -> FAULT
- *           ready                -> READY
- *           incumbent MASTER     -> READY
+ *           ready, or incumbent MASTER:
+ *             took over, a peer lost since -> TOOK_OVER
+ *             otherwise                    -> READY
  *           otherwise            -> DEMOTE
  */
 #ifndef BATON_HA_ROLE_H
@@ -90,7 +113,9 @@
 #define BATON_HA_MAX_PEERS	16	/* node/config.h BATON_MAX_PEERS */
 #define BATON_HA_GRACE_FOREVER	UINT64_MAX
 #define BATON_HA_LOG_MAX	256
+#define BATON_HA_TAKEOVER_CONFIRM_MS	5000
 
+#define BATON_HA_TRACK_TOOK_OVER	253
 #define BATON_HA_TRACK_READY	0
 #define BATON_HA_TRACK_DEMOTE	(-253)
 #define BATON_HA_TRACK_FAULT	(-254)
@@ -145,6 +170,9 @@ struct baton_ha_config {
 	 * created while batond was down, a wrong resume can cost more.
 	 */
 	bool resume_master;
+	/* No takeover boost (see Takeover): keepalived's priorities alone
+	 * decide at a split brain's heal (ha.split_brain: priority). */
+	bool split_priority;
 };
 
 struct baton_ha_peer {
@@ -153,6 +181,9 @@ struct baton_ha_peer {
 	bool ever_complete;	/* a complete copy since start */
 	bool stale;		/* the copy predates a FAULT: blocks until
 				 * the next complete resync */
+	bool lost;		/* since our takeover: away or its stream
+				 * broken, and it has not acked a
+				 * complete resync of ours since */
 };
 
 enum baton_ha_event_type {
@@ -165,6 +196,8 @@ enum baton_ha_event_type {
 	BATON_HA_EV_PEER_COMPLETE,	/* .peer: RESYNC_END received and our
 					 * stale copies of its flows swept */
 	BATON_HA_EV_PEER_DOWN,		/* .peer disconnected */
+	BATON_HA_EV_PEER_HAS_OURS,	/* .peer acked a complete resync of
+					 * our flows */
 	BATON_HA_EV_TICK,		/* the timer asked for fired */
 	BATON_HA_EV_MAX
 };
@@ -207,12 +240,16 @@ struct baton_ha_role {
 	uint8_t priority;		/* as last reported */
 	int8_t datapath;		/* -1 unknown, 0 detached, 1 attached */
 	bool incumbent;
+	bool no_boost;			/* split_priority */
+	bool took_over;			/* MASTER by a takeover, unconfirmed */
+	uint64_t takeover_ms;		/* when */
 
 	struct baton_ha_peer peers[BATON_HA_MAX_PEERS];
 	unsigned int npeers;
 
 	/* Derived by the last step. */
 	bool ready;
+	bool boosted;			/* track TOOK_OVER (see Takeover) */
 	uint8_t wait;			/* enum baton_ha_wait */
 	uint32_t wait_peer;		/* for the PEER waits */
 	bool track_set;			/* track written at least once */
@@ -223,6 +260,7 @@ struct baton_ha_role {
 	uint64_t role_changes, track_writes, lower_pri_adverts;
 	uint64_t notifies, ignored;
 	uint64_t faults;		/* FAULTs that made copies stale */
+	uint64_t takeovers;		/* to MASTER from another state */
 };
 
 /*
@@ -243,6 +281,10 @@ int baton_ha_role_init(struct baton_ha_role *r,
  */
 int baton_ha_role_step(struct baton_ha_role *r, const struct baton_ha_event *ev,
 		       struct baton_ha_actions *act);
+
+/* Whether the node's takeover is unconfirmed at now_ms (the machine
+ * itself confirms it only at its next step). */
+bool baton_ha_role_took_over(const struct baton_ha_role *r, uint64_t now_ms);
 
 /* Names for logs, metrics and `batonctl ha status` ("MASTER", ...). */
 const char *baton_ha_state_name(unsigned int state);

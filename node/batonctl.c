@@ -777,6 +777,9 @@ static void print_ha(json_t *data)
 	       fs(data, "role", b[2], 48),
 	       json_is_true(json_object_get(data, "incumbent")) ?
 		       " (incumbent)" : "");
+	if (json_is_true(json_object_get(data, "took_over_boost")))
+		printf("took over, a peer lost since: outranks an old master "
+		       "until that peer has resynced\n");
 	if (json_is_true(json_object_get(data, "ready")))
 		printf("ready: yes\n");
 	else if (json_is_integer(json_object_get(data, "wait_peer")))

@@ -143,7 +143,8 @@ static bool ha_changed(const struct baton_ha_cfg *a,
 	       strcmp(a->follow, b->follow) ||
 	       a->grace_forever != b->grace_forever ||
 	       a->grace_ms != b->grace_ms ||
-	       a->resume_master != b->resume_master;
+	       a->resume_master != b->resume_master ||
+	       a->split_priority != b->split_priority;
 }
 
 /* Whether the ecmp sections differ in what batond uses (ecmp.bgp is

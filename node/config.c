@@ -69,6 +69,7 @@
 #define SYNC_QUEUE_MAX	(1u << 20)
 #define HA_GRACE_DEFAULT 30000u
 #define FOLLOW_TYPE_CHOICES "group|instance"
+#define SPLIT_BRAIN_CHOICES "takeover|priority"
 
 /* A config with 256 x 64 backends is ~1.5 MB; refuse anything absurd. */
 #define CONFIG_MAX_BYTES	(16u << 20)
@@ -2299,8 +2300,8 @@ static int parse_sync(struct parser *p, yaml_node_t *n)
 	return 0;
 }
 
-enum { H_FIFO, H_TRACK, H_FOLLOW, H_FOLLOW_TYPE, H_GRACE, H_RESUME, H_NUDGE,
-       H_VRRP, H_MAX };
+enum { H_FIFO, H_TRACK, H_FOLLOW, H_FOLLOW_TYPE, H_GRACE, H_RESUME, H_SPLIT,
+       H_NUDGE, H_VRRP, H_MAX };
 static const char *const ha_keys[H_MAX] = {
 	[H_FIFO] = "notify_fifo",
 	[H_TRACK] = "track_file",
@@ -2308,6 +2309,7 @@ static const char *const ha_keys[H_MAX] = {
 	[H_FOLLOW_TYPE] = "follow_type",
 	[H_GRACE] = "grace_ms",
 	[H_RESUME] = "resume_master",
+	[H_SPLIT] = "split_brain",
 	[H_NUDGE] = "nudge",
 	[H_VRRP] = "vrrp",
 };
@@ -2325,6 +2327,15 @@ static int get_grace(struct parser *p, yaml_node_t *n, const char *key,
 	if (get_u32(p, n, key, 0, BATON_HA_GRACE_MS_MAX, ms))
 		return expect(p, n, key, GRACE_WHAT);
 	return 0;
+}
+
+static int split_brain_from_str(const char *s)
+{
+	if (!strcmp(s, "takeover"))
+		return 0;
+	if (!strcmp(s, "priority"))
+		return 1;
+	return -1;
 }
 
 static int follow_type_from_str(const char *s)
@@ -2666,6 +2677,12 @@ static int parse_ha(struct parser *p, yaml_node_t *n)
 				 BOOL_CHOICES, bool_from_str, &x);
 		if (!ret)
 			h->resume_master = x == 1;
+	}
+	if (!ret && v[H_SPLIT]) {
+		ret = get_choice(p, v[H_SPLIT], "ha.split_brain",
+				 SPLIT_BRAIN_CHOICES, split_brain_from_str, &x);
+		if (!ret)
+			h->split_priority = x == 1;
 	}
 	if (!ret && v[H_NUDGE]) {
 		ret = get_choice(p, v[H_NUDGE], "ha.nudge", BOOL_CHOICES,

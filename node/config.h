@@ -185,6 +185,8 @@ struct baton_ha_cfg {
 	bool grace_forever;		/* grace_ms: forever */
 	uint32_t grace_ms;		/* unseen peers block this long */
 	bool resume_master;		/* see struct baton_ha_config */
+	bool split_priority;		/* split_brain: priority (ha/role.h
+					 * Takeover off) */
 	bool nudge;			/* after a takeover (node/nudge.h) */
 	struct baton_vrrp_cfg vrrp;	/* for baton-keepalived only */
 	int line;			/* of its first key, 0 if not from a file */

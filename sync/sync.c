@@ -1158,6 +1158,7 @@ static void handle_control(struct peer *p, struct bsync_msg *m)
 		p->state = TX_IN_SYNC;
 		p->last_error[0] = '\0';
 		log_info(SUB, "peer %u: in sync", p->id);
+		peer_hook(p, BATON_SYNC_PEER_HAS_OURS);	/* HA hook */
 	}
 	pump_kick(p->s);
 }

@@ -75,12 +75,16 @@ int baton_sync_resync(struct baton_sync *s, uint32_t peer_id);
  *   COMPLETE      RESYNC_END received and the sweep of our stale copies of
  *                 its flows has finished;
  *   DISCONNECTED  our connection to it is down.
+ * And what it holds of ours:
+ *   HAS_OURS      it acknowledged a complete resync of our flows (and
+ *                 everything sent since).
  */
 enum baton_sync_peer_event {
 	BATON_SYNC_PEER_CONNECTED = 1,
 	BATON_SYNC_PEER_INCOMPLETE,
 	BATON_SYNC_PEER_COMPLETE,
 	BATON_SYNC_PEER_DISCONNECTED,
+	BATON_SYNC_PEER_HAS_OURS,
 };
 typedef void (*baton_sync_peer_hook_fn)(void *arg, uint32_t peer_id,
 					enum baton_sync_peer_event ev);

@@ -39,6 +39,22 @@
 #                                  DRILL_PARTITION_HEAL=0 powers it off at
 #                                  the end of the partition, not healed:
 #                                  the control run.
+#   drill.sh splitbrain [--out DIR] traffic; the standby cut from the
+#                                  master (VRRP adverts and sync, nftables)
+#                                  for DRILL_SPLIT_S (8) s while the clients
+#                                  and backends reach both: it becomes
+#                                  master too and takes the traffic; half-
+#                                  way, new streams and UDP flows start
+#                                  (*-part). Healed: one master at once -
+#                                  the standby, the latest takeover
+#                                  (ha.split_brain takeover) - and the
+#                                  clients' and backends' ARP entries aged
+#                                  out (every packet to it); then settled
+#                                  (both ready, the standby an exact copy)
+#                                  within 15 s. Every flow must survive.
+#                                  A lab with LAB_SPLIT_BRAIN=priority
+#                                  (the old master keeps the VIPs) is the
+#                                  control run.
 #
 # On the single-node lab (lab.sh up), its batond is restarted instead:
 #   drill.sh restart [--out DIR]   traffic; stop batond (SIGTERM), start
@@ -90,13 +106,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 
 usage() {
-	sed -n '6,68p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '6,84p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 phase=${1:-}
 [ $# -gt 0 ] && shift
 case $phase in poweroff | failback | kill | restart | return | join | flood | \
-	partition) ;;
+	partition | splitbrain) ;;
 *) usage >&2; exit 2 ;; esac
 out=
 node=
@@ -130,8 +146,9 @@ elif [ "$CLASSIC" = 1 ] && [ "$phase" = kill ]; then
 elif [ "$CLASSIC" = 1 ] && [ "$phase" = flood ]; then
 	lab_err "the flood is drilled on Baton's labs"
 	exit 2
-elif [ "$phase" = partition ] && { [ "$CLASSIC" = 1 ] || [ "$ECMP" = 1 ]; }; then
-	lab_err "the partition is drilled on Baton's HA pair"
+elif [[ $phase == @(partition|splitbrain) ]] &&
+	{ [ "$CLASSIC" = 1 ] || [ "$ECMP" = 1 ]; }; then
+	lab_err "the $phase is drilled on Baton's HA pair"
 	exit 2
 elif [ "$ECMP" = 1 ]; then
 	case $phase in poweroff | return | join) ;;
@@ -189,6 +206,17 @@ if [ "$phase" = partition ]; then
 	AT=${DRILL_AT:-2}
 	RATE_DUR=$(awk -v a="$AT" -v p="$PART_S" 'BEGIN { printf "%d", a + p + 0.999 }')
 	DUR=${DRILL_DURATION:-$((RATE_DUR + CONVERGE_S + 6))}
+	streams+=(dnat-part fullnat-part)
+fi
+# The split brain: DRILL_SPLIT_S (8) s from 2 s in, then up to CONVERGE_S
+# for one master and an exact copy, then 4 s more.
+SPLIT_S=${DRILL_SPLIT_S:-8}
+if [ "$phase" = splitbrain ]; then
+	AT=${DRILL_AT:-2}
+	DUR=${DRILL_DURATION:-$(awk -v a="$AT" -v p="$SPLIT_S" \
+		-v c="$CONVERGE_S" 'BEGIN { printf "%d", a + p + c + 4.999 }')}
+	# New connections through the split, until the heal.
+	RATE_DUR=$(awk -v a="$AT" -v p="$SPLIT_S" 'BEGIN { printf "%d", a + p + 0.999 }')
 	streams+=(dnat-part fullnat-part)
 fi
 WINDOW_MS=10
@@ -304,7 +332,7 @@ ha_who() {
 	done
 	[ -n "$master" ] || { lab_err "no node holds the VIPs"; exit 1; }
 	case $phase in
-	poweroff | kill | flood | partition)
+	poweroff | kill | flood | partition | splitbrain)
 		node=$master	# the node the event happens to
 		;;
 	failback)
@@ -330,7 +358,16 @@ ha_who() {
 
 	# Before a power-off the standby must be ready (a complete copy) -
 	# else the drill measures a lab that was not given the time to settle.
-	case $phase in poweroff | partition) wait_ready "$other" ;; esac
+	case $phase in poweroff | partition | splitbrain) wait_ready "$other" ;; esac
+	# A split brain within 5 s of the master's own takeover meets it
+	# still unconfirmed (ha/role.h): both would outrank, and its second
+	# round of gratuitous ARPs would pull the traffic back mid-split.
+	if [ "$phase" = splitbrain ]; then
+		confirmed() { [ "$(lab_node_ctl "$1" --json ha status |
+			jq -r .took_over)" = false ]; }
+		lab_wait_for 10 confirmed "$node" ||
+			{ lab_err "lb$node's takeover not confirmed"; exit 1; }
+	fi
 }
 
 if [ "$ECMP" = 1 ]; then
@@ -435,6 +472,12 @@ cleanup_clients() {
 	for p in "${pids[@]}" ${monitor:-} ${flood_pid:-}; do
 		kill "$p" 2>/dev/null
 	done
+	# A cut link left behind would split the lab for the next drill.
+	case $phase in partition | splitbrain)
+		lab_vrrp_cut "$other" 0
+		lab_loss "$other" 0
+		;;
+	esac
 }
 trap 'cleanup_clients; exit 130' INT TERM HUP
 # A drill that gives up (lab_err; exit) leaves no client behind.
@@ -536,6 +579,90 @@ partition)
 	[ "$HEAL" = 1 ] || lab_loss "$other" 0
 	new=$other
 	;;
+splitbrain)
+	# The pair split in two: lbOTHER hears no VRRP advert and its sync
+	# link is cut; the clients and the backends still reach both. It
+	# becomes master too and takes the traffic (its gratuitous ARPs);
+	# half-way, flows only it knows of start; then healed. The old
+	# master answers the heal with gratuitous ARPs if it keeps the
+	# VIPs: with ha.split_brain takeover lbOTHER outranks it until they
+	# have resynced; with priority (LAB_SPLIT_BRAIN=priority, the
+	# control run) the old master wins at once.
+	t_split=$t_event
+	{ lab_vrrp_cut "$other" 1 && lab_loss "$other" 100; } ||
+		{ lab_err "nftables split rules"; exit 1; }
+	ha_json() { lab_node_ctl "$1" --json ha status 2>/dev/null; }
+	ka_state() { ha_json "$1" | jq -r '.keepalived_state // empty'; }
+	both=false boost=false
+	t_half=$((t_split + SPLIT_S * 500))
+	while [ "$(now_ms)" -lt "$t_half" ]; do
+		j=$(ha_json "$other")
+		if [ "$takeover_ms" = null ]; then
+			t_new=$(echo "$j" | jq -r 'select(.keepalived_state ==
+				"MASTER") | .last_change_unix_ms // empty')
+			[ -n "$t_new" ] && takeover_ms=$((t_new - t_split))
+		fi
+		[ "$(echo "$j" | jq -r .took_over_boost)" = true ] && boost=true
+		[ "$takeover_ms" != null ] && [ "$both" = false ] &&
+			[ "$(ka_state "$node")" = MASTER ] && both=true
+		[ "$both" = true ] && [ "$boost" = true ] && break
+		sleep 0.05
+	done
+	sleep "$(awk -v t="$t_half" -v n="$(now_ms)" \
+		'BEGIN { d = (t - n) / 1000; print (d > 0 ? d : 0) }')"
+	left=$(( DUR - ($(now_ms) - t_start) / 1000 ))
+	start_long "$left" dnat-part fullnat-part udp-part
+	sleep "$(awk -v p="$SPLIT_S" 'BEGIN { print p / 2 }')"
+	[ "$boost" = true ] ||
+		[ "$(ha_json "$other" | jq -r .took_over_boost)" != true ] ||
+		boost=true
+	split_dropped=$(lab_loss_dropped "$other")
+	lab_vrrp_cut "$other" 0
+	lab_loss "$other" 0
+	t_heal=$(now_ms)
+	limit=$((t_heal + CONVERGE_S * 1000))
+	# One master at the heal: who?
+	one_ms=null after=null
+	while [ "$(now_ms)" -lt "$limit" ]; do
+		a=$(ka_state "$node") b=$(ka_state "$other")
+		if [ "$a" = MASTER ] && [ "$b" = BACKUP ]; then after=$node
+		elif [ "$a" = BACKUP ] && [ "$b" = MASTER ]; then after=$other
+		fi
+		[ "$after" != null ] && { one_ms=$(($(now_ms) - t_heal)); break; }
+		sleep 0.05
+	done
+	# The traffic follows the last gratuitous ARPs (keepalived sends
+	# them at the heal only when a master hears a lower priority), and
+	# a node that yielded forwards what still reaches it: the worst case
+	# for the master is the client's and backends' ARP entries aging
+	# out right now - every packet goes to the master at once.
+	lab_neigh_age || { lab_err "neighbour flush"; exit 1; }
+	t_move=$(now_ms)
+	# Then settled: both ready, no boost, one master (lbNODE again,
+	# by its priority), and the standby its exact copy. Polled gently:
+	# a table listing holds up a busy batond's loop.
+	settled_ms=null converge_ms=null copy=false
+	while [ "$after" != null ] && [ "$(now_ms)" -lt "$limit" ]; do
+		m=$(lab_ha_master) && [ "$(ha_json "$node" | jq -r \
+			'.ready and (.took_over_boost | not)')" = true ] &&
+			[ "$(ha_json "$other" | jq -r \
+			'.ready and (.took_over_boost | not)')" = true ] &&
+			[ "$(ka_state "$node")" != "$(ka_state "$other")" ] ||
+			{ sleep 0.2; continue; }
+		[ "$settled_ms" = null ] && settled_ms=$(($(now_ms) - t_heal))
+		standby=$node
+		[ "$m" = "$node" ] && standby=$other
+		if lab_copy_check "$m" "$standby"; then
+			converge_ms=$(($(now_ms) - t_heal))
+			copy=true
+			break
+		fi
+		sleep 0.5
+	done
+	[ "$copy" = true ] || say "   not settled ${CONVERGE_S} s after the" \
+		"heal: $(echo "${LAB_COPY_OUT:-}" | tail -n 1)"
+	new=$other
+	;;
 flood)
 	frate=()
 	[ -n "${DRILL_FLOOD_RATE:-}" ] && frate=(--rate "$DRILL_FLOOD_RATE")
@@ -605,7 +732,7 @@ if [ "$CLASSIC" = 1 ]; then
 		fi
 		sleep 0.02
 	done
-elif [ "$ECMP" != 1 ] && [ "$STAY" = 0 ]; then
+elif [ "$ECMP" != 1 ] && [ "$STAY" = 0 ] && [ "$takeover_ms" = null ]; then
 	limit=$((t_event + 20000))
 	while [ "$(now_ms)" -lt "$limit" ]; do
 		j=$(lab_node_ctl "$new" --json ha status 2>/dev/null)
@@ -713,7 +840,8 @@ if [ "$ECMP" = 1 ]; then
 fi
 
 kinds=("${streams[@]}" udp rate)
-[ "$phase" = partition ] && kinds=("${streams[@]}" udp udp-part rate)
+[[ $phase == @(partition|splitbrain) ]] &&
+	kinds=("${streams[@]}" udp udp-part rate)
 [ "$RATE_FNAT" -gt 0 ] && kinds+=(rate-fnat)
 
 # The flood: what was sent, what the node counted of it (new flows, and
@@ -771,6 +899,19 @@ report=$out/$phase.json
 			"$t_heal" "$resync_ms" "$converge_ms"
 		printf '"exact_copy":%s},' "$copy"
 	fi
+	if [ "$phase" = splitbrain ]; then
+		printf '"split":{"start_ms":%s,"seconds":%s,"dropped":%s,' \
+			"$t_split" "$SPLIT_S" "${split_dropped:-0}"
+		printf '"both_master":%s,"boost":%s,"heal_ms":%s,' \
+			"$both" "$boost" "$t_heal"
+		printf '"split_brain":"%s","settled_ms":%s,' \
+			"$(lab_node_ctl "$node" --json ha status | jq -r .split_brain)" \
+			"$settled_ms"
+		printf '"one_master_ms":%s,"master_after":%s,"master_end":%s,' \
+			"$one_ms" "$after" "$(lab_ha_master || echo null)"
+		printf '"converge_ms":%s,"exact_copy":%s,' "$converge_ms" "$copy"
+		printf '"arp_aged_ms":%s},' "$t_move"
+	fi
 	printf '"reference_ms":%s,"flows":{' "$t_ref"
 	sep=
 	for kind in "${kinds[@]}"; do
@@ -818,6 +959,8 @@ elif [ "$RESTART" = 1 ]; then
 		echo "killed (-9)" || echo "stopped (SIGTERM)") and restarted" \
 		"$([ "$SINGLE" = 1 ] || echo "; keepalived left alone")"
 else
+	[ "$phase" = splitbrain ] && say "   $(jq -r --arg o "lb$other" \
+		--arg n "lb$node" '.split | "split brain: \($o) cut from \($n) (VRRP and sync) \(.seconds) s; both master: \(.both_master), \($o) outranking (took over): \(.boost); healed (split_brain: \(.split_brain)): one master (lb\(.master_after)) after \(.one_master_ms) ms; ARP entries aged \((.arp_aged_ms - .heal_ms)) ms after the heal; settled (both ready, no boost) after \(.settled_ms) ms, the standby an exact copy of lb\(.master_end) after \(.converge_ms) ms"' "$report")"
 	[ "$phase" = partition ] && say "   $(jq -r --arg o "lb$other" '.partition |
 		"partition: \($o)'"'"'s sync link cut \(.seconds) s (\(.dropped) packets dropped); \(if .heal_ms == null then "not healed" else "healed: \($o) had a full resync after \(.resync_ms) ms, was an exact copy (checked) after \(.converge_ms) ms" end); then the power-off"' "$report")"
 	say "   VRRP takeover: lb$new MASTER ${takeover_ms} ms after the" \
@@ -831,13 +974,14 @@ for kind in "${streams[@]}"; do
 		".flows.\"$kind\".total == $STREAMS and .flows.\"$kind\".failed == 0"
 done
 for kind in udp udp-part; do
-	[ "$kind" = udp-part ] && [ "$phase" != partition ] && continue
+	[ "$kind" = udp-part ] && [[ $phase != @(partition|splitbrain) ]] &&
+		continue
 	check "$kind: every UDP flow continued on its backend" \
 		".flows.\"$kind\".total == $UDP and .flows.\"$kind\".failed == 0"
 done
 for kind in rate rate-fnat; do
 	[ "$kind" = rate-fnat ] && [ "$RATE_FNAT" -le 0 ] && continue
-	if [ "$phase" = partition ]; then
+	if [[ $phase == @(partition|splitbrain) ]]; then
 		# They ran before the power-off: through the partition.
 		check "$kind: every connection through the partition succeeded" \
 			".flows.\"$kind\".total > 0 and .flows.\"$kind\".failed == 0"
@@ -851,6 +995,15 @@ done
 if [ "$phase" = partition ] && [ "$HEAL" = 1 ]; then
 	check "lb$other an exact copy of lb$node within ${CONVERGE_S} s of the heal" \
 		".partition.exact_copy"
+fi
+if [ "$phase" = splitbrain ]; then
+	check "split brain: lb$node and lb$other both master" ".split.both_master"
+	check "one master again within ${CONVERGE_S} s of the heal" \
+		".split.one_master_ms != null"
+	check "lb$other, master by the latest takeover, kept the VIPs at the heal" \
+		".split.master_after == $other"
+	check "settled, the standby an exact copy of the master within ${CONVERGE_S} s of the heal" \
+		".split.exact_copy"
 fi
 if [ -n "${DRILL_BACKENDS:-}" ]; then
 	# A handshake in flight through the node that fell can meet the new

@@ -977,6 +977,39 @@ table inet baton_lab_loss {
 EOF
 }
 
+# lab_vrrp_cut K 1|0: lbK hears no VRRP advert and sends none (nftables,
+# on every link), or again; its sync link is lab_loss's. Cut together,
+# the pair is split in two while the clients and backends still reach
+# both nodes: each thinks the other dead and becomes master.
+lab_vrrp_cut() {
+	local ns
+	ns=$(lab_node_ns "$1")
+	ip netns exec "$ns" nft delete table inet baton_lab_vrrp 2>/dev/null
+	[ "$2" = 1 ] || return 0
+	ip netns exec "$ns" nft -f - <<EOF2
+table inet baton_lab_vrrp {
+	chain in {
+		type filter hook input priority 0; policy accept;
+		ip protocol vrrp counter drop
+	}
+	chain out {
+		type filter hook output priority 0; policy accept;
+		ip protocol vrrp counter drop
+	}
+}
+EOF2
+}
+
+# lab_neigh_age: the client and the backends forget every neighbour they
+# learnt (as when ARP entries age out): the next packet to a floating
+# address goes to whoever answers for it now.
+lab_neigh_age() {
+	local ns
+	for ns in "$LAB_NS_C" "$LAB_NS_B1" "$LAB_NS_B2"; do
+		ip -n "$ns" neigh flush dev eth0 || return 1
+	done
+}
+
 # lab_loss_dropped K: packets lab_loss dropped so far on lbK (in + out).
 lab_loss_dropped() {
 	ip netns exec "$(lab_node_ns "$1")" nft -j list table inet \
@@ -1072,7 +1105,7 @@ lab_multi_status() {
 # it through the track file whether the node may be master. resume_master:
 # a batond restarted (or killed and restarted) on the serving master keeps
 # it master, its datapath having forwarded all along. ha.nudge is on unless
-# LAB_NUDGE=0.
+# LAB_NUDGE=0; ha.split_brain is LAB_SPLIT_BRAIN (takeover).
 #
 # lab_power_off K / lab_power_on K: all of lbK's links down / up, every
 # process left running - to the rest of the lab that is a node losing
@@ -1103,6 +1136,7 @@ ha:
   follow_type: group
   grace_ms: ${LAB_HA_GRACE_MS:-10000}
   resume_master: true
+  split_brain: ${LAB_SPLIT_BRAIN:-takeover}
   nudge: $([ "${LAB_NUDGE:-1}" = 0 ] && echo false || echo true)
   vrrp:
     priority: $(lab_node_priority "$k")

@@ -235,8 +235,12 @@ notify $'INSTANCE "VI_1" MASTER 150\n'
 wait_hs .keepalived_state MASTER "MASTER while not ready"
 nt_assert_eq "$(hs .role)" master_demoting "not incumbent: demoting"
 nt_assert_eq "$(cat "$TRACK")" -253 "track still -253"
-nt_wait 10 "grace over: track 0" track_is 0
-nt_assert_eq "$(cat "$TRACK")" 0 "track 0 after grace_ms"
+# Ready once the grace is over - and MASTER since before, with peer 2
+# never reached: a takeover with a peer lost, which outranks that peer
+# until it holds our flows (ha/role.h, Takeover): 253, not 0.
+nt_wait 10 "grace over: track 253" track_is 253
+nt_assert_eq "$(cat "$TRACK")" 253 "track 253 (ready, took over) after grace_ms"
+nt_assert_eq "$(hs .took_over_boost)" true "took over, peer 2 lost: boost"
 nt_assert_ge $(($(nt_ms) - T0)) 2500 "not before grace_ms"
 nt_assert_eq "$(hs .ready)" true "ready (presumed alone)"
 nt_assert_eq "$(hs .role)" master "role master"
@@ -302,6 +306,10 @@ nt_assert_eq "$(hs .ready)" true "ready"
 nt_step "MASTER while ready: incumbent through the peer's restart"
 notify $'INSTANCE "VI_1" MASTER 150\n'
 wait_hs .incumbent true "incumbent MASTER"
+# Its takeover confirmed (peer 2 stayed connected 5 s): a peer leaving
+# later is no takeover of ours to outrank (ha/role.h).
+nt_wait 10 "takeover confirmed" hs_is .took_over false
+nt_assert_eq "$(hs .took_over)" false "takeover confirmed"
 # Our own connection to peer 2 (its stream to us may be complete first):
 # only a connected peer can be seen leaving.
 nt_wait 10 "node 1 connected to peer 2" peer2_connected

@@ -810,7 +810,7 @@ static const struct bad bad_configs[] = {
 	{ "ha unknown key", HDR HA_MIN "  grace: 5\n",
 	  "baton.yaml:9: ha.grace: ", "unknown key, expected one of "
 	  "notify_fifo|track_file|follow|follow_type|grace_ms|resume_master|"
-	  "nudge" },
+	  "split_brain|nudge" },
 	{ "ha without notify_fifo", HDR "ha:\n  track_file: /run/b/t\n"
 	  "  follow: VG_1\n", "baton.yaml:6: ha.notify_fifo: ",
 	  "required key missing" },
@@ -851,6 +851,9 @@ static const struct bad bad_configs[] = {
 	{ "ha resume_master yes", HDR HA_MIN "  resume_master: yes\n",
 	  "baton.yaml:9: ha.resume_master: ",
 	  "expected one of true|false, got 'yes'" },
+	{ "ha split_brain newest", HDR HA_MIN "  split_brain: newest\n",
+	  "baton.yaml:9: ha.split_brain: ",
+	  "expected one of takeover|priority, got 'newest'" },
 	/* ha.vrrp: "vrrp:" is line 9, its first key line 10 */
 	{ "vrrp not a mapping", HDR HA_MIN "  vrrp: 150\n",
 	  "baton.yaml:9: ha.vrrp: ", "expected a mapping, got '150'" },
@@ -1514,6 +1517,7 @@ static void test_config_ha_section_on_off_and_defaults(void **state)
 	assert_int_equal(d.ha.grace_ms, 30000);
 	assert_false(d.ha.grace_forever);
 	assert_false(d.ha.resume_master);
+	assert_false(d.ha.split_priority);
 	assert_true(d.ha.nudge);
 	assert_false(d.ha.vrrp.enabled);
 	assert_int_equal(d.ha.vrrp.advert_ms, 100);
@@ -1543,9 +1547,11 @@ static void test_config_ha_section_on_off_and_defaults(void **state)
 			       "  track_file: /run/b/track\n"
 			       "  follow: 'VI 1 \"x\"'\n"
 			       "  follow_type: instance\n  grace_ms: forever\n"
-			       "  resume_master: true\n  nudge: false\n",
+			       "  resume_master: true\n  nudge: false\n"
+			       "  split_brain: priority\n",
 			       &cfg), 0);
 	assert_false(cfg.ha.nudge);
+	assert_true(cfg.ha.split_priority);
 	assert_string_equal(cfg.ha.follow, "VI 1 \"x\"");
 	assert_int_equal(cfg.ha.follow_type, BATON_HA_FOLLOW_INSTANCE);
 	assert_true(cfg.ha.grace_forever);

@@ -26,6 +26,10 @@
 #define READY	BATON_HA_TRACK_READY
 #define DEMOTE	BATON_HA_TRACK_DEMOTE
 #define FAULT	BATON_HA_TRACK_FAULT
+#define BOOST	BATON_HA_TRACK_TOOK_OVER
+#define CONFIRM	BATON_HA_TAKEOVER_CONFIRM_MS
+#define BOOST_WHY " (took over, a peer lost since: outranks an old master " \
+		  "until it resyncs)"
 
 #define TRACK	BATON_HA_ACT_TRACK
 #define ROLE	BATON_HA_ACT_ROLE
@@ -96,6 +100,7 @@ static int peer_ev(uint8_t type, uint64_t t, uint32_t id)
 #define resync(t)	peer_ev(BATON_HA_EV_PEER_RESYNC, t, PEER)
 #define complete(t)	peer_ev(BATON_HA_EV_PEER_COMPLETE, t, PEER)
 #define down(t)		peer_ev(BATON_HA_EV_PEER_DOWN, t, PEER)
+#define has_ours(t)	peer_ev(BATON_HA_EV_PEER_HAS_OURS, t, PEER)
 #define tick(t)		step(BATON_HA_EV_TICK, t, 0, false, NULL)
 
 /* Exactly these actions; log NULL: no log. */
@@ -135,13 +140,19 @@ static void standby(void)
 	assert_false(r.incumbent);
 }
 
-/* The node is MASTER, ready, incumbent, track 0: the steady master. */
+/* The node is MASTER, ready, incumbent, track 0: the steady master,
+ * its takeover confirmed (the peer stayed). Its clock is then at
+ * T0 + 40 + CONFIRM: earlier times below count as that. */
 static void master(void)
 {
 	standby();
 	assert_int_equal(line(T0 + 40, "GROUP \"VG_1\" MASTER 0\n"), 0);
 	assert_true(r.incumbent);
+	assert_true(r.took_over);
 	assert_int_equal(r.track, READY);
+	assert_int_equal(tick(T0 + 40 + CONFIRM), 0);
+	expect(0, 0, 0, NULL);
+	assert_false(r.took_over);
 }
 
 static void test_role_writes_nothing_before_the_datapath_is_known(void **s)
@@ -211,19 +222,25 @@ static void test_role_cold_start_alone_serves_after_grace(void **s)
 	expect(TRACK | LOG | TIMER, READY, 0, "ready; track -253 -> 0");
 	assert_true(r.ready);
 
-	/* keepalived, alone, makes it master: it is incumbent */
+	/* keepalived, alone, makes it master: it is incumbent, and took
+	 * over with the peer out of reach */
 	assert_int_equal(line(T0 + GRACE + 10, "GROUP \"VG_1\" MASTER 0\n"),
 			 0);
-	expect_role(0, BATON_HA_UNKNOWN, BATON_HA_MASTER, 0,
-		    "VG_1: UNKNOWN -> MASTER (priority 0)");
+	expect_role(TRACK, BATON_HA_UNKNOWN, BATON_HA_MASTER, BOOST,
+		    "VG_1: UNKNOWN -> MASTER (priority 0); track 0 -> 253"
+		    BOOST_WHY);
 	assert_true(r.incumbent);
 
-	/* the peer shows up late: the master keeps the VIP meanwhile */
+	/* the peer shows up late: the master keeps the VIP meanwhile,
+	 * outranking it until the peer has resynced */
 	assert_int_equal(up(T0 + 60000), 0);
 	expect(LOG, 0, 0, "not ready: resync from peer 2 incomplete");
-	assert_int_equal(r.track, READY);
+	assert_int_equal(r.track, BOOST);
 	assert_int_equal(complete(T0 + 61000), 0);
 	expect(LOG, 0, 0, "ready");
+	assert_int_equal(r.track, BOOST);	/* it lacks ours yet */
+	assert_int_equal(has_ours(T0 + 61500), 0);
+	expect(TRACK | LOG, READY, 0, "track 253 -> 0");
 }
 
 /* The grace frees a node from peers it never reached, not from a
@@ -335,8 +352,12 @@ static void test_role_restarted_master_is_pushed_out(void **s)
 	 * from then on it is incumbent */
 	assert_int_equal(up(T0 + 10), 0);
 	assert_int_equal(complete(T0 + 20), 0);
-	expect(TRACK | LOG, READY, 0, "ready; track -253 -> 0");
+	expect(TRACK | LOG, BOOST, 0, "ready; track -253 -> 253" BOOST_WHY);
 	assert_true(r.incumbent);
+	/* MASTER with the peer unknown is a takeover: it outranks until
+	 * the peer holds its flows */
+	assert_int_equal(has_ours(T0 + 30), 0);
+	expect(TRACK | LOG, READY, 0, "track 253 -> 0");
 }
 
 static void test_role_failover_ready_backup_takes_over(void **s)
@@ -348,14 +369,18 @@ static void test_role_failover_ready_backup_takes_over(void **s)
 	assert_true(r.ready);
 	assert_int_equal(r.peers[0].state, BATON_HA_PEER_GONE);
 	assert_int_equal(line(T0 + 1003, "GROUP \"VG_1\" MASTER 0\n"), 0);
-	expect_role(0, BATON_HA_BACKUP, BATON_HA_MASTER, 0,
-		    "VG_1: BACKUP -> MASTER (priority 0)");
+	expect_role(TRACK, BATON_HA_BACKUP, BATON_HA_MASTER, BOOST,
+		    "VG_1: BACKUP -> MASTER (priority 0); track 0 -> 253"
+		    BOOST_WHY);
 	assert_true(r.incumbent);
 
-	/* it comes back: we keep the VIP while it resyncs to us */
+	/* it comes back: we keep the VIP while it resyncs to us, and it
+	 * cannot take them back before */
 	assert_int_equal(up(T0 + 9000), 0);
 	expect(LOG, 0, 0, "not ready: resync from peer 2 incomplete");
-	assert_int_equal(r.track, READY);
+	assert_int_equal(r.track, BOOST);
+	assert_int_equal(has_ours(T0 + 9400), 0);
+	expect(TRACK | LOG, READY, 0, "track 253 -> 0 (incumbent master)");
 }
 
 static void test_role_failover_mid_resync_after_a_complete_copy(void **s)
@@ -370,8 +395,9 @@ static void test_role_failover_mid_resync_after_a_complete_copy(void **s)
 	assert_int_equal(down(T0 + 1100), 0);
 	expect(TRACK | LOG, READY, 0, "ready; track -253 -> 0");
 	assert_int_equal(line(T0 + 1103, "GROUP \"VG_1\" MASTER 0\n"), 0);
-	expect_role(0, BATON_HA_BACKUP, BATON_HA_MASTER, 0,
-		    "VG_1: BACKUP -> MASTER (priority 0)");
+	expect_role(TRACK, BATON_HA_BACKUP, BATON_HA_MASTER, BOOST,
+		    "VG_1: BACKUP -> MASTER (priority 0); track 0 -> 253"
+		    BOOST_WHY);
 }
 
 /* A link blip makes both sides resync; the master must not drop the
@@ -534,6 +560,109 @@ static void test_role_fault_makes_copies_stale_until_a_new_resync(void **s)
 /* The standby's view of the same cut: it never saw a FAULT, so its
  * copy of the dead master is good and it takes over at once; a FAULT
  * of its own later makes it wait like anyone else. */
+/*
+ * Split brain: the VRRP adverts between the nodes are cut (and sync with
+ * them), the links to clients and backends are not. The standby becomes
+ * MASTER too; sync notices the cut only later. The latest takeover must
+ * outrank the old master at the heal, until they have resynced.
+ */
+static void test_role_split_brain_latest_takeover_outranks(void **s)
+{
+	standby();
+	/* MASTER first, the peer still looks connected and complete */
+	assert_int_equal(line(T0 + 1000, "GROUP \"VG_1\" MASTER 0\n"), 0);
+	expect_role(0, BATON_HA_BACKUP, BATON_HA_MASTER, 0,
+		    "VG_1: BACKUP -> MASTER (priority 0)");
+	assert_true(r.took_over);
+	assert_false(r.boosted);
+	/* then its stream stops, within the confirmation window */
+	assert_int_equal(down(T0 + 1000 + CONFIRM - 1), 0);
+	expect(TRACK | LOG, BOOST, 0, "track 0 -> 253" BOOST_WHY);
+	assert_true(r.boosted);
+	/* the split lasts: nothing changes, whatever the time */
+	assert_int_equal(tick(T0 + 600000), 0);
+	expect(0, 0, 0, NULL);
+	/* healed: the peer reconnects; we hold its flows first - no
+	 * matter, the boost holds until it holds ours: it acked our
+	 * resync. Then the priorities apply again. */
+	assert_int_equal(up(T0 + 600100), 0);
+	expect(LOG, 0, 0, "not ready: resync from peer 2 incomplete");
+	assert_int_equal(r.track, BOOST);
+	assert_int_equal(complete(T0 + 601000), 0);
+	expect(LOG, 0, 0, "ready");
+	assert_int_equal(r.track, BOOST);
+	assert_int_equal(has_ours(T0 + 601100), 0);
+	expect(TRACK | LOG, READY, 0, "track 253 -> 0");
+	assert_false(r.boosted);
+	/* a later cut is no takeover of ours: no boost */
+	assert_int_equal(down(T0 + 700000), 0);
+	expect(0, 0, 0, NULL);
+	assert_int_equal(r.track, READY);
+}
+
+/* The other side of the split: the old master was master long before its
+ * peer was lost. It keeps READY (incumbent) and gets no boost: at the heal
+ * it yields to the node that took over. */
+static void test_role_split_brain_old_master_gets_no_boost(void **s)
+{
+	master();
+	assert_int_equal(down(T0 + 100000), 0);
+	expect(0, 0, 0, NULL);
+	assert_false(r.boosted);
+	assert_int_equal(up(T0 + 200000), 0);
+	expect(LOG, 0, 0, "not ready: resync from peer 2 incomplete");
+	assert_int_equal(r.track, READY);
+	/* it yields at the heal: now its copy of the peer must be complete
+	 * before it can be master again */
+	assert_int_equal(line(T0 + 200050, "GROUP \"VG_1\" BACKUP 0\n"), 0);
+	expect_role(TRACK, BATON_HA_MASTER, BATON_HA_BACKUP, DEMOTE,
+		    "VG_1: MASTER -> BACKUP (priority 0); track 0 -> -253");
+	assert_int_equal(complete(T0 + 201000), 0);
+	expect(TRACK | LOG, READY, 0, "ready; track -253 -> 0");
+}
+
+/* Control for the test above: ha.split_brain: priority, the same events,
+ * no boost - the old master's configured priority wins at the heal. */
+static void test_role_split_priority_never_boosts(void **s)
+{
+	static const uint32_t one[] = { PEER };
+	struct baton_ha_config cfg = {
+		.type = BATON_NOTIFY_GROUP, .name = "VG_1", .npeers = 1,
+		.grace_ms = GRACE, .split_priority = true,
+	};
+
+	memcpy(cfg.peers, one, sizeof(one));
+	assert_int_equal(baton_ha_role_init(&r, &cfg, T0), 0);
+	assert_int_equal(datapath(T0, true), 0);
+	assert_int_equal(up(T0 + 10), 0);
+	assert_int_equal(complete(T0 + 20), 0);
+	assert_int_equal(line(T0 + 30, "GROUP \"VG_1\" BACKUP 0\n"), 0);
+	assert_int_equal(line(T0 + 1000, "GROUP \"VG_1\" MASTER 0\n"), 0);
+	assert_int_equal(down(T0 + 2000), 0);
+	expect(0, 0, 0, NULL);
+	assert_false(r.boosted);
+	assert_int_equal(r.track, READY);
+}
+
+/* The boost is a MASTER's: leaving MASTER ends it, a FAULT as well. */
+static void test_role_boost_ends_with_master(void **s)
+{
+	standby();
+	assert_int_equal(down(T0 + 1000), 0);
+	assert_int_equal(line(T0 + 1100, "GROUP \"VG_1\" MASTER 0\n"), 0);
+	assert_int_equal(r.track, BOOST);
+	assert_int_equal(line(T0 + 1200, "GROUP \"VG_1\" BACKUP 0\n"), 0);
+	expect_role(TRACK, BATON_HA_MASTER, BATON_HA_BACKUP, READY,
+		    "VG_1: MASTER -> BACKUP (priority 0); track 253 -> 0");
+	assert_false(r.took_over);
+	assert_int_equal(line(T0 + 1300, "GROUP \"VG_1\" MASTER 0\n"), 0);
+	assert_int_equal(r.track, BOOST);
+	assert_int_equal(line(T0 + 1400, "GROUP \"VG_1\" FAULT 0\n"), 0);
+	assert_int_equal(r.track, DEMOTE);	/* the copy went stale */
+	assert_false(r.boosted);
+	assert_int_equal(r.takeovers, 2);
+}
+
 static void test_role_stale_only_after_own_fault(void **s)
 {
 	standby();
@@ -541,7 +670,8 @@ static void test_role_stale_only_after_own_fault(void **s)
 	assert_true(r.ready);
 	assert_false(r.peers[0].stale);
 	assert_int_equal(line(T0 + 1400, "GROUP \"VG_1\" MASTER 0\n"), 0);
-	assert_int_equal(r.track, READY);
+	assert_true(r.ready);
+	assert_int_equal(r.track, BOOST);
 
 	/* a peer never seen complete has nothing to go stale */
 	init_node();
@@ -848,6 +978,10 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_role_datapath_detached_forces_fault),
 	cmocka_unit_test(test_role_fault_stop_and_deleted_end_incumbency),
 	cmocka_unit_test(test_role_fault_makes_copies_stale_until_a_new_resync),
+	cmocka_unit_test(test_role_split_brain_latest_takeover_outranks),
+	cmocka_unit_test(test_role_split_brain_old_master_gets_no_boost),
+	cmocka_unit_test(test_role_split_priority_never_boosts),
+	cmocka_unit_test(test_role_boost_ends_with_master),
 	cmocka_unit_test(test_role_stale_only_after_own_fault),
 	cmocka_unit_test(test_role_flapping_counts_changes_writes_on_change),
 	cmocka_unit_test(test_role_priority_events_change_no_role),
