@@ -13,8 +13,10 @@
  * NUDGE_MAX_FLOWS are skipped (counted). DSR flows are not nudged: their
  * replies bypass the balancer, so it never learns what the client holds.
  *
- * Needs CAP_NET_RAW (a raw socket to send, a packet socket to listen); runs
- * on the libuv loop.
+ * Needs CAP_NET_RAW (a raw socket to send, a packet socket to listen) at
+ * baton_nudge_init only: batond opens both at start and then drops the
+ * capability (node/privs.h); binding and filtering an open packet socket
+ * needs none. Runs on the libuv loop.
  */
 #ifndef BATON_HA_NUDGE_H
 #define BATON_HA_NUDGE_H

@@ -23,6 +23,8 @@
 #include "textio.h"
 #include "role.h"
 #include "log.h"
+#include "privs.h"
+#include "privset.h"
 #include "stats.h"
 #include "svcspec.h"
 
@@ -713,6 +715,44 @@ static const char *xdp_attach_name(uint8_t m)
 	}
 }
 
+/* A capability mask as an array of names (privset.h). */
+static json_t *caps_json(uint64_t mask)
+{
+	json_t *a = json_array();
+	char num[16];
+
+	for (unsigned int c = 0; a && c < 64; c++) {
+		const char *name = baton_cap_name(c);
+
+		if (!(mask & BATON_CAP(c)))
+			continue;
+		if (!name) {
+			snprintf(num, sizeof(num), "cap_%u", c);
+			name = num;
+		}
+		json_array_append_new(a, json_string(name));
+	}
+	return a;
+}
+
+/* What batond runs with now (privs.h), as the kernel says: its loop
+ * thread's capabilities, which every thread started after the drop
+ * shares. */
+static json_t *privs_json(const struct batond *d)
+{
+	struct baton_privs p;
+
+	if (baton_privs_get(&p))
+		return json_null();
+	return json_pack("{s:b, s:b, s:o, s:o, s:b, s:I}",
+			 "drop", d->cfg.drop_privileges,
+			 "dropped", d->privs_dropped,
+			 "kept", caps_json(p.permitted),
+			 "bounding", caps_json(p.bounding),
+			 "no_new_privs", p.no_new_privs,
+			 "uid", (json_int_t)p.uid);
+}
+
 static int cmd_status(struct batond *d, json_t *req, json_t **data,
 		      char *err, size_t errlen)
 {
@@ -773,6 +813,8 @@ static int cmd_status(struct batond *d, json_t *req, json_t **data,
 		"deferred_reads", (json_int_t)evc.deferred,
 		"reloads", "ok", (json_int_t)(d->reloads - d->reloads_failed),
 		"failed", (json_int_t)d->reloads_failed);
+	if (*data)
+		json_object_set_new(*data, "privileges", privs_json(d));
 	return *data ? 0 : -ENOMEM;
 }
 

@@ -660,6 +660,36 @@ static void print_counters(json_t *obj, const char *title)
 	tbl_print(&t);
 }
 
+/* Names of a JSON array of strings, comma-separated ("none" if empty). */
+static void print_names(json_t *a)
+{
+	json_t *v;
+	size_t i;
+
+	if (!json_array_size(a))
+		printf("none");
+	json_array_foreach(a, i, v)
+		printf("%s%s", i ? "," : "", json_string_value(v));
+}
+
+/* privileges  cap_net_admin (dropped; bounding cap_net_admin; no_new_privs) */
+static void print_privileges(json_t *p)
+{
+	if (!json_is_object(p))
+		return;
+	printf("%-15s ", "privileges");
+	print_names(json_object_get(p, "kept"));
+	printf(" (%s; bounding ",
+	       json_is_true(json_object_get(p, "dropped")) ? "dropped" :
+	       json_is_true(json_object_get(p, "drop")) ? "NOT dropped" :
+	       "node.drop_privileges: false");
+	print_names(json_object_get(p, "bounding"));
+	printf("%s; uid %" JSON_INTEGER_FORMAT ")\n",
+	       json_is_true(json_object_get(p, "no_new_privs")) ?
+	       "; no_new_privs" : "",
+	       json_integer_value(json_object_get(p, "uid")));
+}
+
 static void print_status(json_t *data)
 {
 	static const char *const keys[] = {
@@ -699,7 +729,9 @@ static void print_status(json_t *data)
 	printf(" (%s deferred)\n", fs(sub, "deferred_reads", buf, sizeof(buf)));
 	sub = json_object_get(data, "reloads");
 	printf("%-15s %s ok", "reloads", fs(sub, "ok", buf, sizeof(buf)));
-	printf(", %s failed\n\n", fs(sub, "failed", buf, sizeof(buf)));
+	printf(", %s failed\n", fs(sub, "failed", buf, sizeof(buf)));
+	print_privileges(json_object_get(data, "privileges"));
+	printf("\n");
 
 	tbl_header(&t, h);
 	json_array_foreach(json_object_get(data, "interfaces"), i, o) {

@@ -4,8 +4,10 @@
  * (or batond -c FILE --detach-all: remove what a stopped one left)
  *
  * Start: load the config, load the datapath (reusing pinned maps), program
- * the services, write baton_cfg, attach, then run one libuv loop with the
- * conntrack GC, the ring buffer, the control socket and signals.
+ * the services, write baton_cfg, attach, open what needs privileges (HA's
+ * raw sockets, the metrics listener), drop the capabilities it no longer
+ * needs (privs.h), start sync, then run one libuv loop with the conntrack
+ * GC, the ring buffer, the control socket and signals.
  * SIGHUP reloads the file (a bad one is reported and the running config
  * kept); SIGTERM/SIGINT stop, leaving the datapath in place only with
  * keep_datapath.
@@ -24,6 +26,8 @@
 
 #include "batond.h"
 #include "log.h"
+#include "privs.h"
+#include "privset.h"
 #include "svcspec.h"
 #include "textio.h"
 #include "../ha/role.h"
@@ -201,6 +205,12 @@ static int reload_refused(const struct baton_config *cur,
 	    cur->metrics_port != next->metrics_port) {
 		snprintf(err, errlen, "node.metrics changed; restart batond "
 			 "to apply");
+		return -EINVAL;
+	}
+	if (cur->drop_privileges != next->drop_privileges) {
+		snprintf(err, errlen, "node.drop_privileges changed; restart "
+			 "batond to apply (a capability given up cannot be "
+			 "taken back)");
 		return -EINVAL;
 	}
 	if (strcmp(cur->ctl_path, next->ctl_path)) {
@@ -637,6 +647,31 @@ static int on_health(void *arg, const struct baton_hc_id *id, bool up,
 	return 0;
 }
 
+/* Give up the capabilities batond will not use again (privs.h), unless
+ * node.drop_privileges says not to. */
+static int privs_drop(struct batond *d, char *err, size_t errlen)
+{
+	char why[ERRLEN] = "";
+	int ret;
+
+	if (!d->cfg.drop_privileges) {
+		log_warn("privs", "node.drop_privileges is false: batond keeps "
+			 "every capability it was started with");
+		return 0;
+	}
+	ret = baton_privs_drop(baton_privs_needed(&d->cfg), d->ld.cfg_fd,
+			       NULL, why, sizeof(why));
+	if (ret) {
+		/* Refused rather than run with what it should not hold. */
+		snprintf(err, errlen, "%.900s; not running with privileges it "
+			 "could not drop (node.drop_privileges: false keeps "
+			 "them)", why);
+		return ret;
+	}
+	d->privs_dropped = true;
+	return 0;
+}
+
 static int loop_start(struct batond *d, char *err, size_t errlen)
 {
 	int ret;
@@ -670,15 +705,21 @@ static int loop_start(struct batond *d, char *err, size_t errlen)
 		return ret;
 	}
 	ret = ha_start(d, err, errlen);
+	if (ret)
+		return ret;
+	/* Bound before the drop: node.metrics may be a port below 1024. */
+	d->prom = baton_prom_start(d, err, errlen);
+	if (!d->prom)
+		return -EADDRINUSE;
+	/* Everything that needs more than privset.h keeps is done; sync's
+	 * nng threads start next, and capabilities are per thread. */
+	ret = privs_drop(d, err, errlen);
 	if (!ret)
 		ret = sync_start(d, err, errlen);
 	if (ret)
 		return ret;
 	/* datapath_start() attached it. */
 	baton_ha_datapath(d->ha, true);
-	d->prom = baton_prom_start(d, err, errlen);
-	if (!d->prom)
-		return -EADDRINUSE;
 	ret = baton_ct_gc_start(d->gc);
 	if (!ret)
 		ret = baton_events_start(d->ev);

@@ -47,6 +47,7 @@ struct batond {
 	uv_signal_t sig_term;
 	uv_signal_t sig_int;
 	uv_signal_t sig_hup;
+	bool privs_dropped;		/* privs.h: capabilities given up */
 	bool signals_on;		/* the three handles are initialised */
 	bool stopping;
 	uint64_t reloads;

@@ -527,6 +527,7 @@ void baton_config_defaults(struct baton_config *cfg)
 	snprintf(cfg->ctl_path, sizeof(cfg->ctl_path), "%s",
 		 BATON_DEFAULT_CTL_PATH);
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+	cfg->drop_privileges = true;
 	cfg->metrics_addr = BATON_DEFAULT_METRICS_ADDR;
 	cfg->metrics_port = BATON_DEFAULT_METRICS_PORT;
 	cfg->ct_max = BATON_CT_DEFAULT_MAX;
@@ -1921,7 +1922,8 @@ static int get_path(struct parser *p, yaml_node_t *n, const char *key,
 }
 
 enum {
-	N_ID, N_EPOCH, N_PIN_PATH, N_CTL, N_KEEP, N_LOG, N_METRICS, N_MAX
+	N_ID, N_EPOCH, N_PIN_PATH, N_CTL, N_KEEP, N_LOG, N_METRICS, N_PRIVS,
+	N_MAX
 };
 static const char *const node_keys[N_MAX] = {
 	[N_ID] = "id",
@@ -1931,6 +1933,7 @@ static const char *const node_keys[N_MAX] = {
 	[N_KEEP] = "keep_datapath",
 	[N_LOG] = "log_level",
 	[N_METRICS] = "metrics",
+	[N_PRIVS] = "drop_privileges",
 };
 
 #define METRICS_WHAT	"an IPv4 ADDRESS:PORT to serve metrics on, or 'off'"
@@ -1990,6 +1993,12 @@ static int parse_node(struct parser *p, yaml_node_t *n, int parent_line)
 				 BOOL_CHOICES, bool_from_str, &x);
 		if (!ret)
 			cfg->keep_datapath = x == 1;
+	}
+	if (!ret && v[N_PRIVS]) {
+		ret = get_choice(p, v[N_PRIVS], "node.drop_privileges",
+				 BOOL_CHOICES, bool_from_str, &x);
+		if (!ret)
+			cfg->drop_privileges = x == 1;
 	}
 	if (!ret && v[N_LOG]) {
 		ret = get_choice(p, v[N_LOG], "node.log_level", LOG_CHOICES,

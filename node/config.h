@@ -252,6 +252,7 @@ struct baton_config {
 	char pin_path[PATH_MAX];
 	char ctl_path[PATH_MAX];
 	bool keep_datapath;	/* SIGTERM leaves programs and maps in place */
+	bool drop_privileges;	/* give up capabilities after start (privs.h) */
 	char log_level[16];	/* "error" | "warn" | "info" | "debug" */
 	uint32_t metrics_addr;	/* Prometheus endpoint, host order */
 	uint16_t metrics_port;	/* 0: off */

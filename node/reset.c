@@ -24,7 +24,8 @@ struct baton_reset {
 	struct be_stats *be_stats;
 	baton_ct_deleted_fn on_delete;
 	void *arg;
-	int raw_fd;			/* -1 until the first reset */
+	int raw_fd;			/* -1 if it could not be opened */
+	int raw_errno;			/* why not */
 	bool raw_failed;		/* logged once; TCP resets then wait
 					 * for the flows' own timeouts */
 	struct baton_reset_counts c;
@@ -41,7 +42,9 @@ struct baton_reset *baton_reset_init(int ct_fd, struct be_stats *be_stats,
 	r->be_stats = be_stats;
 	r->on_delete = on_delete;
 	r->arg = arg;
-	r->raw_fd = -1;
+	/* Now: later, batond may no longer hold CAP_NET_RAW (privs.h). */
+	r->raw_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	r->raw_errno = r->raw_fd < 0 ? errno : 0;
 	return r;
 }
 
@@ -54,23 +57,19 @@ void baton_reset_free(struct baton_reset *r)
 	free(r);
 }
 
-static int raw_open(struct baton_reset *r)
+/* The raw socket opened at init; its failure is logged at the first
+ * reset that needs it. */
+static int raw_ready(struct baton_reset *r)
 {
 	if (r->raw_fd >= 0)
 		return 0;
-	if (r->raw_failed)
-		return -EPERM;
-	r->raw_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (r->raw_fd < 0) {
-		int ret = -errno;
-
+	if (!r->raw_failed) {
 		r->raw_failed = true;
-		log_err(SUB, "raw socket for resets (needs CAP_NET_RAW): %s; "
-			"TCP flows of backends that go down are dropped, not "
-			"reset", strerror(errno));
-		return ret;
+		log_err(SUB, "raw socket for resets (needs CAP_NET_RAW at "
+			"start): %s; TCP flows of backends that go down are "
+			"dropped, not reset", strerror(r->raw_errno));
 	}
-	return 0;
+	return -EPERM;
 }
 
 static void send_seg(struct baton_reset *r, const struct baton_nudge_tuple *t,
@@ -174,7 +173,7 @@ int baton_reset_backend(struct baton_reset *r, uint16_t svc_id,
 		if (e->dir != CT_DIR_FWD || (e->flags & CT_F_REMOTE) ||
 		    e->state >= CT_STATE_TIME_WAIT)
 			continue;
-		if (raw_open(r)) {
+		if (raw_ready(r)) {
 			ret = -EPERM;
 			continue;	/* the UDP/ICMP entries still go */
 		}
@@ -206,7 +205,7 @@ void baton_reset_on_event(struct baton_reset *r, const struct ct_v4_event *ev)
 	struct baton_nudge_tuple t;
 	uint32_t ack;
 
-	if (k->proto != IPPROTO_TCP || raw_open(r))
+	if (k->proto != IPPROTO_TCP || raw_ready(r))
 		return;
 	r->c.segments++;
 	/* To the sender, from where it sent to (RFC 793: a RST answers a

@@ -15,7 +15,9 @@
  *  - UDP and ICMP: the pairs are deleted (peers told, as for the GC); the
  *    flow's next packet is balanced anew to a backend that is up.
  *
- * Sends from a raw socket (CAP_NET_RAW), opened at the first reset.
+ * Sends from a raw socket (CAP_NET_RAW), opened by baton_reset_init: at
+ * start, before batond drops that capability (privs.h). IPPROTO_RAW only
+ * sends; it receives nothing, so having it open costs nothing.
  */
 #ifndef BATON_RESET_H
 #define BATON_RESET_H

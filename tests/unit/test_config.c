@@ -293,6 +293,7 @@ static void test_config_defaults_match_the_documented_ones(void **state)
 	assert_string_equal(d.pin_path, "/sys/fs/bpf/baton");
 	assert_string_equal(d.ctl_path, "/run/baton/batond.sock");
 	assert_false(d.keep_datapath);
+	assert_true(d.drop_privileges);
 	assert_string_equal(d.log_level, "info");
 	assert_int_equal(d.metrics_addr, 0x7f000001);
 	assert_int_equal(d.metrics_port, 9477);
@@ -410,6 +411,7 @@ static void test_config_shipped_example_loads(void **state)
 	assert_string_equal(cfg.pin_path, d.pin_path);
 	assert_string_equal(cfg.ctl_path, d.ctl_path);
 	assert_string_equal(cfg.log_level, d.log_level);
+	assert_int_equal(cfg.drop_privileges, d.drop_privileges);
 	/* sync: one plaintext peer, the documented defaults */
 	assert_true(cfg.sync.enabled);
 	assert_string_equal(cfg.sync.listen, "tcp://10.2.0.1:7400");
@@ -477,7 +479,8 @@ static const struct bad bad_configs[] = {
 	{ "unknown key", "node:\n  id: 1\n  colour: blue\n"
 	  "interfaces:\n  - name: eth0\n",
 	  "baton.yaml:3: node.colour: ", "unknown key, expected one of "
-	  "id|epoch|pin_path|control_socket|keep_datapath|log_level" },
+	  "id|epoch|pin_path|control_socket|keep_datapath|log_level|metrics|"
+	  "drop_privileges" },
 	{ "unknown top-level key", HDR "bgp:\n  asn: 65000\n",
 	  "baton.yaml:5: bgp: ", "unknown key, expected one of node|"
 	  "interfaces|conntrack|lb|sync|ha|ecmp|services" },
@@ -578,6 +581,10 @@ static const struct bad bad_configs[] = {
 	{ "YAML 1.1 boolean", "node:\n  id: 1\n  keep_datapath: yes\n"
 	  "interfaces:\n  - name: eth0\n", "baton.yaml:3: node.keep_datapath: ",
 	  "expected one of true|false, got 'yes'" },
+	{ "drop_privileges not a boolean", "node:\n  id: 1\n"
+	  "  drop_privileges: no\ninterfaces:\n  - name: eth0\n",
+	  "baton.yaml:3: node.drop_privileges: ",
+	  "expected one of true|false, got 'no'" },
 	{ "fullnat without snat", HDR "services:\n  - vip: 10.0.0.1\n"
 	  "    port: 80\n    mode: fullnat\n",
 	  "baton.yaml:6: services[0].snat: ", "required for mode fullnat" },
@@ -2264,6 +2271,25 @@ static void test_config_metrics_address_or_off(void **state)
 	baton_config_free(&cfg);
 }
 
+/* node.drop_privileges: on unless the file says false. */
+static void test_config_drop_privileges_on_unless_false(void **state)
+{
+	struct baton_config cfg;
+
+	(void)state;
+	assert_int_equal(parse(HDR, &cfg), 0);
+	assert_true(cfg.drop_privileges);
+	baton_config_free(&cfg);
+	assert_int_equal(parse("node:\n  id: 1\n  drop_privileges: false\n"
+			       "interfaces:\n  - name: eth0\n", &cfg), 0);
+	assert_false(cfg.drop_privileges);
+	baton_config_free(&cfg);
+	assert_int_equal(parse("node:\n  id: 1\n  drop_privileges: true\n"
+			       "interfaces:\n  - name: eth0\n", &cfg), 0);
+	assert_true(cfg.drop_privileges);
+	baton_config_free(&cfg);
+}
+
 static void test_config_copy_is_deep(void **state)
 {
 	struct baton_config a, b;
@@ -2459,6 +2485,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_config_validate_judges_ecmp_without_lines),
 	cmocka_unit_test(test_config_health_fills_every_field_and_defaults),
 	cmocka_unit_test(test_config_metrics_address_or_off),
+	cmocka_unit_test(test_config_drop_privileges_on_unless_false),
 	cmocka_unit_test(test_config_copy_is_deep),
 	cmocka_unit_test(test_config_find_service_matches_vip_port_and_proto),
 	cmocka_unit_test(test_config_validate_names_live_services_by_address),
