@@ -13,6 +13,7 @@
  * datapath and time reach the machines too:
  *   #D0 #D1       datapath detached / attached
  *   #U<n> #R<n> #C<n> #X<n>   peer n up / resync / complete / down
+ *   #H<n>         peer n acked a complete resync of ours
  *   #T            a tick
  * Time moves 250 ms per line. After every step both machines must hold
  * role.h's invariants (checked below); any breach aborts.
@@ -100,13 +101,23 @@ static void check_role(const struct baton_ha_role *r,
 	if (r->datapath == 0)
 		check(r->track == BATON_HA_TRACK_FAULT && !r->incumbent);
 	else if (r->ready || (r->incumbent && r->state == BATON_HA_MASTER))
-		check(r->track == BATON_HA_TRACK_READY);
+		check(r->track == (r->boosted ? BATON_HA_TRACK_TOOK_OVER :
+						BATON_HA_TRACK_READY));
 	else
 		check(r->track == BATON_HA_TRACK_DEMOTE);
+	/* the takeover boost: a MASTER's, after a takeover, a peer lost */
+	if (r->boosted) {
+		bool lost = false;
+
+		for (unsigned int i = 0; i < r->npeers; i++)
+			lost |= r->peers[i].lost;
+		check(r->state == BATON_HA_MASTER && r->took_over && lost &&
+		      !r->no_boost);
+	}
 	check(!r->incumbent || r->state == BATON_HA_MASTER);
-	/* not ready and not an incumbent master: never READY */
+	/* not ready and not an incumbent master: never READY, nor above */
 	if (!r->ready && !(r->incumbent && r->state == BATON_HA_MASTER))
-		check(r->track != BATON_HA_TRACK_READY);
+		check(r->track < BATON_HA_TRACK_READY);
 }
 
 static void step_both(struct baton_ha_role *r, const struct baton_ha_event *ev)
@@ -126,6 +137,7 @@ static void command(struct baton_ha_role *r, const char *p, size_t n,
 		['R'] = BATON_HA_EV_PEER_RESYNC,
 		['C'] = BATON_HA_EV_PEER_COMPLETE,
 		['X'] = BATON_HA_EV_PEER_DOWN,
+		['H'] = BATON_HA_EV_PEER_HAS_OURS,
 	};
 
 	if (n < 2)
