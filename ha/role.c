@@ -365,14 +365,15 @@ static int on_notify(struct baton_ha_role *r, const struct baton_notify *n,
 		act->flags |= BATON_HA_ACT_RESYNC;
 		log_add(act, "asking the peers for a resync");
 	}
-	/* A takeover: the peers that are not with us now are lost. */
+	/* A takeover: the peers that are not with us now are lost - unless
+	 * our stream to them is in sync (they hold our flows). */
 	r->took_over = to == BATON_HA_MASTER;
 	if (r->took_over) {
 		r->takeovers++;
 		r->takeover_ms = now;
 	}
 	for (unsigned int i = 0; i < r->npeers; i++)
-		r->peers[i].lost = r->took_over &&
+		r->peers[i].lost = r->took_over && !r->peers[i].has_ours &&
 			r->peers[i].state != BATON_HA_PEER_COMPLETE;
 	r->state = to;
 	return 0;
@@ -388,10 +389,16 @@ static int on_peer(struct baton_ha_role *r, const struct baton_ha_event *ev)
 	}
 	switch (ev->type) {
 	case BATON_HA_EV_PEER_UP:
-	case BATON_HA_EV_PEER_RESYNC:
-		/* Reachable, and what we hold of it is behind. */
-		p->state = BATON_HA_PEER_PENDING;
+		/* Our stream to it starts over (with a resync). */
+		p->has_ours = false;
 		p->lost |= r->took_over;
+		/* fall through */
+	case BATON_HA_EV_PEER_RESYNC:
+		/* Reachable, and what we hold of it is behind. Lost unless
+		 * our stream to it stays in sync: then it holds our flows
+		 * (and will not ack them again until ours breaks). */
+		p->state = BATON_HA_PEER_PENDING;
+		p->lost |= r->took_over && !p->has_ours;
 		break;
 	case BATON_HA_EV_PEER_COMPLETE:
 		/* A stale copy is only made whole by a resync that began
@@ -403,11 +410,13 @@ static int on_peer(struct baton_ha_role *r, const struct baton_ha_event *ev)
 		p->ever_complete = true;
 		break;
 	case BATON_HA_EV_PEER_HAS_OURS:
+		p->has_ours = true;
 		p->lost = false;
 		break;
 	case BATON_HA_EV_PEER_DOWN:
 		p->state = p->ever_complete ? BATON_HA_PEER_GONE :
 					      BATON_HA_PEER_UNSEEN;
+		p->has_ours = false;
 		p->lost |= r->took_over;
 		break;
 	}

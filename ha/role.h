@@ -58,7 +58,9 @@
  * once, before any resync: every flow made on the other side during the
  * split would meet a node without it. So the latest takeover wins: from
  * its takeover, while a peer is lost (disconnected, or its stream broken
- * and not yet complete again), the node that took over writes
+ * and not yet complete again - unless our stream to it stays in sync:
+ * it holds our flows, and acks them again only once ours breaks), the
+ * node that took over writes
  * BATON_HA_TRACK_TOOK_OVER and outranks every other node; the old
  * master yields to it at the heal and resyncs, and the boost ends once
  * every lost peer has acknowledged a complete resync of this node's
@@ -181,9 +183,13 @@ struct baton_ha_peer {
 	bool ever_complete;	/* a complete copy since start */
 	bool stale;		/* the copy predates a FAULT: blocks until
 				 * the next complete resync */
+	bool has_ours;		/* our stream to it in sync: it acked a
+				 * complete resync of our flows, and the
+				 * stream has not broken since */
 	bool lost;		/* since our takeover: away or its stream
-				 * broken, and it has not acked a
-				 * complete resync of ours since */
+				 * broken while ours was not in sync, and
+				 * it has not acked a complete resync of
+				 * ours since */
 };
 
 enum baton_ha_event_type {

@@ -600,6 +600,42 @@ static void test_role_split_brain_latest_takeover_outranks(void **s)
 	assert_int_equal(r.track, READY);
 }
 
+/*
+ * A flap (the master powered off, on again 3 s later): the standby takes
+ * over and loses the peer; at the power-on our stream to it reconnects
+ * and is acked complete before its stream to us restarts. That restart
+ * says nothing of ours - the peer holds our flows, and sync will not ack
+ * them again while our stream stays up - so it must not boost again (the
+ * boost would keep the VIPs from the preempting old master for good).
+ * Control: a restart of its stream while ours is not in sync still does.
+ */
+static void test_role_boost_ends_though_the_peers_stream_restarts(void **s)
+{
+	standby();
+	assert_int_equal(line(T0 + 1000, "GROUP \"VG_1\" MASTER 0\n"), 0);
+	assert_int_equal(down(T0 + 2000), 0);
+	expect(TRACK | LOG, BOOST, 0, "track 0 -> 253" BOOST_WHY);
+	/* our stream: connected (reported COMPLETE: its stream to us
+	 * looked unbroken), resent, acked */
+	assert_int_equal(complete(T0 + 4000), 0);
+	assert_int_equal(has_ours(T0 + 4100), 0);
+	expect(TRACK | LOG, READY, 0, "track 253 -> 0");
+	/* its stream to us restarts (it asks us, or resends) */
+	assert_int_equal(resync(T0 + 4200), 0);
+	expect(LOG, 0, 0, "not ready: resync from peer 2 incomplete");
+	assert_int_equal(r.track, READY);
+	assert_false(r.boosted);
+	assert_int_equal(complete(T0 + 4500), 0);
+	expect(LOG, 0, 0, "ready");
+	/* control: ours breaks, then its stream restarts - lost again */
+	assert_int_equal(down(T0 + 4600), 0);
+	expect(TRACK | LOG, BOOST, 0, "track 0 -> 253" BOOST_WHY);
+	assert_int_equal(resync(T0 + 4700), 0);
+	assert_int_equal(r.track, BOOST);
+	assert_int_equal(has_ours(T0 + 5000), 0);
+	assert_int_equal(r.track, READY);
+}
+
 /* The other side of the split: the old master was master long before its
  * peer was lost. It keeps READY (incumbent) and gets no boost: at the heal
  * it yields to the node that took over. */
@@ -980,6 +1016,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_role_fault_makes_copies_stale_until_a_new_resync),
 	cmocka_unit_test(test_role_split_brain_latest_takeover_outranks),
 	cmocka_unit_test(test_role_split_brain_old_master_gets_no_boost),
+	cmocka_unit_test(test_role_boost_ends_though_the_peers_stream_restarts),
 	cmocka_unit_test(test_role_split_priority_never_boosts),
 	cmocka_unit_test(test_role_boost_ends_with_master),
 	cmocka_unit_test(test_role_stale_only_after_own_fault),
