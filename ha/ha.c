@@ -520,6 +520,18 @@ static int fifo_open(struct baton_ha *h, char *err, size_t errlen)
 			 "not a FIFO", h->fifo_path);
 		return -EINVAL;
 	}
+	/* Whoever can write it decides the node's role: keepalived and
+	 * batond run as root, and so must its owner be, with no one else
+	 * allowed to write. */
+	if ((st.st_uid && st.st_uid != geteuid()) || (st.st_mode & 022)) {
+		snprintf(err, errlen, "ha.notify_fifo %.300s: owned by uid %u "
+			 "with mode %03o: others could write keepalived's "
+			 "lines (want root's, no group or other write: "
+			 "chown root, chmod 600)", h->fifo_path,
+			 (unsigned int)st.st_uid,
+			 (unsigned int)(st.st_mode & 0777));
+		return -EPERM;
+	}
 	h->fifo_dev = st.st_dev;
 	h->fifo_ino = st.st_ino;
 	/* Our own writer: with none, a closed keepalived end means EOF,

@@ -68,6 +68,7 @@ static bool under_bpffs_root(const char *path)
 
 static int prepare_pin_dir(const char *pin_path, char *err, size_t errlen)
 {
+	struct stat st;
 	int ret;
 
 	if (under_bpffs_root(pin_path) && !is_bpffs(BPFFS_ROOT)) {
@@ -94,6 +95,21 @@ static int prepare_pin_dir(const char *pin_path, char *err, size_t errlen)
 		snprintf(err, errlen, "pin path %s is not on a bpffs",
 			 pin_path);
 		return -EINVAL;
+	}
+	/* The maps are reused from here at the next start: no one but
+	 * root may have put them there. */
+	if (stat(pin_path, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "pin dir %s: %s", pin_path,
+			 strerror(errno));
+		return ret;
+	}
+	if ((st.st_uid && st.st_uid != geteuid()) || (st.st_mode & 022)) {
+		snprintf(err, errlen, "pin dir %s: owned by uid %u with mode "
+			 "%03o: others could plant maps (want root's, no group "
+			 "or other write)", pin_path, (unsigned int)st.st_uid,
+			 (unsigned int)(st.st_mode & 0777));
+		return -EPERM;
 	}
 	return 0;
 }

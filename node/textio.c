@@ -61,7 +61,13 @@ int baton_write_file(const char *path, const char *text, size_t len)
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A new file of our own: a stale one goes first, and a symlink
+	 * planted there in between fails the open rather than being
+	 * followed (the directory may be writable by others). */
+	if (unlink(tmp) && errno != ENOENT)
+		return -errno;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0644);
 	if (fd < 0)
 		return -errno;
 	if (!stat(path, &st) && fchmod(fd, st.st_mode & 07777))

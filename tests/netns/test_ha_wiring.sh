@@ -210,6 +210,20 @@ notify $'INSTANCE "VI_1" MASTER 150\n'
 wait_hs .keepalived_state MASTER "a line in the replacement is read"
 nt_assert_eq "$(hs .counters.fifo_errors)" 0 "no FIFO errors"
 
+nt_step "a FIFO others may write is refused; a good one taken again"
+rm -f "$FIFO" && mkfifo -m 0622 "$FIFO"
+fifo_refused() { [ "$(hs .counters.fifo_errors)" -ge 1 ]; }
+nt_wait 5 "refused, retried" fifo_refused
+grep -q "others could write keepalived's lines" "$BATOND_LOG"
+nt_assert_eq $? 0 "batond says why (mode 622)"
+nt_assert_eq "$(hs .counters.fifo_reopens)" 2 "not reopened"
+rm -f "$FIFO" && mkfifo -m 0600 "$FIFO"
+wait_hs .counters.fifo_reopens 3 "a FIFO of mode 0600 in its place: reopened"
+notify $'INSTANCE "VI_1" BACKUP 100\n'
+wait_hs .keepalived_state BACKUP "a line in it is read"
+notify $'INSTANCE "VI_1" MASTER 150\n'
+wait_hs .keepalived_state MASTER "and MASTER again"
+
 nt_step "SIGTERM without keep_datapath: track FAULT before detaching"
 batond_stop TERM
 nt_assert_eq "$(cat "$TRACK")" -254 "track file -254"

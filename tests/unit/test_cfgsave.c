@@ -5,11 +5,16 @@
  * result loads as the running services (every key, health included).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "unit.h"
 
 #include "cfgsave.h"
+#include "textio.h"
 
 #define HEAD "# my node\nnode:\n  id: 1   # first\ninterfaces:\n" \
 	"  - name: eth0\n"
@@ -154,7 +159,61 @@ static void test_cfgsave_refuses_what_it_cannot_rewrite(void **state)
 	baton_config_free(&cfg);
 }
 
+static void slurp(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/* The saved file (baton.yaml, the track file) goes through PATH.tmp: a
+ * symlink planted there - the directory may be writable by others - is
+ * replaced, never followed; the file keeps its mode. */
+static void test_cfgsave_write_file_never_follows_a_planted_symlink(
+	void **state)
+{
+	char dir[] = "/tmp/baton-ut.XXXXXX", path[128], tmp[136], victim[128];
+	char buf[64];
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/baton.yaml", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	f = fopen(victim, "w");
+	assert_non_null(f);
+	fputs("keep me\n", f);
+	fclose(f);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("old\n", f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(symlink(victim, tmp), 0);
+
+	assert_int_equal(baton_write_file(path, "new\n", 4), 0);
+	slurp(victim, buf, sizeof(buf));
+	assert_string_equal(buf, "keep me\n");
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0640);
+	slurp(path, buf, sizeof(buf));
+	assert_string_equal(buf, "new\n");
+	assert_int_equal(access(tmp, F_OK), -1);
+
+	unlink(path);
+	unlink(victim);
+	rmdir(dir);
+}
+
 static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_cfgsave_write_file_never_follows_a_planted_symlink),
 	cmocka_unit_test(test_cfgsave_rewrites_only_services_and_reads_back),
 	cmocka_unit_test(test_cfgsave_places_of_the_section),
 	cmocka_unit_test(test_cfgsave_refuses_what_it_cannot_rewrite),
