@@ -55,6 +55,51 @@
 #                                  A lab with LAB_SPLIT_BRAIN=priority
 #                                  (the old master keeps the VIPs) is the
 #                                  control run.
+#   drill.sh flap [--out DIR]      traffic; for DRILL_FLAP_S (60) s the
+#                                  master is powered off and, DRILL_FLAP_
+#                                  EVERY (3) s later, on again (it resyncs
+#                                  and takes the VIPs back), then again
+#                                  after as long: a failover every few
+#                                  seconds, each one only once the pair has
+#                                  settled (both ready, one master). Every
+#                                  flow must survive all of them; then
+#                                  settled, the standby an exact copy; and
+#                                  batond's memory (VmRSS) must not grow
+#                                  over the second half of the cycles
+#                                  (the first ones warm its heap up) by
+#                                  more than DRILL_RSS_SLACK_KB (512) on
+#                                  either node, nor its open fds
+#                                  by more than 2. DRILL_FLAP_REBOOT=1
+#                                  flushes the powered-off node's table
+#                                  before it comes back (a reboot): on a
+#                                  pair without sync (lab.sh up --no-sync)
+#                                  the control run of the flow checks.
+#                                  DRILL_MEM_PIDS ("PID PID") watches those
+#                                  processes instead: with a growing one,
+#                                  the control run of the memory check.
+#   drill.sh chaos [--out DIR]     traffic; for DRILL_CHAOS_S (60) s, one
+#                                  fault after another, picked at random
+#                                  (seed DRILL_SEED, printed) from
+#                                  DRILL_CHAOS_FAULTS (all of: flap -
+#                                  the master powered off, on again;
+#                                  reboot - the same, its table flushed
+#                                  meanwhile; standby-off; kill-master,
+#                                  kill-standby -
+#                                  batond kill -9 and restarted; syncloss -
+#                                  20, 50 or 100 % of the standby's sync
+#                                  packets dropped; linkdown - one link of
+#                                  either node down; splitbrain), each held
+#                                  1 to DRILL_CHAOS_HOLD (4) s, then healed;
+#                                  the next once the pair has settled
+#                                  (within 20 s: else the drill fails).
+#                                  The invariants at the end: every flow
+#                                  survived, no reset, settled, the standby
+#                                  an exact copy, both batonds and
+#                                  keepalived up. The faults, when each was
+#                                  healed and settled are in the report.
+# For flap and chaos, new connections run at DRILL_RATE (100) and
+# DRILL_RATE_FNAT (50) per second until the faults end; each one
+# established >= 10 ms before a fault and open at it must survive.
 #
 # On the single-node lab (lab.sh up), its batond is restarted instead:
 #   drill.sh restart [--out DIR]   traffic; stop batond (SIGTERM), start
@@ -106,14 +151,17 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 
 usage() {
-	sed -n '6,84p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '6,129p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 phase=${1:-}
 [ $# -gt 0 ] && shift
 case $phase in poweroff | failback | kill | restart | return | join | flood | \
-	partition | splitbrain) ;;
+	partition | splitbrain | flap | chaos) ;;
 *) usage >&2; exit 2 ;; esac
+# Phases of many events (a fault after another): judged against them all.
+MULTI=0
+[[ $phase == @(flap|chaos) ]] && MULTI=1
 out=
 node=
 while [ $# -gt 0 ]; do
@@ -146,7 +194,7 @@ elif [ "$CLASSIC" = 1 ] && [ "$phase" = kill ]; then
 elif [ "$CLASSIC" = 1 ] && [ "$phase" = flood ]; then
 	lab_err "the flood is drilled on Baton's labs"
 	exit 2
-elif [[ $phase == @(partition|splitbrain) ]] &&
+elif [[ $phase == @(partition|splitbrain|flap|chaos) ]] &&
 	{ [ "$CLASSIC" = 1 ] || [ "$ECMP" = 1 ]; }; then
 	lab_err "the $phase is drilled on Baton's HA pair"
 	exit 2
@@ -165,8 +213,10 @@ mkdir -p "$out" || exit 1
 
 STREAMS=${DRILL_STREAMS:-40}
 UDP=${DRILL_UDP:-20}
-RATE=${DRILL_RATE:-500}
-RATE_FNAT=${DRILL_RATE_FNAT:-250}
+# A minute of new connections at 500/s would run the client out of
+# ephemeral ports (TIME_WAIT).
+RATE=${DRILL_RATE:-$([ "$MULTI" = 1 ] && echo 100 || echo 500)}
+RATE_FNAT=${DRILL_RATE_FNAT:-$([ "$MULTI" = 1 ] && echo 50 || echo 250)}
 # No fullNAT behind ECMP (the config refuses it there).
 [ "$ECMP" = 1 ] && RATE_FNAT=0
 streams=(dnat fullnat dsr)
@@ -218,6 +268,37 @@ if [ "$phase" = splitbrain ]; then
 	# New connections through the split, until the heal.
 	RATE_DUR=$(awk -v a="$AT" -v p="$SPLIT_S" 'BEGIN { printf "%d", a + p + 0.999 }')
 	streams+=(dnat-part fullnat-part)
+fi
+# Flap and chaos: faults for DRILL_FLAP_S / DRILL_CHAOS_S from 2 s in; the
+# one under way finishes (a flap cycle: two holds and the waits, about
+# 8 s; a fault: its hold, then up to SETTLE_S to settle, mostly under 2 s);
+# then 4 s more. New connections until the faults' time ends. (The exact
+# copy is checked after that, with or without traffic.)
+FLAP_EVERY=${DRILL_FLAP_EVERY:-3}
+CHAOS_HOLD=${DRILL_CHAOS_HOLD:-4}
+SETTLE_S=20
+RSS_SLACK_KB=${DRILL_RSS_SLACK_KB:-512}
+CHAOS_FAULTS=${DRILL_CHAOS_FAULTS:-flap reboot standby-off kill-master kill-standby syncloss linkdown splitbrain}
+SEED=${DRILL_SEED:-$(( $(date +%s%N) % 1000000000 ))}
+if [ "$MULTI" = 1 ]; then
+	AT=${DRILL_AT:-2}
+	if [ "$phase" = flap ]; then
+		FAULT_S=${DRILL_FLAP_S:-60}
+		tail_s=$((2 * FLAP_EVERY + 6))
+	else
+		FAULT_S=${DRILL_CHAOS_S:-60}
+		tail_s=$((CHAOS_HOLD + 8))
+		for f in $CHAOS_FAULTS; do
+			[[ $f == @(flap|reboot|standby-off|kill-master|kill-standby|syncloss|linkdown|splitbrain) ]] ||
+				{ lab_err "DRILL_CHAOS_FAULTS: no fault '$f'"; exit 2; }
+		done
+	fi
+	for v in "$FAULT_S" "$FLAP_EVERY" "$CHAOS_HOLD" "$SEED"; do
+		[[ $v =~ ^[0-9]+$ ]] && [ "$v" -gt 0 ] ||
+			{ lab_err "$phase: whole seconds and seeds, not '$v'"; exit 2; }
+	done
+	RATE_DUR=$(awk -v a="$AT" -v p="$FAULT_S" 'BEGIN { printf "%d", a + p + 0.999 }')
+	DUR=${DRILL_DURATION:-$((RATE_DUR + tail_s + 4))}
 fi
 WINDOW_MS=10
 
@@ -322,6 +403,11 @@ wait_ready() {			# wait_ready K: lbK holds a complete copy
 	exit 1
 }
 
+# confirmed K: lbK's latest takeover is confirmed (or it made none).
+confirmed() {
+	[ "$(lab_node_ctl "$1" --json ha status | jq -r .took_over)" = false ]
+}
+
 ha_who() {
 	local k i
 	# The lab may be mid-transition (a failback's old master releasing):
@@ -332,7 +418,7 @@ ha_who() {
 	done
 	[ -n "$master" ] || { lab_err "no node holds the VIPs"; exit 1; }
 	case $phase in
-	poweroff | kill | flood | partition | splitbrain)
+	poweroff | kill | flood | partition | splitbrain | flap | chaos)
 		node=$master	# the node the event happens to
 		;;
 	failback)
@@ -358,13 +444,13 @@ ha_who() {
 
 	# Before a power-off the standby must be ready (a complete copy) -
 	# else the drill measures a lab that was not given the time to settle.
-	case $phase in poweroff | partition | splitbrain) wait_ready "$other" ;; esac
+	case $phase in poweroff | partition | splitbrain | flap | chaos)
+		wait_ready "$other" ;;
+	esac
 	# A split brain within 5 s of the master's own takeover meets it
 	# still unconfirmed (ha/role.h): both would outrank, and its second
 	# round of gratuitous ARPs would pull the traffic back mid-split.
 	if [ "$phase" = splitbrain ]; then
-		confirmed() { [ "$(lab_node_ctl "$1" --json ha status |
-			jq -r .took_over)" = false ]; }
 		lab_wait_for 10 confirmed "$node" ||
 			{ lab_err "lb$node's takeover not confirmed"; exit 1; }
 	fi
@@ -392,6 +478,256 @@ ka_deaths() {
 	done
 }
 ka_deaths_before=$(ka_deaths)
+
+# ---- flap and chaos: faults one after another --------------------------------
+
+# The pair settled: both batonds ready (a complete copy), neither outranking
+# after a takeover, keepalived MASTER on one and not on the other, and the
+# VIPs on the master. Sets settled_master. (A batond restarted on the
+# standby reports keepalived's state UNKNOWN until keepalived's next
+# transition: the FIFO tells changes only.)
+pair_settled() {
+	local a b sa sb
+	a=$(lab_node_ctl "$node" --json ha status 2>/dev/null) &&
+		b=$(lab_node_ctl "$other" --json ha status 2>/dev/null) ||
+		return 1
+	[ "$(jq -n -r --argjson a "$a" --argjson b "$b" '[$a, $b] |
+		all(.ready and (.took_over_boost | not))')" = true ] || return 1
+	sa=$(echo "$a" | jq -r .keepalived_state)
+	sb=$(echo "$b" | jq -r .keepalived_state)
+	if [ "$sa" = MASTER ] && [ "$sb" != MASTER ]; then settled_master=$node
+	elif [ "$sa" != MASTER ] && [ "$sb" = MASTER ]; then settled_master=$other
+	else return 1
+	fi
+	[ "$(lab_ha_master)" = "$settled_master" ]
+}
+
+# wait_settled SECONDS: until the pair has settled; settle_ms is how long
+# it took (null: not within SECONDS).
+wait_settled() {
+	local t0 limit
+	t0=$(now_ms)
+	limit=$((t0 + $1 * 1000))
+	settle_ms=null
+	while [ "$(now_ms)" -lt "$limit" ]; do
+		pair_settled && { settle_ms=$(($(now_ms) - t0)); return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_master K T SECONDS: lbK's keepalived went MASTER at or after T (ms);
+# prints when, relative to T (batond's own stamp of the MASTER line).
+wait_master() {
+	local k=$1 t=$2 limit j
+	limit=$(($(now_ms) + $3 * 1000))
+	while [ "$(now_ms)" -lt "$limit" ]; do
+		j=$(lab_node_ctl "$k" --json ha status 2>/dev/null |
+			jq -r --argjson t "$t" 'select(.keepalived_state ==
+			"MASTER" and .last_change_unix_ms >= $t) |
+			.last_change_unix_ms - $t')
+		[ -n "$j" ] && { echo "$j"; return 0; }
+		sleep 0.05
+	done
+	return 1
+}
+
+# Whatever a fault left cut, healed: every node's links up, no loss or
+# VRRP cut rules.
+heal_all() {
+	local k ifn
+	for ((k = 1; k <= LAB_NODES; k++)); do
+		for ifn in eth0 eth1 eth2; do
+			ip -n "$(lab_node_ns "$k")" link set "$ifn" up 2>/dev/null
+		done
+		lab_loss "$k" 0
+		lab_vrrp_cut "$k" 0
+	done
+}
+
+# reboot_flush K: lbK, powered off, loses its conntrack table (as a node
+# that reboots): it must come back through a resync.
+reboot_flush() {
+	lab_node_ctl "$1" ct flush >/dev/null ||
+		lab_err "lb$1: ct flush failed"
+}
+
+# The processes whose memory the flap drill watches: each node's batond
+# (DRILL_MEM_PIDS: those instead, in that order).
+mem_pids=()
+mem_watch() {
+	local k
+	if [ -n "${DRILL_MEM_PIDS:-}" ]; then
+		read -r -a mem_pids <<<"$DRILL_MEM_PIDS"
+		return
+	fi
+	for k in "$node" "$other"; do mem_pids+=("$(lab_pid_of "lb$k")"); done
+}
+# mem_sample LABEL: a line per watched process: LABEL pid VmRSS (kB), open
+# fds, threads.
+mem_sample() {
+	local pid
+	for pid in "${mem_pids[@]}"; do
+		[ -r "/proc/$pid/status" ] || continue
+		echo "$1 $pid $(awk '/^VmRSS:/ { r = $2 } /^Threads:/ { t = $2 }
+			END { print r + 0, t + 0 }' "/proc/$pid/status") $(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 \
+			2>/dev/null | wc -l)"
+	done >>"$out/$phase-mem.txt"
+}
+
+# event T KIND NODE MS [SETTLE_MS]: a line of the events file: when (ms),
+# what, to which node, the takeover it caused (ms after T, or null) and
+# how long the pair took to settle after it.
+event() {
+	echo "$1 $2 $3 ${4:-null} ${5:-null}" >>"$out/$phase-events.txt"
+}
+
+# The flap: the master off, on, until FAULT_S is over; each cycle starts
+# on a settled pair (the standby holding a complete copy).
+run_flap() {
+	local t_end m s t ms
+	t_end=$((t_event + FAULT_S * 1000))
+	cycles=0
+	while [ "$(now_ms)" -lt "$t_end" ]; do
+		wait_settled "$SETTLE_S" ||
+			{ fault_fail="the pair did not settle within ${SETTLE_S} s (cycle $((cycles + 1)))"; return 1; }
+		m=$settled_master s=$node
+		[ "$m" = "$node" ] && s=$other
+		t=$(now_ms)
+		lab_power_off "$m" || { fault_fail="power-off of lb$m failed"; return 1; }
+		ms=$(wait_master "$s" "$t" 10) || ms=null
+		event "$t" off "$m" "$ms"
+		[ "$ms" != null ] ||
+			{ fault_fail="lb$s did not take over within 10 s"; lab_power_on "$m"; return 1; }
+		sleep "$FLAP_EVERY"
+		[ "${DRILL_FLAP_REBOOT:-0}" = 1 ] && reboot_flush "$m"
+		t=$(now_ms)
+		lab_power_on "$m" || { fault_fail="power-on of lb$m failed"; return 1; }
+		# lbM, the higher priority, takes the VIPs back once it has
+		# resynced (preempt).
+		ms=$(wait_master "$m" "$t" "$SETTLE_S") || ms=null
+		wait_settled "$SETTLE_S"
+		event "$t" on "$m" "$ms" "$settle_ms"
+		[ "$ms" != null ] && [ "$settle_ms" != null ] ||
+			{ fault_fail="lb$m did not take the VIPs back and settle within ${SETTLE_S} s"; return 1; }
+		cycles=$((cycles + 1))
+		mem_sample "$cycles"
+		sleep "$FLAP_EVERY"
+	done
+}
+
+# One chaos fault on the settled pair (master M, standby S), held for
+# HOLD s, healed. Records the injection and the heal as events (traffic
+# may move at either).
+chaos_fault() {
+	local f=$1 m=$2 s=$3 hold=$4 t k ifn pct ms=null
+	t=$(now_ms)
+	case $f in
+	flap | reboot)
+		lab_power_off "$m" || return 1
+		ms=$(wait_master "$s" "$t" 10) || ms=null
+		event "$t" "$f" "$m" "$ms"
+		sleep "$hold"
+		[ "$f" = reboot ] && reboot_flush "$m"
+		t=$(now_ms)
+		lab_power_on "$m" || return 1
+		# lbM, the higher priority, takes the VIPs back once it has
+		# resynced (preempt).
+		ms=$(wait_master "$m" "$t" "$SETTLE_S") || ms=null
+		event "$t" "$f-on" "$m" "$ms"
+		;;
+	standby-off)
+		lab_power_off "$s" || return 1
+		event "$t" "$f" "$s"
+		sleep "$hold"
+		t=$(now_ms)
+		lab_power_on "$s" || return 1
+		event "$t" "$f-on" "$s"
+		;;
+	kill-master | kill-standby)
+		k=$m
+		[ "$f" = kill-standby ] && k=$s
+		event "$t" "$f" "$k"
+		# kill -9, restarted a second later (the datapath forwards
+		# meanwhile).
+		node_restart "$k" KILL || return 1
+		;;
+	syncloss)
+		pct=$(( (RANDOM % 3 == 0) ? 100 : (RANDOM % 2 ? 50 : 20) ))
+		lab_loss "$s" "$pct" || return 1
+		event "$t" "$f-$pct" "$s"
+		sleep "$hold"
+		t=$(now_ms)
+		lab_loss "$s" 0
+		event "$t" "$f-healed" "$s"
+		;;
+	linkdown)
+		# eth0 front, eth1 back (keepalived's instances: a master
+		# losing either fails over), eth2 sync.
+		k=$m
+		((RANDOM % 2)) && k=$s
+		ifn=eth$((RANDOM % 3))
+		ip -n "$(lab_node_ns "$k")" link set "$ifn" down || return 1
+		[ "$k" = "$m" ] && [ "$ifn" != eth2 ] &&
+			{ ms=$(wait_master "$s" "$t" 10) || ms=null; }
+		event "$t" "$f-$ifn" "$k" "$ms"
+		sleep "$hold"
+		t=$(now_ms)
+		ip -n "$(lab_node_ns "$k")" link set "$ifn" up || return 1
+		ms=null
+		[ "$k" = "$m" ] && [ "$ifn" != eth2 ] &&
+			{ ms=$(wait_master "$m" "$t" "$SETTLE_S") || ms=null; }
+		event "$t" "$f-$ifn-up" "$k" "$ms"
+		;;
+	splitbrain)
+		# Both masters until the heal, the standby the latest
+		# takeover; the clients' and backends' ARP entries aged at
+		# the heal (every packet to whoever answers now).
+		{ lab_vrrp_cut "$s" 1 && lab_loss "$s" 100; } || return 1
+		ms=$(wait_master "$s" "$t" 10) || ms=null
+		event "$t" "$f" "$s" "$ms"
+		sleep "$hold"
+		t=$(now_ms)
+		lab_vrrp_cut "$s" 0
+		lab_loss "$s" 0
+		lab_neigh_age
+		ms=$(wait_master "$m" "$t" "$SETTLE_S") || ms=null
+		event "$t" "$f-healed" "$m" "$ms"
+		;;
+	esac
+}
+
+# The chaos: a random fault after another until FAULT_S is over, each on
+# a settled pair; after each, the pair must settle within SETTLE_S.
+run_chaos() {
+	local t_end faults f m s hold
+	t_end=$((t_event + FAULT_S * 1000))
+	read -r -a faults <<<"$CHAOS_FAULTS"
+	RANDOM=$SEED
+	cycles=0
+	while [ "$(now_ms)" -lt "$t_end" ]; do
+		wait_settled "$SETTLE_S" ||
+			{ fault_fail="the pair did not settle before fault $((cycles + 1))"; return 1; }
+		m=$settled_master s=$node
+		[ "$m" = "$node" ] && s=$other
+		f=${faults[RANDOM % ${#faults[@]}]}
+		hold=$((1 + RANDOM % CHAOS_HOLD))
+		# A split brain meets both nodes outranking if the master's
+		# own takeover is not yet confirmed (ha/role.h): wait for it.
+		if [ "$f" = splitbrain ]; then
+			lab_wait_for 10 confirmed "$m" ||
+				{ fault_fail="lb$m's takeover not confirmed"; return 1; }
+		fi
+		say "   fault $((cycles + 1)) at $(( ($(now_ms) - t_event) / 1000 )) s: $f (master lb$m), held $hold s"
+		chaos_fault "$f" "$m" "$s" "$hold" ||
+			{ fault_fail="fault $f could not be injected or healed"; return 1; }
+		cycles=$((cycles + 1))
+		wait_settled "$SETTLE_S"
+		event "$(now_ms)" settled "${settled_master:-null}" null "$settle_ms"
+		[ "$settle_ms" != null ] ||
+			{ fault_fail="the pair did not settle within ${SETTLE_S} s after fault $cycles ($f)"; return 1; }
+	done
+}
 
 # ---- traffic ------------------------------------------------------------------
 
@@ -477,6 +813,7 @@ cleanup_clients() {
 		lab_vrrp_cut "$other" 0
 		lab_loss "$other" 0
 		;;
+	flap | chaos) heal_all ;;
 	esac
 }
 trap 'cleanup_clients; exit 130' INT TERM HUP
@@ -663,6 +1000,43 @@ splitbrain)
 		"heal: $(echo "${LAB_COPY_OUT:-}" | tail -n 1)"
 	new=$other
 	;;
+flap | chaos)
+	# Faults until FAULT_S is over (run_flap, run_chaos); then settled
+	# and the standby an exact copy of the master within CONVERGE_S.
+	# Polled gently: a table listing holds up a busy batond's loop.
+	: >"$out/$phase-events.txt"
+	: >"$out/$phase-mem.txt"
+	mem_watch
+	mem_sample 0
+	fault_fail=
+	[ "$phase" = chaos ] && say "   chaos: seed $SEED (DRILL_SEED=$SEED replays" \
+		"the same faults), faults: $CHAOS_FAULTS"
+	"run_$phase"
+	heal_all
+	t_heal=$(now_ms)
+	# The memory at the end, the pair settled as after each cycle (and
+	# before the table listings below; chaos: the batonds running now).
+	wait_settled "$SETTLE_S"
+	[ "$phase" = chaos ] && { mem_pids=(); mem_watch; }
+	mem_sample end
+	limit=$((t_heal + CONVERGE_S * 1000))
+	converge_ms=null copy=false
+	while [ "$(now_ms)" -lt "$limit" ]; do
+		pair_settled || { sleep 0.2; continue; }
+		standby=$node
+		[ "$settled_master" = "$node" ] && standby=$other
+		if lab_copy_check "$settled_master" "$standby"; then
+			converge_ms=$(($(now_ms) - t_heal))
+			copy=true
+			break
+		fi
+		sleep 0.5
+	done
+	[ "$copy" = true ] || say "   not settled ${CONVERGE_S} s after the" \
+		"faults: $(echo "${LAB_COPY_OUT:-}" | tail -n 1)"
+	[ -z "$fault_fail" ] || say "   faults stopped: $fault_fail"
+	new=$(lab_ha_master || echo null)
+	;;
 flood)
 	frate=()
 	[ -n "${DRILL_FLOOD_RATE:-}" ] && frate=(--rate "$DRILL_FLOOD_RATE")
@@ -720,6 +1094,8 @@ case $phase in kill | restart) RESTART=1 ;; esac
 # The VIPs stay where they are.
 STAY=$RESTART
 [ "$phase" = flood ] && STAY=1
+# Flap and chaos: many moves, each judged on its own (the events file).
+[ "$MULTI" = 1 ] && STAY=1
 commit_ms=null
 if [ "$CLASSIC" = 1 ]; then
 	limit=$((t_event + 20000))
@@ -758,7 +1134,8 @@ for p in "${pids[@]}"; do
 done
 [ -n "${monitor:-}" ] && kill "$monitor" 2>/dev/null
 trap - INT TERM HUP EXIT
-[ "$ECMP" != 1 ] && [ "$STAY" = 0 ] && lab_ha_follow_master
+[ "$ECMP" != 1 ] && { [ "$STAY" = 0 ] || [ "$MULTI" = 1 ]; } &&
+	lab_ha_follow_master
 # ECMP return/join: who carries which flow now (lbK's own table).
 [ "$ECMP" = 1 ] && [ "$phase" != poweroff ] &&
 	lab_node_ctl "$node" --json ct list >"$out/$phase-after.ct.json"
@@ -803,6 +1180,58 @@ flows_json() {
 		printf ",\"established_last_%dms\":{\"total\":%d,\"ok\":%d}", w, late, late_ok
 		printf ",\"started_after\":{\"total\":%d,\"ok\":%d}}\n", after, after_ok
 	}' "$1"
+}
+
+# flows_multi FILE: the same against every moment the events file names
+# (a fault, a heal, and when either moved the VIPs): a flow is judged
+# against the first of them in its life. established_before: open at it,
+# handshake >= WINDOW_MS before; established_last_Nms: handshake in the
+# last WINDOW_MS or in flight at it (replication's latency; reported, not
+# failed); quiet: no event in its life (it must succeed too).
+flows_multi() {
+	awk -v w="$WINDOW_MS" '
+	function pct(p,   i) {
+		if (!n) return "null"
+		i = int(p * n / 100 + 0.999999)
+		if (i < 1) i = 1
+		return v[i]
+	}
+	FILENAME == ARGV[1] {
+		if ($2 != "settled") { ev[++ne] = $1
+			if ($4 != "null") ev[++ne] = $1 + $4 }
+		next
+	}
+	/^#/ || NF < 8 { next }
+	{
+		total++; res[$3]++
+		if ($3 != "ok") failed++
+		end = $6 > $4 ? $6 : $4
+		e = 0
+		for (i = 1; i <= ne; i++)
+			if (ev[i] >= $4 && ev[i] <= end && (!e || ev[i] < e)) e = ev[i]
+		if (!e) { quiet++; if ($3 == "ok") quiet_ok++ }
+		else if ($5 > 0 && $5 <= e - w) { win++; if ($3 == "ok") win_ok++
+			if ($3 == "reset") win_reset++ }
+		else { late++; if ($3 == "ok") late_ok++ }
+		if ($5 > 0) pv[++n] = $8 + 0
+	}
+	END {
+		for (i = 1; i <= n; i++) {
+			x = pv[i]; j = i - 1
+			while (j > 0 && v[j] > x) { v[j + 1] = v[j]; j-- }
+			v[j + 1] = x
+		}
+		printf "{\"total\":%d,\"ok\":%d,\"failed\":%d,\"results\":{", total,
+			res["ok"], failed
+		sep = ""
+		for (r in res) { printf "%s\"%s\":%d", sep, r, res[r]; sep = "," }
+		printf "},\"pause_ms\":{\"p50\":%s,\"p99\":%s,\"max\":%s}", pct(50),
+			pct(99), n ? v[n] : "null"
+		printf ",\"established_before\":{\"total\":%d,\"ok\":%d,\"reset\":%d}", win,
+			win_ok, win_reset
+		printf ",\"established_last_%dms\":{\"total\":%d,\"ok\":%d}", w, late, late_ok
+		printf ",\"quiet\":{\"total\":%d,\"ok\":%d}}\n", quiet, quiet_ok
+	}' "$out/$phase-events.txt" "$1"
 }
 
 # The event's reference time for the handshake windows: the VIP move
@@ -912,12 +1341,50 @@ report=$out/$phase.json
 		printf '"converge_ms":%s,"exact_copy":%s,' "$converge_ms" "$copy"
 		printf '"arp_aged_ms":%s},' "$t_move"
 	fi
+	if [ "$MULTI" = 1 ]; then
+		printf '"faults":{"seconds":%s,"seed":%s,"cycles":%s,' "$FAULT_S" \
+			"$([ "$phase" = chaos ] && echo "$SEED" || echo null)" \
+			"${cycles:-0}"
+		printf '"failed":%s,"heal_ms":%s,"converge_ms":%s,' \
+			"$(jq -n --arg f "$fault_fail" 'if $f == "" then null else $f end')" \
+			"$t_heal" "$converge_ms"
+		printf '"exact_copy":%s,"master_end":%s,"rss_slack_kb":%s,' "$copy" \
+			"$(lab_ha_master || echo null)" "$RSS_SLACK_KB"
+		printf '"events":%s,' "$(jq -R -s -c 'split("\n") |
+			map(select(length > 0) | split(" ") | {t: (.[0] | tonumber),
+			kind: .[1], node: (.[2] | fromjson), takeover_ms: (.[3] |
+			fromjson), settle_ms: (.[4] | fromjson)})' \
+			"$out/$phase-events.txt")"
+		# Per watched process: VmRSS and fds at the start, after the
+		# middle cycle (the first ones grow the heap: sync's resync
+		# buffers, the nudge's, the listings), at the end; and all.
+		printf '"memory":%s},' "$(awk -v mid=$((${cycles:-0} / 2)) '
+			{ if (!($2 in seen)) { seen[$2] = 1; order[++n] = $2 }
+			  rss[$2, $1] = $3; thr[$2, $1] = $4; fds[$2, $1] = $5
+			  all[$2] = all[$2] (ns[$2]++ ? "," : "") $3 }
+			function val(a, k) { return ((k in a) ? a[k] : "null") }
+			END {
+				printf "["
+				for (i = 1; i <= n; i++) {
+					p = order[i]; w = ((p, mid) in rss) ? mid : 0
+					printf "%s{\"pid\":%s,\"rss_kb_start\":%s,", (i > 1 ? "," : ""), p, val(rss, p SUBSEP 0)
+					printf "\"rss_kb_mid\":%s,\"rss_kb_end\":%s,", val(rss, p SUBSEP w), val(rss, p SUBSEP "end")
+					g = "null"
+					if (((p, w) in rss) && ((p, "end") in rss)) g = rss[p, "end"] - rss[p, w]
+					printf "\"growth_kb\":%s,\"fds_mid\":%s,\"fds_end\":%s,", g, val(fds, p SUBSEP w), val(fds, p SUBSEP "end")
+					printf "\"threads_end\":%s,\"rss_kb\":[%s]}", val(thr, p SUBSEP "end"), all[p]
+				}
+				printf "]"
+			}' "$out/$phase-mem.txt")"
+	fi
 	printf '"reference_ms":%s,"flows":{' "$t_ref"
 	sep=
 	for kind in "${kinds[@]}"; do
 		f=$out/$phase-$kind.flows
 		printf '%s"%s":' "$sep" "$kind"
-		if [ -s "$f" ]; then flows_json "$f" "$t_ref"; else printf 'null'; fi
+		if [ ! -s "$f" ]; then printf 'null'
+		elif [ "$MULTI" = 1 ]; then flows_multi "$f"
+		else flows_json "$f" "$t_ref"; fi
 		sep=,
 	done
 	printf '}}\n'
@@ -936,14 +1403,18 @@ check() {			# check DESCRIPTION JQ-EXPR
 
 row() { printf '   %-10s %7s %7s %7s %7s %8s %8s %8s  %s\n' "$@"; }
 say "== results ($report)"
-row kind total ok reset failed p50_ms p99_ms max_ms "handshake >=${WINDOW_MS}ms before: ok/total; last ${WINDOW_MS}ms; after"
+if [ "$MULTI" = 1 ]; then
+	row kind total ok reset failed p50_ms p99_ms max_ms "handshake >=${WINDOW_MS}ms before a fault: ok/total; last ${WINDOW_MS}ms or in flight; no fault"
+else
+	row kind total ok reset failed p50_ms p99_ms max_ms "handshake >=${WINDOW_MS}ms before: ok/total; last ${WINDOW_MS}ms; after"
+fi
 for kind in "${kinds[@]}"; do
 	# shellcheck disable=SC2046
 	row "$kind" $(jq -r --arg k "$kind" '.flows[$k] // {} | [.total, .ok,
 		(.results.reset // 0), .failed, .pause_ms.p50, .pause_ms.p99,
 		.pause_ms.max] | map(tostring) | join(" ")' "$report") \
 		"$(jq -r --arg k "$kind" --arg w "established_last_${WINDOW_MS}ms" \
-		'.flows[$k] // {} | "\(.established_before.ok)/\(.established_before.total); \(.[$w].ok)/\(.[$w].total); \(.started_after.ok)/\(.started_after.total)"' \
+		'.flows[$k] // {} | "\(.established_before.ok)/\(.established_before.total); \(.[$w].ok)/\(.[$w].total); \((.started_after // .quiet).ok)/\((.started_after // .quiet).total)"' \
 		"$report")"
 done
 if [ "$ECMP" = 1 ]; then
@@ -958,6 +1429,14 @@ elif [ "$RESTART" = 1 ]; then
 	say "   batond on $(node_name "$node") $([ "$phase" = kill ] &&
 		echo "killed (-9)" || echo "stopped (SIGTERM)") and restarted" \
 		"$([ "$SINGLE" = 1 ] || echo "; keepalived left alone")"
+elif [ "$MULTI" = 1 ]; then
+	say "   $(jq -r '.faults | "\(.cycles) \(if .seed == null then "flap cycles (power-off and failback of the master)" else "faults (seed \(.seed))" end) in \(.seconds) s; \(.events | map(select(.takeover_ms != null)) | length) VIP moves, takeover p50 \(.events | map(.takeover_ms // empty) | sort | if length > 0 then .[(length - 1) / 2 | floor] else null end) ms, max \(.events | map(.takeover_ms // empty) | max) ms; settled after each within \(.events | map(.settle_ms // empty) | max) ms; \(if .failed then "stopped: \(.failed); " else "" end)at the end the standby an exact copy of lb\(.master_end) after \(.converge_ms) ms"' "$report")"
+	[ "$phase" = chaos ] && say "   faults: $(jq -r '[.faults.events[] | select(.kind != "settled") | "\(.kind) lb\(.node)"] | join(", ")' "$report")"
+	if [ "$phase" = flap ]; then
+		say "   memory: $(jq -r '[.faults.memory[] | "pid \(.pid) VmRSS \(.rss_kb_start) -> \(.rss_kb_mid) (middle cycle) -> \(.rss_kb_end) kB (\(.growth_kb) kB), fds \(.fds_mid) -> \(.fds_end), threads \(.threads_end)"] | join("; ")' "$report")"
+	else
+		say "   batonds at the end: $(jq -r '[.faults.memory[] | select(.rss_kb_end != null) | "pid \(.pid) VmRSS \(.rss_kb_end) kB, fds \(.fds_end), threads \(.threads_end)"] | join("; ")' "$report")"
+	fi
 else
 	[ "$phase" = splitbrain ] && say "   $(jq -r --arg o "lb$other" \
 		--arg n "lb$node" '.split | "split brain: \($o) cut from \($n) (VRRP and sync) \(.seconds) s; both master: \(.both_master), \($o) outranking (took over): \(.boost); healed (split_brain: \(.split_brain)): one master (lb\(.master_after)) after \(.one_master_ms) ms; ARP entries aged \((.arp_aged_ms - .heal_ms)) ms after the heal; settled (both ready, no boost) after \(.settled_ms) ms, the standby an exact copy of lb\(.master_end) after \(.converge_ms) ms"' "$report")"
@@ -987,6 +1466,15 @@ for kind in rate rate-fnat; do
 			".flows.\"$kind\".total > 0 and .flows.\"$kind\".failed == 0"
 		continue
 	fi
+	if [ "$MULTI" = 1 ]; then
+		check "$kind: every connection established >= ${WINDOW_MS} ms before a fault survived it" \
+			".flows.\"$kind\".established_before.total > 0 and
+			 .flows.\"$kind\".established_before.ok ==
+			 .flows.\"$kind\".established_before.total"
+		check "$kind: every connection between faults succeeded" \
+			".flows.\"$kind\".quiet.ok == .flows.\"$kind\".quiet.total"
+		continue
+	fi
 	check "$kind: every connection established >= ${WINDOW_MS} ms before survived" \
 		".flows.\"$kind\".established_before.total > 0 and
 		 .flows.\"$kind\".established_before.ok ==
@@ -995,6 +1483,20 @@ done
 if [ "$phase" = partition ] && [ "$HEAL" = 1 ]; then
 	check "lb$other an exact copy of lb$node within ${CONVERGE_S} s of the heal" \
 		".partition.exact_copy"
+fi
+if [ "$MULTI" = 1 ]; then
+	check "faults for $FAULT_S s, none stopped: $(jq -r .faults.cycles \
+		"$report") $([ "$phase" = flap ] && echo cycles || echo faults)" \
+		'.faults.failed == null and .faults.cycles > 0'
+	check "settled, the standby an exact copy of the master within ${CONVERGE_S} s" \
+		".faults.exact_copy"
+fi
+if [ "$phase" = flap ]; then
+	check "VmRSS grew at most ${RSS_SLACK_KB} kB over the second half of the cycles on either node" \
+		".faults.memory | length == ${#mem_pids[@]} and all(.growth_kb != null and
+		 .growth_kb <= $RSS_SLACK_KB)"
+	check "open fds grew at most 2 over the second half of the cycles on either node" \
+		'.faults.memory | all(.fds_end != null and .fds_end <= .fds_mid + 2)'
 fi
 if [ "$phase" = splitbrain ]; then
 	check "split brain: lb$node and lb$other both master" ".split.both_master"
