@@ -4,8 +4,9 @@
 # - the master powered off and on (flap), the same with its table flushed
 # meanwhile (reboot), the standby powered off, batond
 # killed (-9) and restarted on either node, the standby's sync packets
-# dropped (20, 50 or 100 %), one link of either node down, a split brain -
-# each held 1-4 s, healed, the next once the pair has settled. The seed is
+# dropped (20, 50 or 100 %), one link of either node down - each held
+# 1-4 s, healed, the next once the pair has settled (both ready, one
+# master, each stream in sync with nothing unacknowledged). The seed is
 # printed (DRILL_SEED=N replays the same faults). At the end:
 #
 #  - every long-lived TCP stream and UDP flow survived, every byte
