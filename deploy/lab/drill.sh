@@ -516,6 +516,27 @@ pair_settled() {
 	done
 }
 
+# await_copy LIMIT_MS: until the pair has settled (settled_ms, after
+# t_heal) and the standby is an exact copy of the master (converge_ms,
+# copy=true), or LIMIT_MS. Polled gently: a table listing holds up a busy
+# batond's loop.
+await_copy() {
+	local standby
+	while [ "$(now_ms)" -lt "$1" ]; do
+		pair_settled || { sleep 0.2; continue; }
+		[ "$settled_ms" = null ] && settled_ms=$(($(now_ms) - t_heal))
+		standby=$node
+		[ "$settled_master" = "$node" ] && standby=$other
+		if lab_copy_check "$settled_master" "$standby"; then
+			converge_ms=$(($(now_ms) - t_heal))
+			copy=true
+			return 0
+		fi
+		sleep 0.5
+	done
+	return 1
+}
+
 # wait_settled SECONDS: until the pair has settled; settle_ms is how long
 # it took (null: not within SECONDS).
 wait_settled() {
@@ -989,27 +1010,11 @@ splitbrain)
 	# out right now - every packet goes to the master at once.
 	lab_neigh_age || { lab_err "neighbour flush"; exit 1; }
 	t_move=$(now_ms)
-	# Then settled: both ready, no boost, one master (lbNODE again,
-	# by its priority), and the standby its exact copy. Polled gently:
-	# a table listing holds up a busy batond's loop.
+	# Then settled (pair_settled: both ready, no boost, one master - lbNODE
+	# again, by its priority -, streams in sync), and the standby its
+	# exact copy.
 	settled_ms=null converge_ms=null copy=false
-	while [ "$after" != null ] && [ "$(now_ms)" -lt "$limit" ]; do
-		m=$(lab_ha_master) && [ "$(ha_json "$node" | jq -r \
-			'.ready and (.took_over_boost | not)')" = true ] &&
-			[ "$(ha_json "$other" | jq -r \
-			'.ready and (.took_over_boost | not)')" = true ] &&
-			[ "$(ka_state "$node")" != "$(ka_state "$other")" ] ||
-			{ sleep 0.2; continue; }
-		[ "$settled_ms" = null ] && settled_ms=$(($(now_ms) - t_heal))
-		standby=$node
-		[ "$m" = "$node" ] && standby=$other
-		if lab_copy_check "$m" "$standby"; then
-			converge_ms=$(($(now_ms) - t_heal))
-			copy=true
-			break
-		fi
-		sleep 0.5
-	done
+	[ "$after" != null ] && await_copy "$limit"
 	[ "$copy" = true ] || say "   not settled ${CONVERGE_S} s after the" \
 		"heal: $(echo "${LAB_COPY_OUT:-}" | tail -n 1)"
 	new=$other
@@ -1017,7 +1022,6 @@ splitbrain)
 flap | chaos)
 	# Faults until FAULT_S is over (run_flap, run_chaos); then settled
 	# and the standby an exact copy of the master within CONVERGE_S.
-	# Polled gently: a table listing holds up a busy batond's loop.
 	: >"$out/$phase-events.txt"
 	: >"$out/$phase-mem.txt"
 	mem_watch
@@ -1033,19 +1037,8 @@ flap | chaos)
 	wait_settled "$SETTLE_S"
 	[ "$phase" = chaos ] && { mem_pids=(); mem_watch; }
 	mem_sample end
-	limit=$((t_heal + CONVERGE_S * 1000))
-	converge_ms=null copy=false
-	while [ "$(now_ms)" -lt "$limit" ]; do
-		pair_settled || { sleep 0.2; continue; }
-		standby=$node
-		[ "$settled_master" = "$node" ] && standby=$other
-		if lab_copy_check "$settled_master" "$standby"; then
-			converge_ms=$(($(now_ms) - t_heal))
-			copy=true
-			break
-		fi
-		sleep 0.5
-	done
+	settled_ms=null converge_ms=null copy=false
+	await_copy $((t_heal + CONVERGE_S * 1000))
 	[ "$copy" = true ] || say "   not settled ${CONVERGE_S} s after the" \
 		"faults: $(echo "${LAB_COPY_OUT:-}" | tail -n 1)"
 	[ -z "$fault_fail" ] || say "   faults stopped: $fault_fail"
@@ -1157,23 +1150,48 @@ trap - INT TERM HUP EXIT
 # ---- analysis -----------------------------------------------------------------
 
 # flows_json FILE T: the per-flow records against the event at T (ms):
-# totals, results, pauses, and the handshake windows.
+# totals, results, pauses, and the handshake windows. Flap and chaos
+# (MULTI) judge each flow against every moment the events file names (a
+# fault, a heal, and when either moved the VIPs), the first of them in
+# its life: established_before: open at it, handshake >= WINDOW_MS
+# before; established_last_Nms: handshake in the last WINDOW_MS or in
+# flight at it (replication's latency; reported, not failed); quiet: no
+# event in its life (it must succeed too) - in place of started_after.
 flows_json() {
-	awk -v t="$2" -v w="$WINDOW_MS" '
+	local events=/dev/null
+	[ "$MULTI" = 1 ] && events=$out/$phase-events.txt
+	awk -v t="$2" -v w="$WINDOW_MS" -v multi="$MULTI" '
 	function pct(p,   i) {
 		if (!n) return "null"
 		i = int(p * n / 100 + 0.999999)
 		if (i < 1) i = 1
 		return v[i]
 	}
+	FILENAME == ARGV[1] {
+		if ($2 != "settled") { ev[++ne] = $1
+			if ($4 != "null") ev[++ne] = $1 + $4 }
+		next
+	}
 	/^#/ || NF < 8 { next }
-	{
-		total++; res[$3]++
-		if ($3 != "ok") failed++
+	multi {
+		end = $6 > $4 ? $6 : $4
+		e = 0
+		for (i = 1; i <= ne; i++)
+			if (ev[i] >= $4 && ev[i] <= end && (!e || ev[i] < e)) e = ev[i]
+		if (!e) { after++; if ($3 == "ok") after_ok++ }
+		else if ($5 > 0 && $5 <= e - w) { win++; if ($3 == "ok") win_ok++
+			if ($3 == "reset") win_reset++ }
+		else { late++; if ($3 == "ok") late_ok++ }
+	}
+	!multi {
 		if ($5 > 0 && $5 <= t - w && $6 >= t) { win++; if ($3 == "ok") win_ok++
 			if ($3 == "reset") win_reset++ }
 		else if ($5 > t - w && $5 <= t) { late++; if ($3 == "ok") late_ok++ }
 		else if ($4 > t) { after++; if ($3 == "ok") after_ok++ }
+	}
+	{
+		total++; res[$3]++
+		if ($3 != "ok") failed++
 		if ($5 > 0) pv[++n] = $8 + 0
 	}
 	END {
@@ -1192,60 +1210,9 @@ flows_json() {
 		printf ",\"established_before\":{\"total\":%d,\"ok\":%d,\"reset\":%d}", win,
 			win_ok, win_reset
 		printf ",\"established_last_%dms\":{\"total\":%d,\"ok\":%d}", w, late, late_ok
-		printf ",\"started_after\":{\"total\":%d,\"ok\":%d}}\n", after, after_ok
-	}' "$1"
-}
-
-# flows_multi FILE: the same against every moment the events file names
-# (a fault, a heal, and when either moved the VIPs): a flow is judged
-# against the first of them in its life. established_before: open at it,
-# handshake >= WINDOW_MS before; established_last_Nms: handshake in the
-# last WINDOW_MS or in flight at it (replication's latency; reported, not
-# failed); quiet: no event in its life (it must succeed too).
-flows_multi() {
-	awk -v w="$WINDOW_MS" '
-	function pct(p,   i) {
-		if (!n) return "null"
-		i = int(p * n / 100 + 0.999999)
-		if (i < 1) i = 1
-		return v[i]
-	}
-	FILENAME == ARGV[1] {
-		if ($2 != "settled") { ev[++ne] = $1
-			if ($4 != "null") ev[++ne] = $1 + $4 }
-		next
-	}
-	/^#/ || NF < 8 { next }
-	{
-		total++; res[$3]++
-		if ($3 != "ok") failed++
-		end = $6 > $4 ? $6 : $4
-		e = 0
-		for (i = 1; i <= ne; i++)
-			if (ev[i] >= $4 && ev[i] <= end && (!e || ev[i] < e)) e = ev[i]
-		if (!e) { quiet++; if ($3 == "ok") quiet_ok++ }
-		else if ($5 > 0 && $5 <= e - w) { win++; if ($3 == "ok") win_ok++
-			if ($3 == "reset") win_reset++ }
-		else { late++; if ($3 == "ok") late_ok++ }
-		if ($5 > 0) pv[++n] = $8 + 0
-	}
-	END {
-		for (i = 1; i <= n; i++) {
-			x = pv[i]; j = i - 1
-			while (j > 0 && v[j] > x) { v[j + 1] = v[j]; j-- }
-			v[j + 1] = x
-		}
-		printf "{\"total\":%d,\"ok\":%d,\"failed\":%d,\"results\":{", total,
-			res["ok"], failed
-		sep = ""
-		for (r in res) { printf "%s\"%s\":%d", sep, r, res[r]; sep = "," }
-		printf "},\"pause_ms\":{\"p50\":%s,\"p99\":%s,\"max\":%s}", pct(50),
-			pct(99), n ? v[n] : "null"
-		printf ",\"established_before\":{\"total\":%d,\"ok\":%d,\"reset\":%d}", win,
-			win_ok, win_reset
-		printf ",\"established_last_%dms\":{\"total\":%d,\"ok\":%d}", w, late, late_ok
-		printf ",\"quiet\":{\"total\":%d,\"ok\":%d}}\n", quiet, quiet_ok
-	}' "$out/$phase-events.txt" "$1"
+		printf ",\"%s\":{\"total\":%d,\"ok\":%d}}\n",
+			(multi ? "quiet" : "started_after"), after, after_ok
+	}' "$events" "$1"
 }
 
 # The event's reference time for the handshake windows: the VIP move
@@ -1396,9 +1363,7 @@ report=$out/$phase.json
 	for kind in "${kinds[@]}"; do
 		f=$out/$phase-$kind.flows
 		printf '%s"%s":' "$sep" "$kind"
-		if [ ! -s "$f" ]; then printf 'null'
-		elif [ "$MULTI" = 1 ]; then flows_multi "$f"
-		else flows_json "$f" "$t_ref"; fi
+		if [ -s "$f" ]; then flows_json "$f" "$t_ref"; else printf 'null'; fi
 		sep=,
 	done
 	printf '}}\n'
@@ -1453,7 +1418,7 @@ elif [ "$MULTI" = 1 ]; then
 	fi
 else
 	[ "$phase" = splitbrain ] && say "   $(jq -r --arg o "lb$other" \
-		--arg n "lb$node" '.split | "split brain: \($o) cut from \($n) (VRRP and sync) \(.seconds) s; both master: \(.both_master), \($o) outranking (took over): \(.boost); healed (split_brain: \(.split_brain)): one master (lb\(.master_after)) after \(.one_master_ms) ms; ARP entries aged \((.arp_aged_ms - .heal_ms)) ms after the heal; settled (both ready, no boost) after \(.settled_ms) ms, the standby an exact copy of lb\(.master_end) after \(.converge_ms) ms"' "$report")"
+		--arg n "lb$node" '.split | "split brain: \($o) cut from \($n) (VRRP and sync) \(.seconds) s; both master: \(.both_master), \($o) outranking (took over): \(.boost); healed (split_brain: \(.split_brain)): one master (lb\(.master_after)) after \(.one_master_ms) ms; ARP entries aged \((.arp_aged_ms - .heal_ms)) ms after the heal; settled (both ready, no boost, streams in sync) after \(.settled_ms) ms, the standby an exact copy of lb\(.master_end) after \(.converge_ms) ms"' "$report")"
 	[ "$phase" = partition ] && say "   $(jq -r --arg o "lb$other" '.partition |
 		"partition: \($o)'"'"'s sync link cut \(.seconds) s (\(.dropped) packets dropped); \(if .heal_ms == null then "not healed" else "healed: \($o) had a full resync after \(.resync_ms) ms, was an exact copy (checked) after \(.converge_ms) ms" end); then the power-off"' "$report")"
 	say "   VRRP takeover: lb$new MASTER ${takeover_ms} ms after the" \
