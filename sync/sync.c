@@ -97,6 +97,9 @@ struct peer {
 	nng_dialer dialer;
 	bool pipe_live;		/* under s->lock: a pipe between ADD_PRE and
 				 * REM_POST, as nng's threads see it */
+	bool push_spent;	/* under s->lock: a pipe of this push socket
+				 * went away: never sent on again (see
+				 * peer_reopen) */
 	nng_pipe pipe;		/* the current connection, if connected */
 	/* The latest connect/disconnect seen on an nng thread, under
 	 * s->lock: only the latest matters, so none can be lost. */
@@ -242,6 +245,7 @@ static void peer_hook(struct peer *p, enum baton_sync_peer_event ev)
 		s->peer_hook(s->peer_hook_arg, p->id, ev);
 }
 static void start_resync(struct peer *p, const char *why);
+static void peer_reopen(struct baton_sync *s, struct peer *p, uint64_t now);
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -390,7 +394,13 @@ static int send_raw(struct peer *p, const void *buf, size_t len)
 	if (rv)
 		return -ENOMEM;
 	memcpy(nng_msg_body(m), buf, len);
-	rv = nng_sendmsg(p->push, m, NNG_FLAG_NONBLOCK);
+	/* A socket one of whose pipes went away may hold it freed on its
+	 * ready list (nng 1.5.2, see peer_reopen): the loop reopens it. */
+	pthread_mutex_lock(&p->s->lock);
+	rv = p->push_spent ? NNG_ECLOSED : 0;
+	pthread_mutex_unlock(&p->s->lock);
+	if (!rv)
+		rv = nng_sendmsg(p->push, m, NNG_FLAG_NONBLOCK);
 	if (rv) {
 		nng_msg_free(m);
 		return rv == NNG_EAGAIN ? -EAGAIN : -EIO;
@@ -1263,6 +1273,8 @@ static void pipe_cb(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 	/* A connection that has come up is not stuck: dial_again leaves a
 	 * socket with a live pipe alone (its events are on their way). */
 	p->pipe_live = ev != NNG_PIPE_EV_REM_POST;
+	if (ev == NNG_PIPE_EV_REM_POST)
+		p->push_spent = true;
 	if (ev == NNG_PIPE_EV_ADD_PRE) {
 		pthread_mutex_unlock(&s->lock);
 		return;
@@ -1299,17 +1311,23 @@ static void on_async(uv_async_t *a)
 	for (size_t i = 0; i < s->npeers && !s->stopping; i++) {
 		struct peer *p = &s->peers[i];
 		nng_pipe pipe;
-		bool pending, up;
+		bool pending, up, spent;
 
 		pthread_mutex_lock(&s->lock);
 		pending = p->ev_pending;
 		up = p->ev_up;
 		pipe = p->ev_pipe;
+		spent = p->push_spent;
 		p->ev_pending = false;
 		pthread_mutex_unlock(&s->lock);
 		if (!pending)
 			continue;
-		if (up) {
+		if (spent) {
+			/* A pipe of the socket went (whichever, and though a
+			 * new one may have come up since): the socket is
+			 * spent, a new one dials. */
+			peer_reopen(s, p, baton_ct_now_ns());
+		} else if (up) {
 			/* New connection (maybe after a disconnect whose
 			 * event this one superseded): a fresh stream. */
 			p->pipe = pipe;
@@ -1325,10 +1343,9 @@ static void on_async(uv_async_t *a)
 			peer_hook(p, p->rx_complete && p->rx_valid ?
 				  BATON_SYNC_PEER_COMPLETE :
 				  BATON_SYNC_PEER_CONNECTED);
-		} else if (nng_pipe_id(pipe) >= nng_pipe_id(p->pipe)) {
-			/* (An older connection's end changes nothing.) */
-			peer_down(p);
 		}
+		/* (A removal with the socket not spent: of a socket
+		 * already closed and replaced.) */
 	}
 }
 
@@ -1381,7 +1398,6 @@ static void ev_lost_check(struct baton_sync *s)
 }
 
 static void dial_again(struct baton_sync *s, struct peer *p, uint64_t now);
-static void peer_reopen(struct baton_sync *s, struct peer *p, uint64_t now);
 static int push_open(struct baton_sync *s, struct peer *p, size_t idx);
 
 /* Every 100 ms: stalled peers, out-of-sync peers, the refresh cycle. */
@@ -1475,7 +1491,11 @@ static int dialer_open(struct baton_sync *s, struct peer *p, size_t idx)
  * pipe can leave a freed pipe on the socket's ready list, and the next
  * send crashes (nng issues 1653 and 1658, fixed in 1.6.0; Debian 12 ships
  * 1.5.2; two soak crashes in nng_sendmsg). A socket that is closed is never
- * sent on again. nng_close joins the socket's callbacks.
+ * sent on again. nng_close joins the socket's callbacks. The peer ending
+ * a pipe does the same (the chaos drill: a standby killed -9 as it
+ * connected; the master crashed on its next acknowledgement), so a socket
+ * any of whose pipes went away is spent too: send_raw leaves it alone
+ * from nng's REM_POST on, and the loop reopens it.
  */
 static void peer_reopen(struct baton_sync *s, struct peer *p, uint64_t now)
 {
@@ -1489,6 +1509,7 @@ static void peer_reopen(struct baton_sync *s, struct peer *p, uint64_t now)
 	}
 	pthread_mutex_lock(&s->lock);
 	p->pipe_live = false;
+	p->push_spent = false;
 	pthread_mutex_unlock(&s->lock);
 	rv = push_open(s, p, idx);
 	if (!rv) {
