@@ -492,9 +492,9 @@ ka_deaths_before=$(ka_deaths)
 # VIPs on the master, and each node's stream to the other in sync with
 # nothing unacknowledged (after a loss the stream may lag behind while
 # both are ready: a fault then would be a second one). Sets
-# settled_master. (A batond restarted on the standby reports
-# keepalived's state UNKNOWN until keepalived's next transition: the
-# FIFO tells changes only.)
+# settled_master and settled_standby. (A batond restarted on the standby
+# reports keepalived's state UNKNOWN until keepalived's next transition:
+# the FIFO tells changes only.)
 pair_settled() {
 	local a b sa sb k
 	a=$(lab_node_ctl "$node" --json ha status 2>/dev/null) &&
@@ -504,8 +504,10 @@ pair_settled() {
 		all(.ready and (.took_over_boost | not))')" = true ] || return 1
 	sa=$(echo "$a" | jq -r .keepalived_state)
 	sb=$(echo "$b" | jq -r .keepalived_state)
-	if [ "$sa" = MASTER ] && [ "$sb" != MASTER ]; then settled_master=$node
-	elif [ "$sa" != MASTER ] && [ "$sb" = MASTER ]; then settled_master=$other
+	if [ "$sa" = MASTER ] && [ "$sb" != MASTER ]; then
+		settled_master=$node settled_standby=$other
+	elif [ "$sa" != MASTER ] && [ "$sb" = MASTER ]; then
+		settled_master=$other settled_standby=$node
 	else return 1
 	fi
 	[ "$(lab_ha_master)" = "$settled_master" ] || return 1
@@ -521,13 +523,10 @@ pair_settled() {
 # copy=true), or LIMIT_MS. Polled gently: a table listing holds up a busy
 # batond's loop.
 await_copy() {
-	local standby
 	while [ "$(now_ms)" -lt "$1" ]; do
 		pair_settled || { sleep 0.2; continue; }
 		[ "$settled_ms" = null ] && settled_ms=$(($(now_ms) - t_heal))
-		standby=$node
-		[ "$settled_master" = "$node" ] && standby=$other
-		if lab_copy_check "$settled_master" "$standby"; then
+		if lab_copy_check "$settled_master" "$settled_standby"; then
 			converge_ms=$(($(now_ms) - t_heal))
 			copy=true
 			return 0
@@ -626,8 +625,7 @@ run_flap() {
 	while [ "$(now_ms)" -lt "$t_end" ]; do
 		wait_settled "$SETTLE_S" ||
 			{ fault_fail="the pair did not settle within ${SETTLE_S} s (cycle $((cycles + 1)))"; return 1; }
-		m=$settled_master s=$node
-		[ "$m" = "$node" ] && s=$other
+		m=$settled_master s=$settled_standby
 		t=$(now_ms)
 		lab_power_off "$m" || { fault_fail="power-off of lb$m failed"; return 1; }
 		ms=$(wait_master "$s" "$t" 10) || ms=null
@@ -743,8 +741,7 @@ run_chaos() {
 	while [ "$(now_ms)" -lt "$t_end" ]; do
 		wait_settled "$SETTLE_S" ||
 			{ fault_fail="the pair did not settle before fault $((cycles + 1))"; return 1; }
-		m=$settled_master s=$node
-		[ "$m" = "$node" ] && s=$other
+		m=$settled_master s=$settled_standby
 		f=${faults[RANDOM % ${#faults[@]}]}
 		hold=$((1 + RANDOM % CHAOS_HOLD))
 		# A split brain meets both nodes outranking if the master's
